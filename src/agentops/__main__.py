@@ -1,0 +1,3 @@
+from agentops.cli import main
+
+main()
