@@ -1,0 +1,281 @@
+"""A real local PyPI-compatible index (pypiserver) for publish and verify rehearsals and tests.
+
+    python -m scripts.local_index serve DIR [--port N] [--username U --password P]
+
+runs one in the foreground until Ctrl-C or SIGTERM; `start_local_index` starts one from Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import FrameType, TracebackType
+
+HOST = "127.0.0.1"
+POLL_INTERVAL = 0.1
+STOP_TIMEOUT = 5.0
+LOG_TAIL_LINES = 3
+LOG_TAIL_CHARS = 400
+
+
+class LocalIndexError(RuntimeError):
+    """The local index could not be started."""
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _port_in_use(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        # As the server binds: a port left in TIME_WAIT by a stopped server counts as free.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return True
+        return False
+
+
+def write_htpasswd(path: Path, username: str, password: str) -> None:
+    """Write an htpasswd file (mode 0o600) holding USERNAME with a {SHA} hash of PASSWORD."""
+    if not username or any(char in username for char in ":\r\n"):
+        raise ValueError(f"not a usable htpasswd user name: {username!r}")
+    # {SHA} is the one htpasswd scheme the standard library can write and passlib checks; the
+    # file guards a throwaway index on 127.0.0.1, nothing else.
+    digest = hashlib.sha1(password.encode()).digest()  # noqa: S324
+    line = f"{username}:{{SHA}}{base64.b64encode(digest).decode('ascii')}\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(line)
+        Path(name).chmod(0o600)
+        Path(name).replace(path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+
+
+@dataclass(eq=False)
+class LocalIndex:
+    """A running pypi-server on 127.0.0.1; stop() it, or use it as a context manager."""
+
+    packages_dir: Path
+    port: int
+    process: subprocess.Popen[bytes]
+    log_file: Path | None = field(default=None)
+
+    @property
+    def url(self) -> str:
+        """The root URL, which is also where twine uploads."""
+        return f"http://{HOST}:{self.port}/"
+
+    @property
+    def simple_url(self) -> str:
+        """The simple API (PEP 503) of the index."""
+        return f"{self.url}simple/"
+
+    def stop(self) -> None:
+        """Stop the server: terminate, wait up to 5 s, then kill. Safe to call again."""
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+    def __enter__(self) -> LocalIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+def default_server_command() -> list[str]:
+    """The pypi-server beside the running Python, else the one on PATH."""
+    found = shutil.which("pypi-server", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pypi-server"
+    )
+    if found is None:
+        raise LocalIndexError(
+            f"pypi-server is neither beside {sys.executable} nor on PATH: "
+            "install the release dependency group"
+        )
+    return [found]
+
+
+def _log_tail(log_file: Path | None) -> str:
+    if log_file is None or not log_file.is_file():
+        return ""
+    text = log_file.read_text(encoding="utf-8", errors="replace")
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    if not lines:
+        return f"; log {log_file} is empty"
+    tail = " | ".join(lines[-LOG_TAIL_LINES:])
+    if len(tail) > LOG_TAIL_CHARS:
+        tail = "..." + tail[-LOG_TAIL_CHARS:]
+    return f"; log {log_file}: {tail}"
+
+
+def _spawn(command: list[str], log_file: Path | None) -> subprocess.Popen[bytes]:
+    # The output goes to a file or nowhere: a pipe nobody reads would block the server.
+    if log_file is None:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
+        )
+    log_file.parent.mkdir(parents=True, exist_ok=True)
+    with log_file.open("ab") as output:
+        return subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
+        )
+
+
+def _answers(url: str) -> bool:
+    # Loopback only: never let an http_proxy from the environment answer for the server.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=1.0):
+            return True
+    except urllib.error.HTTPError:
+        return True
+    except OSError:
+        return False
+
+
+def start_local_index(
+    packages_dir: Path,
+    *,
+    htpasswd: Path | None = None,
+    port: int | None = None,
+    server_command: Sequence[str] | None = None,
+    startup_timeout: float = 20.0,
+    log_file: Path | None = None,
+) -> LocalIndex:
+    """Start pypi-server on 127.0.0.1 serving PACKAGES_DIR; return once its simple API answers."""
+    packages_dir = packages_dir.resolve()
+    packages_dir.mkdir(parents=True, exist_ok=True)
+    if port is None:
+        port = free_port()
+    elif _port_in_use(port):
+        raise LocalIndexError(f"cannot start the local index: port {port} on {HOST} is in use")
+    if htpasswd is None:
+        auth = ["--passwords", ".", "--authenticate", "."]
+    elif not htpasswd.is_file():
+        raise LocalIndexError(f"cannot start the local index: no htpasswd file at {htpasswd}")
+    else:
+        auth = ["--passwords", str(htpasswd.resolve()), "--authenticate", "update"]
+    command = [
+        *(server_command if server_command is not None else default_server_command()),
+        "run",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--disable-fallback",
+        "--hash-algo",
+        "sha256",
+        *auth,
+        str(packages_dir),
+    ]
+    try:
+        process = _spawn(command, log_file)
+    except OSError as error:
+        raise LocalIndexError(f"cannot start the local index: {command[0]}: {error}") from None
+    index = LocalIndex(packages_dir, port, process, log_file)
+    deadline = time.monotonic() + startup_timeout
+    try:
+        while True:
+            if process.poll() is not None:
+                problem = f"{command[0]} exited with status {process.returncode} at start"
+                break
+            if _answers(index.simple_url):
+                if process.poll() is None:
+                    return index
+                continue
+            if time.monotonic() >= deadline:
+                problem = f"{index.simple_url} did not answer within {startup_timeout:g} s"
+                break
+            time.sleep(POLL_INTERVAL)
+    except BaseException:
+        index.stop()
+        raise
+    index.stop()
+    raise LocalIndexError(f"the local index did not start: {problem}{_log_tail(log_file)}")
+
+
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: `serve DIR` runs a local index in the foreground."""
+    parser = argparse.ArgumentParser(
+        prog="python -m scripts.local_index", description="A local PyPI-compatible index."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve DIR on 127.0.0.1 until Ctrl-C or SIGTERM")
+    serve.add_argument("directory", type=Path, help="where the uploaded files are kept")
+    serve.add_argument("--port", type=int, default=None, help="default: a free port")
+    serve.add_argument("--username", help="require this user for uploads (with --password)")
+    serve.add_argument("--password", help="the password of --username")
+    serve.add_argument("--log-file", type=Path, default=None, help="where the server logs")
+    args = parser.parse_args(argv)
+    if (args.username is None) != (args.password is None):
+        serve.error("--username and --password go together")
+
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        with tempfile.TemporaryDirectory(prefix="local-index-") as scratch:
+            htpasswd = None
+            if args.username is not None:
+                htpasswd = Path(scratch) / "htpasswd"
+                write_htpasswd(htpasswd, args.username, args.password)
+            try:
+                index = start_local_index(
+                    args.directory, htpasswd=htpasswd, port=args.port, log_file=args.log_file
+                )
+            except LocalIndexError as error:
+                print(f"error: {error}", file=sys.stderr)
+                return 1
+            with index:
+                auth = "uploads need a password" if htpasswd else "no authentication"
+                print(f"local index at {index.url} ({auth}); Ctrl-C stops it", flush=True)
+                try:
+                    code = index.process.wait()
+                except KeyboardInterrupt:
+                    return 0
+                print(f"error: pypi-server stopped by itself (status {code})", file=sys.stderr)
+                return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

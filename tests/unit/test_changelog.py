@@ -1,0 +1,594 @@
+"""scripts.changelog: parse, render, release and check Keep a Changelog files; write atomically."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts.changelog import (
+    Changelog,
+    ChangelogError,
+    Section,
+    has_section,
+    main,
+    parse,
+    release,
+    render,
+    section_text,
+    unreleased_entries,
+)
+from scripts.versions import VersionError
+
+ROOT = Path(__file__).resolve().parents[2]
+REPO = "https://github.com/agentops-accelerator/agentops-accelerator"
+PREAMBLE = """\
+# Changelog
+
+All notable changes to this project will be documented in this file.
+
+The format is based on [Keep a Changelog](https://keepachangelog.com/en/1.1.0/),
+and this project adheres to [Semantic Versioning](https://semver.org/spec/v2.0.0.html).
+
+"""
+REALISTIC = (
+    PREAMBLE
+    + f"""\
+## [Unreleased]
+
+### Added
+
+- `agentops run --parallel` runs the evaluations concurrently.
+- `agentops init --force` replaces an existing workspace.
+
+### Fixed
+
+- `agentops init` no longer overwrites an existing config.
+
+## [0.2.0] - 2024-05-02
+
+### Changed
+
+- The config file moved to `.agentops/config.yaml`.
+
+### Removed
+
+- The `--legacy` flag.
+
+## [0.1.0] - 2024-03-15
+
+### Added
+
+- The `agentops` CLI with `init`.
+
+[Unreleased]: {REPO}/compare/v0.2.0...HEAD
+[0.2.0]: {REPO}/compare/v0.1.0...v0.2.0
+[0.1.0]: {REPO}/releases/tag/v0.1.0
+"""
+)
+RELEASED = (
+    PREAMBLE
+    + f"""\
+## [Unreleased]
+
+## [0.3.0] - 2024-06-01
+
+### Added
+
+- `agentops run --parallel` runs the evaluations concurrently.
+- `agentops init --force` replaces an existing workspace.
+
+### Fixed
+
+- `agentops init` no longer overwrites an existing config.
+
+## [0.2.0] - 2024-05-02
+
+### Changed
+
+- The config file moved to `.agentops/config.yaml`.
+
+### Removed
+
+- The `--legacy` flag.
+
+## [0.1.0] - 2024-03-15
+
+### Added
+
+- The `agentops` CLI with `init`.
+
+[Unreleased]: {REPO}/compare/v0.3.0...HEAD
+[0.3.0]: {REPO}/compare/v0.2.0...v0.3.0
+[0.2.0]: {REPO}/compare/v0.1.0...v0.2.0
+[0.1.0]: {REPO}/releases/tag/v0.1.0
+"""
+)
+FIRST = PREAMBLE + "## [Unreleased]\n\n### Added\n\n- The `agentops` CLI.\n"
+DAY = datetime.date(2024, 6, 1)
+
+
+def with_unreleased(*lines: str) -> str:
+    """A small changelog whose [Unreleased] holds one entry, then LINES (from line 7 on)."""
+    return "# Changelog\n\n## [Unreleased]\n\n- An entry.\n\n" + "".join(f"{x}\n" for x in lines)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param(REALISTIC, id="two-releases"),
+        pytest.param(RELEASED, id="three-releases-empty-unreleased"),
+        pytest.param(FIRST, id="unreleased-only-no-links"),
+        pytest.param(
+            with_unreleased("## [0.0.5] - 2014-12-13 [YANKED]", "", "- Broken."), id="yanked"
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 2024-01-01", "- No final newline")[:-1], id="eof"
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 2024-01-01", "", "[1.0.0]: not-at-the-end", "- Entry."),
+            id="definition-inside-a-section",
+        ),
+        pytest.param("## [Unreleased]\n[Unreleased]: https://x/compare/v1.0.0...HEAD\n", id="bare"),
+    ],
+)
+def test_render_parse_round_trip(text: str) -> None:
+    assert render(parse(text)) == text
+
+
+def test_parse_reads_the_model() -> None:
+    changelog = parse(REALISTIC)
+    assert changelog.preamble == PREAMBLE
+    assert [(s.title, s.date) for s in changelog.sections] == [
+        ("Unreleased", None),
+        ("0.2.0", "2024-05-02"),
+        ("0.1.0", "2024-03-15"),
+    ]
+    assert changelog.sections[2].body == "\n### Added\n\n- The `agentops` CLI with `init`.\n\n"
+    assert changelog.links == {
+        "Unreleased": f"{REPO}/compare/v0.2.0...HEAD",
+        "0.2.0": f"{REPO}/compare/v0.1.0...v0.2.0",
+        "0.1.0": f"{REPO}/releases/tag/v0.1.0",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "canonical"),
+    [
+        pytest.param(
+            "## [Unreleased]\n\n[Unreleased]: u\n\n\n",
+            "## [Unreleased]\n\n[Unreleased]: u\n",
+            id="blank-lines-after-links",
+        ),
+        pytest.param(
+            "## [Unreleased]\n\n[Unreleased]: u\n\n[1.0.0]: v",
+            "## [Unreleased]\n\n[Unreleased]: u\n[1.0.0]: v\n",
+            id="blank-line-among-links-and-no-final-newline",
+        ),
+    ],
+)
+def test_render_writes_the_link_definitions_canonically(text: str, canonical: str) -> None:
+    assert render(parse(text)) == canonical
+
+
+def test_render_writes_each_part() -> None:
+    changelog = Changelog(
+        "# Log\n\n",
+        [Section("Unreleased", None, "\n"), Section("1.0.0", "2024-01-02", "\n- A.\n\n", True)],
+        {"1.0.0": "https://x/releases/tag/v1.0.0"},
+    )
+    assert render(changelog) == (
+        "# Log\n\n## [Unreleased]\n\n## [1.0.0] - 2024-01-02 [YANKED]\n\n- A.\n\n"
+        "[1.0.0]: https://x/releases/tag/v1.0.0\n"
+    )
+
+
+BAD_HEADING = "expected '## [Unreleased]' or '## [X.Y.Z] - YYYY-MM-DD'"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "# Changelog\n\n## Unreleased\n\n- x\n",
+            f"line 3: malformed heading '## Unreleased': {BAD_HEADING}",
+            id="unreleased-without-brackets",
+        ),
+        pytest.param(
+            with_unreleased("## Notes"),
+            f"line 7: malformed heading '## Notes': {BAD_HEADING}",
+            id="other-level-2-heading",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0 - 2024-01-01"),
+            f"line 7: malformed heading '## [1.0.0 - 2024-01-01': {BAD_HEADING}",
+            id="unclosed-bracket",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0] - 2024-01-01"),
+            "line 7: invalid version '1.0' in heading '## [1.0] - 2024-01-01': "
+            "expected X.Y.Z, for example '## [1.4.0] - 2024-05-01'",
+            id="two-part-version",
+        ),
+        pytest.param(
+            with_unreleased("## [v1.0.0] - 2024-01-01"),
+            "line 7: invalid version 'v1.0.0' in heading '## [v1.0.0] - 2024-01-01': "
+            "expected X.Y.Z, for example '## [1.4.0] - 2024-05-01'",
+            id="v-in-heading",
+        ),
+        pytest.param(
+            with_unreleased("## [unreleased]"),
+            "line 7: invalid version 'unreleased' in heading '## [unreleased]': "
+            "expected X.Y.Z, for example '## [1.4.0] - 2024-05-01'",
+            id="lowercase-unreleased",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] 2024-01-01"),
+            "line 7: malformed heading '## [1.0.0] 2024-01-01': "
+            "expected ' - YYYY-MM-DD' after [1.0.0]",
+            id="no-dash",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0]"),
+            "line 7: malformed heading '## [1.0.0]': expected ' - YYYY-MM-DD' after [1.0.0]",
+            id="no-date",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 2024-13-01"),
+            "line 7: invalid date '2024-13-01' in heading '## [1.0.0] - 2024-13-01': "
+            "expected YYYY-MM-DD",
+            id="month-13",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 20240101"),
+            "line 7: invalid date '20240101' in heading '## [1.0.0] - 20240101': "
+            "expected YYYY-MM-DD",
+            id="basic-iso-date",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 2024-01-01 (yanked)"),
+            "line 7: invalid date '2024-01-01 (yanked)' in heading "
+            "'## [1.0.0] - 2024-01-01 (yanked)': expected YYYY-MM-DD",
+            id="text-after-date",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 2024-01-01", "- A.", "## [1.0.0] - 2024-01-01"),
+            "line 9: duplicate section [1.0.0] (the first is at line 7)",
+            id="duplicate-version",
+        ),
+        pytest.param(
+            with_unreleased("## [Unreleased]"),
+            "line 7: duplicate section [Unreleased] (the first is at line 3)",
+            id="duplicate-unreleased",
+        ),
+        pytest.param(
+            "# Changelog\n\n## [1.0.0] - 2024-01-01\n\n- x\n",
+            "no [Unreleased] section: add '## [Unreleased]' above the first release section",
+            id="no-unreleased",
+        ),
+        pytest.param(
+            "# Changelog\n",
+            "no [Unreleased] section: add '## [Unreleased]' above the first release section",
+            id="no-sections",
+        ),
+        pytest.param(
+            "# Changelog\n\n## [1.0.0] - 2024-01-01\n\n## [Unreleased]\n",
+            "line 5: [Unreleased] must be the first section",
+            id="unreleased-below-a-release",
+        ),
+        pytest.param(
+            with_unreleased("## [Unreleased] - 2024-01-01"),
+            "line 7: malformed heading '## [Unreleased] - 2024-01-01': "
+            "expected '## [Unreleased]' alone",
+            id="dated-unreleased",
+        ),
+        pytest.param(
+            "# Changelog\r\n\r\n## [Unreleased]\r\n",
+            "line 3: malformed heading '## [Unreleased]\\r': expected '## [Unreleased]' alone",
+            id="crlf-shown",
+        ),
+        pytest.param(
+            with_unreleased("## [0.9.0] - 2024-01-01", "## [0.10.0] - 2024-02-01"),
+            "line 8: [0.10.0] comes after the older [0.9.0]: releases must be listed newest first",
+            id="out-of-order",
+        ),
+        pytest.param(
+            with_unreleased("[Unreleased]: https://a", "[Unreleased]: https://b"),
+            "line 8: duplicate link definition [Unreleased]",
+            id="duplicate-link",
+        ),
+    ],
+)
+def test_parse_refuses_malformed(text: str, message: str) -> None:
+    with pytest.raises(ChangelogError) as caught:
+        parse(text)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "entries"),
+    [
+        pytest.param(
+            REALISTIC,
+            [
+                "- `agentops run --parallel` runs the evaluations concurrently.",
+                "- `agentops init --force` replaces an existing workspace.",
+                "- `agentops init` no longer overwrites an existing config.",
+            ],
+            id="realistic",
+        ),
+        pytest.param(RELEASED, [], id="empty"),
+        pytest.param(
+            "## [Unreleased]\n\n### Added\n\n* Star.\n+ Plus.\n  - Nested.\ntext\n",
+            ["* Star.", "+ Plus."],
+            id="other-markers-top-level-only",
+        ),
+    ],
+)
+def test_unreleased_entries(text: str, entries: list[str]) -> None:
+    assert unreleased_entries(text) == entries
+
+
+def test_release_moves_unreleased_into_a_new_section() -> None:
+    assert release(REALISTIC, "0.3.0", DAY) == RELEASED
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "repo_url", "expected"),
+    [
+        pytest.param(
+            FIRST,
+            "0.1.0",
+            None,
+            PREAMBLE + "## [Unreleased]\n\n## [0.1.0] - 2024-06-01\n\n### Added\n\n"
+            "- The `agentops` CLI.\n",
+            id="first-no-links",
+        ),
+        pytest.param(
+            FIRST,
+            "v0.1.0",
+            "https://github.com/o/r/",
+            PREAMBLE + "## [Unreleased]\n\n## [0.1.0] - 2024-06-01\n\n### Added\n\n"
+            "- The `agentops` CLI.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v0.1.0...HEAD\n"
+            "[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0\n",
+            id="first-with-repo-url",
+        ),
+        pytest.param(
+            FIRST + "\n[Unreleased]: https://github.com/o/r/commits/main\n",
+            "1.0.0",
+            None,
+            PREAMBLE + "## [Unreleased]\n\n## [1.0.0] - 2024-06-01\n\n### Added\n\n"
+            "- The `agentops` CLI.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v1.0.0...HEAD\n"
+            "[1.0.0]: https://github.com/o/r/releases/tag/v1.0.0\n",
+            id="first-repo-from-unreleased-link",
+        ),
+        pytest.param(
+            with_unreleased("## [0.9.0] - 2024-01-01", "", "- Old.", "", "[0.9.0]: https://x/0.9"),
+            "0.10.0",
+            "https://github.com/o/r",
+            "# Changelog\n\n## [Unreleased]\n\n## [0.10.0] - 2024-06-01\n\n- An entry.\n\n"
+            "## [0.9.0] - 2024-01-01\n\n- Old.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v0.10.0...HEAD\n"
+            "[0.10.0]: https://github.com/o/r/compare/v0.9.0...v0.10.0\n"
+            "[0.9.0]: https://x/0.9\n",
+            id="unreleased-link-added-first",
+        ),
+        pytest.param(
+            with_unreleased("## [0.2.0] - 2024-01-01", "", "- Old.", "", "[0.3.0]: stale"),
+            "0.3.0",
+            "https://github.com/o/r",
+            "# Changelog\n\n## [Unreleased]\n\n## [0.3.0] - 2024-06-01\n\n- An entry.\n\n"
+            "## [0.2.0] - 2024-01-01\n\n- Old.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v0.3.0...HEAD\n"
+            "[0.3.0]: https://github.com/o/r/compare/v0.2.0...v0.3.0\n",
+            id="stale-link-replaced",
+        ),
+        pytest.param(
+            "## [Unreleased]\n- Tight.",
+            "0.1.0",
+            "https://github.com/o/r",
+            "## [Unreleased]\n\n## [0.1.0] - 2024-06-01\n- Tight.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v0.1.0...HEAD\n"
+            "[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0\n",
+            id="blank-line-before-new-links",
+        ),
+    ],
+)
+def test_release(text: str, version: str, repo_url: str | None, expected: str) -> None:
+    assert release(text, version, DAY, repo_url) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "error", "message"),
+    [
+        pytest.param(
+            RELEASED,
+            "0.4.0",
+            ChangelogError,
+            "nothing to release: the [Unreleased] section has no '- ' entries",
+            id="empty-unreleased",
+        ),
+        pytest.param(
+            PREAMBLE + "## [Unreleased]\n\n### Added\n\n### Fixed\n",
+            "0.1.0",
+            ChangelogError,
+            "nothing to release: the [Unreleased] section has no '- ' entries",
+            id="only-subsection-headings",
+        ),
+        pytest.param(
+            REALISTIC,
+            "0.2.0",
+            ChangelogError,
+            "the changelog already has a [0.2.0] section",
+            id="existing-version",
+        ),
+        pytest.param(
+            REALISTIC,
+            "0.1.5",
+            ChangelogError,
+            "version 0.1.5 is not greater than the latest section [0.2.0]",
+            id="older-version",
+        ),
+        pytest.param(
+            REALISTIC,
+            "0.3",
+            VersionError,
+            "invalid version '0.3': expected X.Y.Z, for example 1.4.0 (a leading v is allowed)",
+            id="invalid-version",
+        ),
+        pytest.param(
+            FIRST + "\n[Unreleased]: https://example.org/changes\n",
+            "0.1.0",
+            ChangelogError,
+            "cannot tell the repository from the [Unreleased] link 'https://example.org/changes': "
+            "expected https://github.com/OWNER/REPO/compare/vX.Y.Z...HEAD",
+            id="unknown-unreleased-link",
+        ),
+        pytest.param(
+            "## Unreleased\n- x\n",
+            "0.1.0",
+            ChangelogError,
+            f"line 1: malformed heading '## Unreleased': {BAD_HEADING}",
+            id="malformed",
+        ),
+    ],
+)
+def test_release_refuses(text: str, version: str, error: type[Exception], message: str) -> None:
+    with pytest.raises(error) as caught:
+        release(text, version, DAY)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("version", "notes"),
+    [
+        pytest.param(
+            "0.2.0",
+            "### Changed\n\n- The config file moved to `.agentops/config.yaml`.\n\n"
+            "### Removed\n\n- The `--legacy` flag.",
+            id="middle",
+        ),
+        pytest.param("v0.1.0", "### Added\n\n- The `agentops` CLI with `init`.", id="last-v"),
+    ],
+)
+def test_section_text(version: str, notes: str) -> None:
+    assert section_text(REALISTIC, version) == notes
+    assert has_section(REALISTIC, version)
+
+
+@pytest.mark.parametrize(
+    ("version", "error", "message"),
+    [
+        pytest.param("0.3.0", ChangelogError, "the changelog has no [0.3.0] section", id="absent"),
+        pytest.param(
+            "Unreleased",
+            VersionError,
+            "invalid version 'Unreleased': expected X.Y.Z, for example 1.4.0 (a leading v is "
+            "allowed)",
+            id="not-a-version",
+        ),
+    ],
+)
+def test_section_text_refuses(version: str, error: type[Exception], message: str) -> None:
+    with pytest.raises(error) as caught:
+        section_text(REALISTIC, version)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "expected"),
+    [
+        pytest.param(REALISTIC, "0.2.0", True, id="present"),
+        pytest.param(REALISTIC, "0.3.0", False, id="absent"),
+        pytest.param(RELEASED, "0.3.0", True, id="after-release"),
+    ],
+)
+def test_has_section(text: str, version: str, expected: bool) -> None:
+    assert has_section(text, version) is expected
+
+
+@pytest.mark.parametrize(
+    ("content", "argv", "code", "out", "err"),
+    [
+        pytest.param(
+            REALISTIC,
+            ["section", "0.2.0", "--file", "{file}"],
+            0,
+            "### Changed\n\n- The config file moved to `.agentops/config.yaml`.\n\n"
+            "### Removed\n\n- The `--legacy` flag.\n",
+            "",
+            id="section",
+        ),
+        pytest.param(
+            REALISTIC,
+            ["section", "0.9.0", "--file", "{file}"],
+            1,
+            "",
+            "{file}: the changelog has no [0.9.0] section\n",
+            id="section-absent",
+        ),
+        pytest.param(
+            REALISTIC,
+            ["check", "{file}"],
+            0,
+            "{file}: ok (2 releases, 3 unreleased entries)\n",
+            "",
+            id="check-ok",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] - 2024-13-01"),
+            ["check", "{file}"],
+            1,
+            "",
+            "{file}: line 7: invalid date '2024-13-01' in heading '## [1.0.0] - 2024-13-01': "
+            "expected YYYY-MM-DD\n",
+            id="check-malformed",
+        ),
+        pytest.param(
+            None,
+            ["check", "{file}"],
+            1,
+            "",
+            "cannot read {file}: No such file or directory\n",
+            id="check-missing-file",
+        ),
+    ],
+)
+def test_main(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    content: str | None,
+    argv: list[str],
+    code: int,
+    out: str,
+    err: str,
+) -> None:
+    file = tmp_path / "CHANGELOG.md"
+    if content is not None:
+        file.write_text(content)
+    assert main([arg.format(file=file) for arg in argv]) == code
+    captured = capsys.readouterr()
+    assert (captured.out, captured.err) == (out.format(file=file), err.format(file=file))
+
+
+def test_module_runs_as_a_script(tmp_path: Path) -> None:
+    (tmp_path / "CHANGELOG.md").write_text(REALISTIC)
+    result = subprocess.run(
+        [sys.executable, "-m", "scripts.changelog", "section", "v0.1.0"],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert (result.returncode, result.stdout, result.stderr) == (
+        0,
+        "### Added\n\n- The `agentops` CLI with `init`.\n",
+        "",
+    )

@@ -1,0 +1,60 @@
+"""Finding the matrix's interpreters in PATH and in pyenv-style installs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from scripts.interpreters import find_interpreter, link_interpreters
+
+
+def fake_python(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    executable = folder / name
+    executable.write_text("#!/bin/sh\necho fake\n")
+    executable.chmod(0o755)
+    return executable
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> dict[str, str]:
+    """A pyenv root with 3.12.1, 3.12.10 and 3.13.0, a shims folder, and a system bin."""
+    pyenv = tmp_path / "pyenv"
+    for version in ("3.12.1", "3.12.10", "3.13.0"):
+        fake_python(pyenv / "versions" / version / "bin", f"python{version[:4]}")
+    fake_python(pyenv / "shims", "python3.12")
+    fake_python(pyenv / "shims", "python3.14")
+    fake_python(tmp_path / "system", "python3.11")
+    path = os.pathsep.join([str(pyenv / "shims"), str(tmp_path / "system")])
+    return {"PATH": path, "PYENV_ROOT": str(pyenv), "HOME": str(tmp_path / "home")}
+
+
+@pytest.mark.parametrize(
+    ("version", "expected"),
+    [
+        pytest.param("3.11", "system/python3.11", id="real-interpreter-on-path"),
+        pytest.param("3.12", "pyenv/versions/3.12.10/bin/python3.12", id="newest-patch-not-shim"),
+        pytest.param("3.13", "pyenv/versions/3.13.0/bin/python3.13", id="pyenv-only"),
+        pytest.param("3.14", None, id="only-a-shim-is-missing"),
+        pytest.param("3.9", None, id="nowhere"),
+    ],
+)
+def test_find_interpreter(
+    tmp_path: Path, world: dict[str, str], version: str, expected: str | None
+) -> None:
+    found = find_interpreter(version, world)
+    assert found == (tmp_path / expected if expected else None)
+
+
+def test_link_interpreters_links_only_what_path_lacks(
+    tmp_path: Path, world: dict[str, str]
+) -> None:
+    folder = tmp_path / "links"
+    found = link_interpreters(["3.11", "3.12", "3.13", "3.14"], folder, world)
+    assert found["3.14"] is None
+    assert sorted(p.name for p in folder.iterdir()) == ["python3.12", "python3.13"]
+    assert (folder / "python3.12").resolve() == tmp_path / "pyenv/versions/3.12.10/bin/python3.12"
+    link_interpreters(["3.12"], folder, world)  # idempotent
+    assert (folder / "python3.12").resolve() == tmp_path / "pyenv/versions/3.12.10/bin/python3.12"

@@ -1,0 +1,207 @@
+"""scripts.versions: what a valid release version is, and how it compares with the tags."""
+
+from __future__ import annotations
+
+import pytest
+from packaging.version import Version
+
+from scripts.versions import (
+    VersionError,
+    describe_version,
+    latest_release,
+    parse_release_version,
+    release_tags,
+    require_newer,
+    tag_name,
+)
+
+HINT = "expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param("1.4.0", "1.4.0", id="plain"),
+        pytest.param("v1.4.0", "1.4.0", id="leading-v"),
+        pytest.param("0.0.0", "0.0.0", id="zeros"),
+        pytest.param("10.20.30", "10.20.30", id="multi-digit"),
+        pytest.param("v0.2.0", "0.2.0", id="zero-major"),
+    ],
+)
+def test_parse_release_version_accepts(text: str, expected: str) -> None:
+    assert parse_release_version(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("0.2", id="two-parts"),
+        pytest.param("1.2.3.4", id="four-parts"),
+        pytest.param("release-0.2.0", id="prefix"),
+        pytest.param("01.2.3", id="leading-zero-major"),
+        pytest.param("1.02.3", id="leading-zero-minor"),
+        pytest.param("0.2.0.dev1", id="dev"),
+        pytest.param("0.2.0rc1", id="rc"),
+        pytest.param("0.2.0.post1", id="post"),
+        pytest.param("1.0.0+local", id="local"),
+        pytest.param("1!1.0.0", id="epoch"),
+        pytest.param("", id="empty"),
+        pytest.param("   ", id="blank"),
+        pytest.param("v", id="only-v"),
+        pytest.param("0.2.0; rm -rf ~", id="shell"),
+        pytest.param("0.2.0\nrm -rf ~", id="newline"),
+        pytest.param("vv0.2.0", id="double-v"),
+        pytest.param("V0.2.0", id="uppercase-V"),
+        pytest.param("0.2.0 ", id="trailing-space"),
+        pytest.param(" 0.2.0", id="leading-space"),
+        pytest.param("v 0.2.0", id="space-after-v"),
+        pytest.param("\u0661.\u0662.\u0663", id="arabic-indic-digits"),
+        pytest.param("1.2.-3", id="negative"),
+    ],
+)
+def test_parse_release_version_refuses(text: str) -> None:
+    with pytest.raises(VersionError) as caught:
+        parse_release_version(text)
+    assert str(caught.value) == f"invalid version {text!r}: {HINT}"
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        pytest.param(
+            "0.2.0; rm -rf ~", f"invalid version '0.2.0; rm -rf ~': {HINT}", id="shell-quoted"
+        ),
+        pytest.param("0.2.0\nrm", f"invalid version '0.2.0\\nrm': {HINT}", id="newline-escaped"),
+        pytest.param("it's", f'invalid version "it\'s": {HINT}', id="quote-in-text"),
+    ],
+)
+def test_parse_release_version_message_is_one_harmless_line(text: str, message: str) -> None:
+    with pytest.raises(VersionError) as caught:
+        parse_release_version(text)
+    assert str(caught.value) == message
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("version", "tag"),
+    [
+        pytest.param("1.4.0", "v1.4.0", id="plain"),
+        pytest.param("v1.4.0", "v1.4.0", id="already-tag"),
+    ],
+)
+def test_tag_name(version: str, tag: str) -> None:
+    assert tag_name(version) == tag
+
+
+def test_tag_name_refuses_an_invalid_version() -> None:
+    with pytest.raises(VersionError) as caught:
+        tag_name("1.4")
+    assert str(caught.value) == f"invalid version '1.4': {HINT}"
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        pytest.param([], [], id="none"),
+        pytest.param(
+            ["v0.10.0", "v0.2.0", "v0.1.0"], ["0.1.0", "0.2.0", "0.10.0"], id="numeric-order"
+        ),
+        pytest.param(
+            ["v1.0.0", "0.9.0", "v1.1.0rc1", "release-2.0.0", "v01.0.0", "vv3.0.0", "V4.0.0"],
+            ["1.0.0"],
+            id="others-ignored",
+        ),
+        pytest.param(["latest", "nightly"], [], id="no-release-tag"),
+    ],
+)
+def test_release_tags(tags: list[str], expected: list[str]) -> None:
+    assert release_tags(tags) == [Version(version) for version in expected]
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        pytest.param([], None, id="none"),
+        pytest.param(["v0.9.0", "v0.10.0", "v0.2.0"], Version("0.10.0"), id="numeric-max"),
+        pytest.param(["v2.0.0rc1", "v1.0.0"], Version("1.0.0"), id="pre-release-tag-ignored"),
+        pytest.param(["2.0.0", "v1.0.0"], Version("1.0.0"), id="tag-without-v-ignored"),
+    ],
+)
+def test_latest_release(tags: list[str], expected: Version | None) -> None:
+    assert latest_release(tags) == expected
+
+
+@pytest.mark.parametrize(
+    ("version", "tags"),
+    [
+        pytest.param("0.1.0", [], id="first-release"),
+        pytest.param("0.3.0", ["v0.1.0", "v0.2.0"], id="next-minor"),
+        pytest.param("0.10.0", ["v0.9.0"], id="numeric-not-lexical"),
+        pytest.param("v0.2.1", ["v0.2.0", "v1.0.0rc1"], id="pre-release-tag-ignored"),
+    ],
+)
+def test_require_newer_accepts(version: str, tags: list[str]) -> None:
+    require_newer(version, tags)
+
+
+@pytest.mark.parametrize(
+    ("version", "tags", "message"),
+    [
+        pytest.param(
+            "0.2.0",
+            ["v0.1.0", "v0.3.0"],
+            "version 0.2.0 is not greater than the latest tag v0.3.0",
+            id="older",
+        ),
+        pytest.param(
+            "v0.3.0",
+            ["v0.3.0"],
+            "version 0.3.0 is not greater than the latest tag v0.3.0",
+            id="equal",
+        ),
+        pytest.param(
+            "0.9.0",
+            ["v0.10.0"],
+            "version 0.9.0 is not greater than the latest tag v0.10.0",
+            id="numeric-not-lexical",
+        ),
+        pytest.param("0.4", ["v0.3.0"], f"invalid version '0.4': {HINT}", id="invalid"),
+    ],
+)
+def test_require_newer_refuses(version: str, tags: list[str], message: str) -> None:
+    with pytest.raises(VersionError) as caught:
+        require_newer(version, tags)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("version", "kind"),
+    [
+        pytest.param("1.0.0", "release", id="release"),
+        pytest.param("1.0", "release", id="two-part-release"),
+        pytest.param("1.0.0.post1", "release", id="post"),
+        pytest.param("1.0.0a1", "pre-release", id="alpha"),
+        pytest.param("1.0.0b2", "pre-release", id="beta"),
+        pytest.param("1.0.0rc1", "pre-release", id="rc"),
+        pytest.param("1.0.0.dev3", "dev", id="dev"),
+        pytest.param("1.0.0rc1.dev3", "dev", id="dev-of-pre-release"),
+        pytest.param("1.0.0+g1a2b3c", "local", id="local"),
+        pytest.param("1.0.1.dev3+g1a2b3c", "local", id="dev-with-local"),
+    ],
+)
+def test_describe_version(version: str, kind: str) -> None:
+    assert describe_version(version) == kind
+
+
+@pytest.mark.parametrize(
+    "version",
+    [
+        pytest.param("", id="empty"),
+        pytest.param("not-a-version", id="words"),
+        pytest.param("1.0.0-", id="dangling-dash"),
+    ],
+)
+def test_describe_version_refuses_non_pep440(version: str) -> None:
+    with pytest.raises(VersionError) as caught:
+        describe_version(version)
+    assert str(caught.value) == f"invalid version {version!r}: not a PEP 440 version"
