@@ -5,7 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from types import TracebackType
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a copy of the project needs to build, version and run its sessions and tasks.
@@ -19,7 +22,7 @@ PROJECT_FILES = (
     "tasks.py",
     ".gitignore",
 )
-PROJECT_DIRS = ("src", "scripts", ".github")
+PROJECT_DIRS = ("src", "scripts", "docs", ".github")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.invalid",
@@ -72,3 +75,95 @@ def venv_bin(venv: Path, name: str) -> Path:
     if os.name == "nt":
         return venv / "Scripts" / f"{name}.exe"
     return venv / "bin" / name
+
+
+FAKES = ROOT / "tests" / "fakes"
+
+
+def release_world(root: Path) -> tuple[Path, Path]:
+    """A project copy with a bare origin: main tagged v0.1.0, develop checked out, both pushed."""
+    origin = root / "origin.git"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(origin)], check=True)
+    work = copy_project(root / "work")
+    git(work, "remote", "add", "origin", str(origin))
+    git(work, "tag", "-a", "v0.1.0", "-m", "Release 0.1.0")
+    git(work, "push", "-q", "origin", "main", "v0.1.0")
+    git(work, "branch", "-q", "--set-upstream-to", "origin/main", "main")
+    git(work, "switch", "-q", "-c", "develop")
+    git(work, "push", "-q", "--set-upstream", "origin", "develop")
+    return work, origin
+
+
+def repo_state(work: Path, origin: Path) -> dict[str, object]:
+    """Everything a task must leave untouched when it refuses: refs, HEAD, tree, CHANGELOG."""
+    refs = "--format=%(refname) %(objectname)"
+    return {
+        "refs": git(work, "for-each-ref", refs, "refs/heads", "refs/tags"),
+        "head": git(work, "rev-parse", "--symbolic-full-name", "HEAD"),
+        "status": git(work, "status", "--porcelain"),
+        "changelog": (work / "CHANGELOG.md").read_bytes(),
+        "origin": git(origin, "for-each-ref", refs),
+    }
+
+
+def run_tool(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ARGS in CWD with the gh stand-in first on PATH and a fixed git identity."""
+    base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")}
+    path = os.pathsep.join([str(FAKES), base.get("PATH", "")])
+    return subprocess.run(
+        list(args),
+        cwd=cwd,
+        env={**base, **GIT_IDENTITY, "PATH": path, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+class RecordingIndex:
+    """An HTTP server on 127.0.0.1 that answers 404 to everything and records each request.
+
+    It proves that bad input fails before any request reaches an index.
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, str]] = []
+        recorded = self.requests
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                recorded.append((self.command, self.path))
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.02,), daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> RecordingIndex:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()

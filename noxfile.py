@@ -1,0 +1,316 @@
+# /// script
+# dependencies = ["nox>=2025.2.9", "uv>=0.5"]
+# ///
+"""Every task that runs inside an environment: lint, tests, coverage, build, publish, verify.
+
+`nox -l` is the menu. CI calls these same sessions, so any CI job is reproduced locally by the
+command it prints. Environments are made by uv and filled by `uv sync --locked`, so a warm run
+only checks that the environment still matches uv.lock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import os
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import nox
+
+ROOT = Path(__file__).resolve().parent
+sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
+
+from scripts import interpreters, manifest  # noqa: E402
+from scripts import local_index as local_index_helpers  # noqa: E402
+
+nox.needs_version = ">=2025.2.9"
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_venv = "yes"
+nox.options.download_python = "never"  # no network here for Python builds: use what is installed
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+nox.options.sessions = ["lint", "tests", "coverage", "build"]
+
+PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
+PYTHON_VERSIONS = nox.project.python_versions(PYPROJECT)
+DEFAULT_PYTHON = PYTHON_VERSIONS[0]
+NEWEST_PYTHON = PYTHON_VERSIONS[-1]
+DIST = ROOT / "dist"
+SessionFunction = Callable[[nox.Session], None]
+# Environment variables that change what a session does: part of the command that reproduces it.
+REPRODUCE_INPUTS = ("EXPECTED_VERSION", "VERIFY_DEADLINE", "LOCAL_INDEX_URL")
+REPORTS = ROOT / "reports"
+
+# pyenv's interpreters are not on PATH; link the ones the matrix needs into one folder first.
+_LINKS = ROOT / ".nox" / "_interpreters"
+interpreters.link_interpreters(PYTHON_VERSIONS, _LINKS)
+os.environ["PATH"] = os.pathsep.join([str(_LINKS), os.environ.get("PATH", "")])
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def session(**options: Any) -> Callable[[SessionFunction], SessionFunction]:
+    """nox.session, plus: a failing session ends by printing the command that reproduces it."""
+
+    def decorate(function: SessionFunction) -> SessionFunction:
+        @functools.wraps(function)
+        def run(session: nox.Session) -> None:
+            try:
+                function(session)
+            except Exception:
+                extra = f" -- {shlex.join(session.posargs)}" if session.posargs else ""
+                inputs = "".join(
+                    f"{name}={shlex.quote(os.environ[name])} "
+                    for name in REPRODUCE_INPUTS
+                    if os.environ.get(name)
+                )
+                session.warn(
+                    f"reproduce locally: {inputs}python3 -m uv run nox -s {session.name}{extra}"
+                )
+                raise
+
+        return nox.session(**options)(run)
+
+    return decorate
+
+
+def sync(session: nox.Session, *groups: str, project: bool = True) -> None:
+    """Make the session's environment exactly the locked project plus GROUPS."""
+    args = ["--no-install-project"] if not project else []
+    session.run_install(
+        "uv",
+        "sync",
+        "--locked",
+        "--quiet",
+        "--no-default-groups",
+        *(f"--group={group}" for group in groups),
+        *args,
+        f"--python={session.virtualenv.location}",
+        env={"UV_PROJECT_ENVIRONMENT": session.virtualenv.location},
+    )
+
+
+def timed_log(session: nox.Session, started: float, what: str) -> None:
+    """Say how long a long step took."""
+    session.log(f"{what} in {time.perf_counter() - started:.1f} s")
+
+
+@session(python=DEFAULT_PYTHON, tags=["ci", "lint"])
+def lint(session: nox.Session) -> None:
+    """Ruff (check and format), mypy (reported; blocking with --strict) and the workflow checks."""
+    parser = argparse.ArgumentParser(prog="nox -s lint --")
+    parser.add_argument("--strict", action="store_true", help="fail when mypy reports errors")
+    args, ruff_args = parser.parse_known_args(session.posargs)
+    sync(session, "lint", project=False)
+    session.run("ruff", "check", *(ruff_args or ["."]))
+    session.run("ruff", "format", "--check", ".")
+    report = session.run("mypy", success_codes=[0] if args.strict else [0, 1], silent=True)
+    print(report, end="")
+    if isinstance(report, str) and "error:" in report:
+        session.warn("mypy reported problems (non-blocking; `nox -s lint -- --strict` blocks)")
+    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
+    if workflows:
+        session.run(
+            "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, workflows)
+        )
+        session.run("zizmor", "--offline", "--no-progress", str(ROOT / ".github" / "workflows"))
+
+
+def _pytest(session: nox.Session, *args: str) -> None:
+    # Two workers: most of the suite waits on subprocesses (git, uv, nox, pypiserver).
+    # Exit code 5 (no test collected, e.g. a -k that matches nothing) is not a failure.
+    session.run("pytest", "-n", "auto", *args, *session.posargs, success_codes=[0, 5])
+
+
+@session(python=PYTHON_VERSIONS, tags=["ci", "tests"])
+def tests(session: nox.Session) -> None:
+    """The test suite on one Python, with a JUnit XML report in reports/."""
+    sync(session, "test")
+    _pytest(session, f"--junitxml={REPORTS / f'junit-{session.python}.xml'}")
+
+
+@session(python=NEWEST_PYTHON, tags=["ci"])
+def coverage(session: nox.Session) -> None:
+    """The test suite under coverage: reports/coverage.xml, failing under the threshold."""
+    sync(session, "test")
+    _pytest(
+        session,
+        "--cov",
+        "--cov-report=term",
+        f"--cov-report=xml:{REPORTS / 'coverage.xml'}",
+    )
+
+
+def _last_commit_time() -> str | None:
+    result = subprocess.run(
+        ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    return result.stdout.strip() or None
+
+
+def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, str]:
+    """Build sdist and wheel into a fresh dist/, check them, and write dist/SHA256SUMS."""
+    started = time.perf_counter()
+    shutil.rmtree(DIST, ignore_errors=True)
+    env = {}
+    if "SOURCE_DATE_EPOCH" not in os.environ and (epoch := _last_commit_time()):
+        env["SOURCE_DATE_EPOCH"] = epoch  # same commit, same wheel bytes
+    # The build backend is locked in the release group: no isolated download on every build.
+    session.run(
+        "python", "-m", "build", "--quiet", "--no-isolation", "--outdir", str(DIST), env=env
+    )
+    files = sorted(path.name for path in DIST.iterdir())
+    session.run("twine", "check", "--strict", *(str(DIST / name) for name in files))
+    sums = manifest.write_manifest(DIST)
+    if expected_version:
+        try:
+            manifest.check_version(sums, expected_version)
+        except manifest.ManifestError as error:
+            session.error(str(error))
+    timed_log(session, started, f"built {', '.join(sorted(sums))}")
+    return sums
+
+
+@session(python=DEFAULT_PYTHON, tags=["ci", "release"])
+def build(session: nox.Session) -> None:
+    """Build sdist and wheel into dist/, twine-check them, write SHA256SUMS; check the version."""
+    parser = argparse.ArgumentParser(prog="nox -s build --")
+    parser.add_argument(
+        "--expected-version",
+        default=os.environ.get("EXPECTED_VERSION") or None,
+        help="fail unless the artifacts carry exactly this version (default: $EXPECTED_VERSION)",
+    )
+    args = parser.parse_args(session.posargs)
+    sync(session, "release", project=False)
+    build_dist(session, args.expected_version)
+
+
+@contextlib.contextmanager
+def local_index(session: nox.Session, packages: Path) -> Iterator[dict[str, str]]:
+    """Run a pypiserver on 127.0.0.1 over PACKAGES, uploads guarded by generated credentials.
+
+    Yields the environment that points publish and verify at it. With LOCAL_INDEX_URL already set
+    (a server someone else runs), that one is used instead.
+    """
+    if os.environ.get("LOCAL_INDEX_URL"):
+        yield {}
+        return
+    with tempfile.TemporaryDirectory(prefix="agentops-index-") as temporary:
+        password = secrets.token_urlsafe(24)
+        htpasswd = Path(temporary) / "htpasswd"
+        local_index_helpers.write_htpasswd(htpasswd, "rehearsal", password)
+        started = time.perf_counter()
+        server = local_index_helpers.start_local_index(
+            packages,
+            htpasswd=htpasswd,
+            server_command=[str(Path(session.bin) / "pypi-server")],
+            log_file=Path(temporary) / "pypiserver.log",
+        )
+        with server:
+            timed_log(session, started, f"local index serving {packages} at {server.url}")
+            yield {
+                "LOCAL_INDEX_URL": server.url,
+                "TWINE_USERNAME": "rehearsal",
+                "TWINE_PASSWORD": password,
+            }
+
+
+def _release_args(session: nox.Session, name: str, default_target: str | None) -> list[str]:
+    """Split posargs into TARGET (or the session's fixed one) and the helper's own options."""
+    args = list(session.posargs)
+    if default_target is not None:
+        return [default_target, *args]
+    if not args or args[0].startswith("-"):
+        return ["local", *args]
+    if args[0] not in ("testpypi", "pypi", "local") and "://" not in args[0]:
+        session.error(f"Usage: nox -s {name} -- [testpypi|pypi|local|URL] [options]")
+    return args
+
+
+def _run_release_step(session: nox.Session, module: str, args: Sequence[str]) -> None:
+    """Run scripts/MODULE with ARGS, against a local index when the target is `local`."""
+    sync(session, "release", project=False)
+    if args[0] != "local":
+        session.run("python", "-m", f"scripts.{module}", *args)
+        return
+    with local_index(session, ROOT / ".local-index" / "packages") as env:
+        session.run("python", "-m", f"scripts.{module}", *args, env=env)
+
+
+@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+def publish(session: nox.Session) -> None:
+    """Upload the files of dist/SHA256SUMS to testpypi, pypi, local or URL; skip what is there."""
+    _run_release_step(session, "publish", _release_args(session, "publish", None))
+
+
+@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+def publish_testpypi(session: nox.Session) -> None:
+    """Publish to TestPyPI (`nox -s publish -- testpypi`)."""
+    _run_release_step(session, "publish", _release_args(session, "publish_testpypi", "testpypi"))
+
+
+@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+def verify(session: nox.Session) -> None:
+    """Wait for the version on an index, install it fresh and smoke-test the agentops CLI."""
+    _run_release_step(session, "verify", _release_args(session, "verify", None))
+
+
+@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+def verify_testpypi(session: nox.Session) -> None:
+    """Verify from TestPyPI (`nox -s verify -- testpypi`)."""
+    _run_release_step(session, "verify", _release_args(session, "verify_testpypi", "testpypi"))
+
+
+@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+def rehearse(session: nox.Session) -> None:
+    """The staging path on a throwaway local index: build, publish, verify, publish again."""
+    parser = argparse.ArgumentParser(prog="nox -s rehearse --")
+    parser.add_argument("--deadline", default="60", help="verify's wait for files (seconds)")
+    args = parser.parse_args(session.posargs)
+    sync(session, "release", project=False)
+    timings: list[tuple[str, float]] = []
+
+    def step(name: str, *command: str, env: dict[str, str] | None = None) -> None:
+        session.log(f"--- {name}")
+        started = time.perf_counter()
+        session.run(*command, env=env)
+        timings.append((name, time.perf_counter() - started))
+
+    total = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="agentops-rehearsal-") as temporary:
+        started = time.perf_counter()
+        build_dist(session, expected_version=None)
+        timings.append(("build", time.perf_counter() - started))
+        started = time.perf_counter()
+        with local_index(session, Path(temporary) / "packages") as env:
+            timings.append(("start local index", time.perf_counter() - started))
+            script = ("python", "-m")
+            step("publish local", *script, "scripts.publish", "local", env=env)
+            step(
+                "verify local",
+                *script,
+                "scripts.verify",
+                "local",
+                f"--deadline={args.deadline}",
+                env=env,
+            )
+            step(
+                "publish again (must skip)",
+                *script,
+                "scripts.publish",
+                "local",
+                "--require-nothing-new",
+                env=env,
+            )
+    timings.append(("total", time.perf_counter() - total))
+    session.log("rehearsal passed:")
+    for name, seconds in timings:
+        session.log(f"  {name:<28} {seconds:6.1f} s")

@@ -1,0 +1,288 @@
+"""Install an exact version from an index into a fresh environment and smoke-test the CLI.
+
+First it waits for the release's files to appear in the index's simple API (polling with backoff
+up to a deadline), then it installs `agentops-accelerator==VERSION` into a new environment with
+uv, the package taken only from the target index and its dependencies only from PyPI, with no
+cache, and runs `agentops --version`, `agentops --help` and `agentops init`, each with a time
+limit. "Not there yet" (the deadline passed) and "installed but broken" (fails at once) are
+different errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+from packaging.version import InvalidVersion, Version
+
+from scripts import index, manifest
+
+PROJECT = "agentops-accelerator"
+WHEEL_TAG = "py3-none-any"
+# The public contract of `agentops init`: what a user finds after it.
+INIT_FILES = (".agentops/config.yaml", ".agentops/datasets/smoke.jsonl", ".agentops/.gitignore")
+# Seconds each smoke-test command may take: a CLI that hangs is broken, not slow.
+SMOKE_TIMEOUT = 60.0
+
+
+class VerifyError(Exception):
+    """Verification failed; the message says how, in one line."""
+
+
+class BrokenPackage(VerifyError):
+    """The package installed, but does not work."""
+
+
+def normalize_version(text: str) -> str:
+    """TEXT as the PEP 440 normal form the file names carry (`v1.0-RC1` -> `1.0rc1`)."""
+    try:
+        return str(Version(text))
+    except InvalidVersion:
+        raise VerifyError(f"{text!r} is not a PEP 440 version") from None
+
+
+def expected_files(version: str) -> list[str]:
+    """The wheel and sdist file names a release of VERSION has."""
+    stem = f"{PROJECT.replace('-', '_')}-{version}"
+    return [f"{stem}-{WHEEL_TAG}.whl", f"{stem}.tar.gz"]
+
+
+def dependency_index(environ: Mapping[str, str]) -> str:
+    """Where dependencies come from: the configured default index, else PyPI."""
+    for name in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL"):
+        if environ.get(name):
+            return environ[name]
+    return index.KNOWN_TARGETS["pypi"].simple_url
+
+
+def _toml_string(value: str) -> str:
+    """VALUE as a TOML basic string: quotes, backslashes and control characters escaped."""
+    escaped = "".join(
+        f"\\u{ord(char):04x}" if char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F else char
+        for char in value
+    )
+    return f'"{escaped}"'
+
+
+def install_project(version: str, target_simple_url: str, dependencies_url: str) -> str:
+    """A pyproject.toml that pins the package to the target index and all else to DEPENDENCIES_URL.
+
+    uv's explicit index: only the package that names it in [tool.uv.sources] may come from it, so
+    a same-named junk dependency on TestPyPI can never be picked.
+    """
+    return f"""\
+[project]
+name = "verify-{PROJECT}"
+version = "0"
+requires-python = ">=3.11"
+dependencies = [{_toml_string(f"{PROJECT}=={version}")}]
+
+[tool.uv]
+package = false
+
+[tool.uv.sources]
+{PROJECT} = {{ index = "target" }}
+
+[[tool.uv.index]]
+name = "target"
+url = {_toml_string(target_simple_url)}
+explicit = true
+
+[[tool.uv.index]]
+name = "dependencies"
+url = {_toml_string(dependencies_url)}
+default = true
+"""
+
+
+def _run(
+    command: Sequence[str | Path],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    timeout: float | None = None,
+) -> tuple[int | None, str]:
+    """COMMAND's exit status and output; None and a reason if it could not run or ran too long."""
+    try:
+        result = subprocess.run(
+            [str(part) for part in command],
+            cwd=cwd,
+            env=dict(env),
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"did not finish within {timeout:g} s"
+    except OSError as error:
+        return None, f"could not run {command[0]}: {error.strerror or error}"
+    return result.returncode, (result.stdout + result.stderr).strip()
+
+
+def _last_line(output: str) -> str:
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
+
+
+def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
+    # UV_NO_SOURCES would undo the pinning of the package to the target index.
+    dropped = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_NO_SOURCES"}
+    env = {k: v for k, v in environ.items() if k not in dropped}
+    env["UV_PYTHON_DOWNLOADS"] = "never"
+    return env
+
+
+def install(version: str, target: index.Target, workdir: Path, environ: Mapping[str, str]) -> Path:
+    """Install PROJECT==VERSION into a fresh environment in WORKDIR; return its bin folder."""
+    project = workdir / "install"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(
+        install_project(version, target.simple_url, dependency_index(environ)), encoding="utf-8"
+    )
+    command = [
+        sys.executable,
+        "-m",
+        "uv",
+        "sync",
+        "--no-cache",
+        "--quiet",
+        "--python",
+        sys.executable,
+    ]
+    code, output = _run(command, cwd=project, env=_clean_env(environ))
+    if code != 0:
+        raise VerifyError(
+            f"{PROJECT}=={version} is listed on {target.simple_url} but cannot be installed: "
+            f"{output if code is None else _last_line(output)}"
+        )
+    return project / ".venv" / ("Scripts" if os.name == "nt" else "bin")
+
+
+def _broken(command: str, code: int | None, output: str, detail: str = "") -> BrokenPackage:
+    """The BrokenPackage error for COMMAND that exited CODE (None: did not run or finish)."""
+    what = output if code is None else f"exited {code}: {_last_line(output)}"
+    return BrokenPackage(f"installed but broken: `{command}` {what}{detail}")
+
+
+def smoke_test(
+    bin_dir: Path, version: str, workdir: Path, *, timeout: float = SMOKE_TIMEOUT
+) -> list[str]:
+    """Run the installed CLI: --version, --help and init; return what passed, raise if broken."""
+    agentops = bin_dir / ("agentops.exe" if os.name == "nt" else "agentops")
+    env = _clean_env(os.environ)
+    expected = f"agentops {version}"
+    code, output = _run([agentops, "--version"], cwd=workdir, env=env, timeout=timeout)
+    if code != 0 or output != expected:
+        raise _broken("agentops --version", code, output, f" (expected {expected!r})")
+    code, output = _run([agentops, "--help"], cwd=workdir, env=env, timeout=timeout)
+    if code != 0 or "init" not in output:
+        raise _broken("agentops --help", code, output, " (expected a help text naming init)")
+    empty = workdir / "empty"
+    empty.mkdir()
+    code, output = _run([agentops, "init"], cwd=empty, env=env, timeout=timeout)
+    missing = [name for name in INIT_FILES if not (empty / name).is_file()]
+    if code != 0 or missing:
+        raise _broken(
+            "agentops init", code, output, f" (missing {', '.join(missing) or 'nothing'})"
+        )
+    return ["agentops --version", "agentops --help", "agentops init"]
+
+
+def built_version(dist: Path) -> tuple[str, dict[str, str]]:
+    """The version and sha256 of the files listed in DIST's manifest."""
+    sums = manifest.read_manifest(dist)
+    versions = {manifest.artifact_version(name)[1] for name in sums}
+    if len(versions) != 1:
+        raise VerifyError(
+            f"{dist / manifest.MANIFEST_NAME} lists several versions: {sorted(versions)}"
+        )
+    return versions.pop(), sums
+
+
+def verify(
+    target: index.Target,
+    version: str | None,
+    dist: Path,
+    *,
+    deadline: float,
+    environ: Mapping[str, str],
+    say: Callable[[str], None] = print,
+) -> None:
+    """Wait for the files, check their sha256 against the build, install, and smoke-test."""
+    sums: dict[str, str] = {}
+    if version is not None:
+        version = normalize_version(version)
+    if (dist / manifest.MANIFEST_NAME).exists():
+        built, built_sums = built_version(dist)
+        version = version or built
+        if version == built:
+            sums = built_sums
+    if not version:
+        raise VerifyError(
+            f"no version given and no {dist / manifest.MANIFEST_NAME}: pass --version"
+        )
+    files = sorted(sums) or expected_files(version)
+    started = time.perf_counter()
+    say(f"waiting for {', '.join(files)} on {target.simple_url} (deadline {deadline:g} s)")
+    try:
+        links = index.wait_for_files(
+            target.simple_url, PROJECT, files, deadline=deadline, report=say
+        )
+    except index.NotThereYet as error:
+        raise VerifyError(f"not there yet: {error}") from None
+    except index.IndexRefused as error:
+        raise VerifyError(str(error)) from None
+    say(f"all files listed after {time.perf_counter() - started:.1f} s")
+    for name, expected in sums.items():
+        served = links[name].sha256
+        if served and served != expected:
+            raise VerifyError(
+                f"{target.name} serves {name} with sha256 {served[:12]}…, "
+                f"but the build produced {expected[:12]}…: not the bytes that were built"
+            )
+    if sums:
+        say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
+    with tempfile.TemporaryDirectory(prefix="agentops-verify-") as temporary:
+        workdir = Path(temporary)
+        started = time.perf_counter()
+        bin_dir = install(version, target, workdir, environ)
+        elapsed = time.perf_counter() - started
+        say(f"installed {PROJECT}=={version} into a fresh environment in {elapsed:.1f} s")
+        for check in smoke_test(bin_dir, version, workdir):
+            say(f"ok      {check}")
+    say(f"verified {PROJECT}=={version} from {target.name}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line: python -m scripts.verify TARGET [--version V] [--deadline SECONDS]."""
+    parser = argparse.ArgumentParser(prog="python -m scripts.verify", description=__doc__)
+    parser.add_argument("target", help="testpypi, pypi, local or an index URL")
+    parser.add_argument("--version", help="default: the version in dist/SHA256SUMS")
+    parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
+    parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
+    parser.add_argument(
+        "--deadline",
+        type=float,
+        default=os.environ.get("VERIFY_DEADLINE", "600"),
+        help="seconds to wait for the files to appear (default: 600 or $VERIFY_DEADLINE)",
+    )
+    args = parser.parse_args(argv)
+    try:
+        target = index.resolve_target(args.target, local_url=args.local_url)
+        verify(target, args.version, args.dist, deadline=args.deadline, environ=os.environ)
+    except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
+        print(f"verify: error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,652 @@
+"""publish and verify, run as the nox sessions run them, against a real pypiserver and faults.
+
+A scripted proxy in front of the server answers 5xx, 4xx, slowly or without hashes when told to,
+and counts what reached it. Every run's output is checked for the upload password.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import http.client
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import time
+import zipfile
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from scripts import index, local_index
+from scripts.local_index import LocalIndex
+from scripts.manifest import sha256_file, write_manifest
+from tests.helpers import commit, copy_project, git
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+PROJECT = "agentops-accelerator"
+USER = "rehearsal"
+SECRET = "s3cr3t-XYZ-token"
+WRONG_PASSWORD = "wrong-pa55word"
+VERSION = "1.2.3"
+BROKEN_VERSION = "6.6.6"
+WHEEL = f"agentops_accelerator-{VERSION}-py3-none-any.whl"
+SDIST = f"agentops_accelerator-{VERSION}.tar.gz"
+# Longer than any client timeout used here; the proxy lets go at once when it is stopped.
+SLOW_SECONDS = 60.0
+HOP_BY_HOP = frozenset(
+    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
+)
+
+
+# --- distributions, built once per module ------------------------------------------------------
+
+
+def build(repo: Path, outdir: Path) -> Path:
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", outdir, repo],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    write_manifest(outdir)
+    return outdir
+
+
+def good_project(base: Path) -> Path:
+    """The real project at tag v1.2.3."""
+    repo = copy_project(base / "project")
+    git(repo, "tag", f"v{VERSION}")
+    return repo
+
+
+def broken_project(base: Path) -> Path:
+    """The project at tag v6.6.6, with a `main()` that raises: it installs, but does not work."""
+    repo = copy_project(base / "project")
+    cli = repo / "src" / "agentops" / "cli.py"
+    text = cli.read_text()
+    working = '    """Run the command line (the `agentops` console script)."""\n    app()\n'
+    assert working in text
+    broken = '    """Broken on purpose."""\n    raise RuntimeError("broken on purpose")\n'
+    commit(repo, "break the CLI", files={"src/agentops/cli.py": text.replace(working, broken)})
+    git(repo, "tag", f"v{BROKEN_VERSION}")
+    return repo
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each distinct distribution, built once for the module (side by side, to save time)."""
+    projects = {"good": good_project, "broken": broken_project}
+    bases = {name: tmp_path_factory.mktemp(name) for name in projects}
+    repos = {name: make(bases[name]) for name, make in projects.items()}
+    with ThreadPoolExecutor(max_workers=len(repos)) as pool:
+        futures = {
+            name: pool.submit(build, repo, bases[name] / "dist") for name, repo in repos.items()
+        }
+        return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.fixture
+def good_dist(dists: dict[str, Path]) -> Path:
+    """The wheel, sdist and SHA256SUMS of the project at v1.2.3."""
+    dist = dists["good"]
+    assert sorted(path.name for path in dist.iterdir()) == sorted(["SHA256SUMS", SDIST, WHEEL])
+    return dist
+
+
+@pytest.fixture
+def broken_dist(dists: dict[str, Path]) -> Path:
+    """The wheel, sdist and SHA256SUMS of the broken project at v6.6.6."""
+    return dists["broken"]
+
+
+@pytest.fixture(scope="module")
+def impostor_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A wheel with the good wheel's exact file name but other bytes, written by hand."""
+    directory = tmp_path_factory.mktemp("impostor")
+    dist_info = f"agentops_accelerator-{VERSION}.dist-info"
+    files = {
+        "agentops/__init__.py": b"__version__ = 'not the real one'\n",
+        f"{dist_info}/METADATA": (
+            f"Metadata-Version: 2.1\nName: {PROJECT}\nVersion: {VERSION}\n"
+            "Summary: Other bytes under the same name.\n\n"
+        ).encode(),
+        f"{dist_info}/WHEEL": (
+            b"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
+    }
+    record = [
+        f"{path},sha256="
+        f"{base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b'=').decode()},"
+        f"{len(data)}"
+        for path, data in files.items()
+    ]
+    files[f"{dist_info}/RECORD"] = ("\n".join([*record, f"{dist_info}/RECORD,,"]) + "\n").encode()
+    wheel = directory / WHEEL
+    with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+        for path, data in files.items():
+            archive.writestr(path, data)
+    return wheel
+
+
+# --- a real pypiserver, and a scripted proxy in front of it -------------------------------------
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[LocalIndex]:
+    htpasswd = tmp_path / "htpasswd"
+    local_index.write_htpasswd(htpasswd, USER, SECRET)
+    running = local_index.start_local_index(
+        tmp_path / "packages", htpasswd=htpasswd, log_file=tmp_path / "pypiserver.log"
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@dataclass
+class Rule:
+    """What the proxy does instead of forwarding a request of METHODS, TIMES times (or always)."""
+
+    methods: frozenset[str]
+    status: int = 503
+    slow: bool = False
+    times: int | None = None
+
+
+@dataclass
+class ScriptedProxy:
+    """Forwards GET and POST to the real server, unless a rule says to fail or to be slow."""
+
+    upstream_port: int
+    strip_hashes: bool = False
+    rules: list[Rule] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    released: threading.Event = field(default_factory=threading.Event)
+    url: str = ""
+
+    def fail(
+        self, status: int, *, methods: Sequence[str] = ("GET", "POST"), times: int | None = None
+    ) -> None:
+        """Answer STATUS to METHODS, TIMES times (None: always), then forward again."""
+        self.rules.append(Rule(frozenset(methods), status=status, times=times))
+
+    def be_slow(self, *, methods: Sequence[str] = ("GET", "POST")) -> None:
+        """Answer METHODS only after SLOW_SECONDS (longer than any client waits), then hang up."""
+        self.rules.append(Rule(frozenset(methods), slow=True))
+
+    def count(self, method: str) -> int:
+        with self.lock:
+            return sum(1 for seen, _ in self.requests if seen == method)
+
+    def reset(self) -> None:
+        with self.lock:
+            self.rules.clear()
+            self.requests.clear()
+
+    def _rule_for(self, method: str, path: str) -> Rule | None:
+        with self.lock:
+            self.requests.append((method, path))
+            for rule in self.rules:
+                if method in rule.methods and rule.times != 0:
+                    if rule.times is not None:
+                        rule.times -= 1
+                    return rule
+        return None
+
+    def handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        rule = self._rule_for(handler.command, handler.path)
+        if rule is not None and rule.slow:
+            self.released.wait(SLOW_SECONDS)
+            handler.close_connection = True
+            return
+        if rule is not None:
+            reply = http.client.responses[rule.status].encode()
+            self._answer(handler, rule.status, [("Content-Type", "text/plain")], reply)
+            return
+        upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
+        try:
+            headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
+            upstream.request(handler.command, handler.path, body=body, headers=headers)
+            response = upstream.getresponse()
+            data = response.read()
+            kept = [
+                (name, value)
+                for name, value in response.getheaders()
+                if name.lower() not in HOP_BY_HOP | {"server", "date"}
+            ]
+        finally:
+            upstream.close()
+        if self.strip_hashes and handler.command == "GET":
+            data = re.sub(rb"#sha256=[0-9a-f]{64}", b"", data)
+        self._answer(handler, response.status, kept, data)
+
+    @staticmethod
+    def _answer(
+        handler: BaseHTTPRequestHandler,
+        status: int,
+        headers: list[tuple[str, str]],
+        data: bytes,
+    ) -> None:
+        handler.send_response(status)
+        for name, value in headers:
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
+
+
+@pytest.fixture
+def proxy(server: LocalIndex) -> Iterator[ScriptedProxy]:
+    scripted = ScriptedProxy(server.port)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            scripted.handle(self)
+
+        do_POST = do_GET
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+    http_server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    http_server.daemon_threads = True
+    scripted.url = f"http://127.0.0.1:{http_server.server_address[1]}/"
+    thread = threading.Thread(target=http_server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+    try:
+        yield scripted
+    finally:
+        scripted.released.set()
+        http_server.shutdown()
+        http_server.server_close()
+        thread.join(timeout=5)
+
+
+# --- running the helpers as the nox sessions do ------------------------------------------------
+
+
+@dataclass
+class Run:
+    code: int
+    out: str
+    err: str
+    seconds: float
+
+
+def release_env(password: str = SECRET) -> dict[str, str]:
+    """This environment without any credentials or index settings, then USER and PASSWORD."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TWINE_", "ACTIONS_ID_TOKEN_"))
+        and name not in ("PYPI_TOKEN", "TEST_PYPI_TOKEN", "LOCAL_INDEX_URL", "VERIFY_DEADLINE")
+    }
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["TWINE_USERNAME"] = USER
+    env["TWINE_PASSWORD"] = password
+    return env
+
+
+def run(module: str, url: str, *args: str | Path, password: str = SECRET) -> Run:
+    """python -m scripts.MODULE local --local-url URL ARGS, from the project root."""
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", f"scripts.{module}", "local", "--local-url", url]
+        + [str(arg) for arg in args],
+        cwd=ROOT,
+        env=release_env(password),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    # Whatever happened, the password never shows, in any run.
+    for secret in (SECRET, password):
+        assert secret not in result.stdout
+        assert secret not in result.stderr
+    return Run(result.returncode, result.stdout, result.stderr, time.monotonic() - started)
+
+
+def one_line_error(result: Run, module: str = "publish") -> str:
+    assert result.code == 1, result
+    assert result.err.startswith(f"{module}: error: "), result.err
+    assert result.err.count("\n") == 1, result.err
+    return result.err.removeprefix(f"{module}: error: ").rstrip("\n")
+
+
+def packages(server: LocalIndex) -> dict[str, str]:
+    """What the index holds: the files in its packages folder, with their sha256."""
+    return {path.name: sha256_file(path) for path in sorted(server.packages_dir.iterdir())}
+
+
+def built(dist: Path, *names: str) -> dict[str, str]:
+    return {name: sha256_file(dist / name) for name in names}
+
+
+def seed(server: LocalIndex, *files: Path) -> None:
+    """Upload FILES with twine directly, as an earlier (partial or other) release did."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "twine",
+            "upload",
+            "--non-interactive",
+            "--disable-progress-bar",
+            "--repository-url",
+            server.url,
+            *files,
+        ],
+        env={**release_env(), "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert sorted(packages(server)) == sorted(file.name for file in files)
+
+
+# --- publish ------------------------------------------------------------------------------------
+
+
+def test_publish_uploads_both_files_then_skips_both(
+    server: LocalIndex, proxy: ScriptedProxy, good_dist: Path
+) -> None:
+    first = run("publish", proxy.url, "--dist", good_dist)
+    assert first.code == 0, first
+    assert f"upload  {WHEEL}" in first.out
+    assert f"upload  {SDIST}" in first.out
+    assert packages(server) == built(good_dist, WHEEL, SDIST)
+    assert index.list_files(server.simple_url, PROJECT, attempts=1) == built(
+        good_dist, WHEEL, SDIST
+    )
+    assert proxy.count("POST") == 2
+
+    proxy.reset()
+    again = run("publish", proxy.url, "--dist", good_dist, "--require-nothing-new")
+    assert again.code == 0, again
+    assert f"skip    {WHEEL} (already on local, same sha256)" in again.out
+    assert f"skip    {SDIST} (already on local, same sha256)" in again.out
+    assert "published to local: 0 uploaded, 2 already there" in again.out
+    assert proxy.count("POST") == 0
+    assert proxy.count("GET") == 1
+    assert packages(server) == built(good_dist, WHEEL, SDIST)
+
+
+def test_require_nothing_new_uploads_nothing(
+    server: LocalIndex, proxy: ScriptedProxy, good_dist: Path
+) -> None:
+    result = run("publish", proxy.url, "--dist", good_dist, "--require-nothing-new")
+    assert one_line_error(result) == (
+        f"expected every file on local already, but {WHEEL}, {SDIST} missing; nothing uploaded"
+    )
+    assert proxy.count("POST") == 0
+    assert packages(server) == {}
+
+
+def test_same_version_from_other_bytes_is_a_conflict(
+    server: LocalIndex, proxy: ScriptedProxy, good_dist: Path, impostor_wheel: Path
+) -> None:
+    seed(server, impostor_wheel)
+    result = run("publish", proxy.url, "--dist", good_dist)
+    assert one_line_error(result) == (
+        f"{WHEEL} already on local with a different sha256: this version was already released "
+        "from other bytes; release a new version instead"
+    )
+    assert proxy.count("POST") == 0
+    assert packages(server) == {WHEEL: sha256_file(impostor_wheel)}
+
+
+def test_a_partial_publish_is_completed(
+    server: LocalIndex, proxy: ScriptedProxy, good_dist: Path
+) -> None:
+    seed(server, good_dist / WHEEL)
+    result = run("publish", proxy.url, "--dist", good_dist)
+    assert result.code == 0, result
+    assert f"skip    {WHEEL}" in result.out
+    assert f"upload  {SDIST}" in result.out
+    assert "published to local: 1 uploaded, 1 already there" in result.out
+    assert proxy.count("POST") == 1
+    assert packages(server) == built(good_dist, WHEEL, SDIST)
+
+
+@pytest.mark.parametrize("seeded", ["good", "impostor"])
+def test_an_index_without_hashes_is_compared_by_download(
+    server: LocalIndex,
+    proxy: ScriptedProxy,
+    good_dist: Path,
+    impostor_wheel: Path,
+    seeded: str,
+) -> None:
+    """No sha256 in the listing must not read as "other bytes": publish fetches and compares."""
+    wheel = good_dist / WHEEL if seeded == "good" else impostor_wheel
+    seed(server, wheel, good_dist / SDIST)
+    proxy.strip_hashes = True
+    assert index.list_files(f"{proxy.url}simple/", PROJECT, attempts=1) == {WHEEL: "", SDIST: ""}
+    result = run("publish", proxy.url, "--dist", good_dist, "--require-nothing-new")
+    assert f"{WHEEL} is listed without a sha256: downloading it to compare" in result.out
+    if seeded == "good":
+        assert result.code == 0, result
+        assert "published to local: 0 uploaded, 2 already there" in result.out
+    else:
+        assert "already released from other bytes" in one_line_error(result)
+    assert proxy.count("POST") == 0
+    assert packages(server) == {WHEEL: sha256_file(wheel), SDIST: sha256_file(good_dist / SDIST)}
+
+
+def test_an_index_that_is_down_fails_in_bounded_time(good_dist: Path) -> None:
+    url = f"http://127.0.0.1:{local_index.free_port()}/"
+    result = run("publish", url, "--dist", good_dist, "--attempts", "2")
+    message = one_line_error(result)
+    assert message.startswith(f"index {url}simple/{PROJECT}/ not reachable after 2 attempts: "), (
+        message
+    )
+    assert "Connection refused" in message
+    assert "retry 2/2 in 0.5 s" in result.out
+    assert result.seconds < 5
+
+
+@pytest.mark.parametrize(
+    ("methods", "times", "retries", "posts"),
+    [
+        pytest.param(("GET",), 2, ["2/3 in 0.5 s", "3/3 in 1.0 s"], 2, id="listing"),
+        # twine itself posts again, at once, up to 5 times on a 5xx: one run gets through.
+        pytest.param(("POST",), 2, [], 4, id="upload-twine-retries"),
+        # 5 x 503 wears out one twine run; publish looks, waits, and runs twine again.
+        pytest.param(("POST",), 5, ["2/3 in 0.5 s"], 7, id="upload-publish-retries"),
+    ],
+)
+def test_503_then_recovering_succeeds(
+    server: LocalIndex,
+    proxy: ScriptedProxy,
+    good_dist: Path,
+    methods: tuple[str],
+    times: int,
+    retries: list[str],
+    posts: int,
+) -> None:
+    proxy.fail(503, methods=methods, times=times)
+    result = run("publish", proxy.url, "--dist", good_dist, "--attempts", "3")
+    assert result.code == 0, result
+    assert [
+        line.rpartition("retry ")[2] for line in result.out.splitlines() if "retry" in line
+    ] == (retries)
+    assert proxy.count("POST") == posts
+    assert packages(server) == built(good_dist, WHEEL, SDIST)
+
+
+@dataclass(frozen=True)
+class Fault:
+    status: int = 0
+    slow: bool = False
+    methods: tuple[str, ...] = ("GET", "POST")
+    attempts: int = 2
+    options: tuple[str, ...] = ()
+
+
+@pytest.mark.parametrize(
+    ("fault", "message", "gets", "posts", "under"),
+    [
+        pytest.param(
+            Fault(503, methods=("GET",)),
+            "index {url}simple/agentops-accelerator/ not reachable after 2 attempts: "
+            "HTTP 503 Service Unavailable",
+            2,
+            0,
+            5,
+            id="503-listing",
+        ),
+        pytest.param(
+            Fault(503, methods=("POST",)),
+            f"upload of {WHEEL} to {{url}} failed after 2 attempts: HTTPError: 503 Service "
+            "Unavailable from {url} Service Unavailable",
+            3,
+            10,  # 2 twine runs, each posting 5 times
+            10,
+            id="503-upload",
+        ),
+        pytest.param(
+            Fault(403, methods=("POST",)),
+            f"local refused the upload of {WHEEL} (HTTPError: 403 Forbidden from {{url}} "
+            "Forbidden): check the credentials from TWINE_USERNAME/TWINE_PASSWORD",
+            1,
+            1,
+            5,
+            id="403-upload",
+        ),
+        pytest.param(
+            Fault(403, methods=("GET",)),
+            "{url}simple/agentops-accelerator/ refused: HTTP 403 Forbidden",
+            1,
+            0,
+            5,
+            id="403-listing",
+        ),
+        pytest.param(
+            Fault(400, methods=("POST",)),
+            f"local rejected the upload of {WHEEL} (HTTPError: 400 Bad Request from {{url}} "
+            "Bad Request); asking again cannot change that",
+            1,
+            1,
+            5,
+            id="400-upload",
+        ),
+        pytest.param(
+            Fault(slow=True, methods=("GET",), options=("--timeout", "0.5")),
+            "index {url}simple/agentops-accelerator/ not reachable after 2 attempts: timed out",
+            2,
+            0,
+            6,
+            id="slow-listing",
+        ),
+        pytest.param(
+            Fault(slow=True, methods=("POST",), attempts=1, options=("--upload-timeout", "3")),
+            f"upload of {WHEEL} to {{url}} failed after 1 attempt: no answer within 3 s "
+            "(twine stopped)",
+            2,
+            1,
+            12,
+            id="slow-upload",
+        ),
+    ],
+)
+def test_a_failing_index_ends_in_one_clear_line(
+    server: LocalIndex,
+    proxy: ScriptedProxy,
+    good_dist: Path,
+    fault: Fault,
+    message: str,
+    gets: int,
+    posts: int,
+    under: float,
+) -> None:
+    if fault.slow:
+        proxy.be_slow(methods=fault.methods)
+    else:
+        proxy.fail(fault.status, methods=fault.methods)
+    attempts = str(fault.attempts)
+    result = run("publish", proxy.url, "--dist", good_dist, "--attempts", attempts, *fault.options)
+    assert one_line_error(result) == message.format(url=proxy.url)
+    assert (proxy.count("GET"), proxy.count("POST")) == (gets, posts)
+    assert result.seconds < under
+    assert packages(server) == {}
+
+
+def test_a_wrong_password_is_refused_by_the_real_server(
+    server: LocalIndex, good_dist: Path
+) -> None:
+    result = run("publish", server.url, "--dist", good_dist, password=WRONG_PASSWORD)
+    assert one_line_error(result) == (
+        f"local refused the upload of {WHEEL} (HTTPError: 403 Forbidden from {server.url} "
+        "Forbidden): check the credentials from TWINE_USERNAME/TWINE_PASSWORD"
+    )
+    assert packages(server) == {}
+    assert index.list_files(server.simple_url, PROJECT, attempts=1) == {}
+
+
+# --- verify ---------------------------------------------------------------------------------
+
+
+def test_verify_a_version_that_never_appears(server: LocalIndex, tmp_path: Path) -> None:
+    result = run("verify", server.url, "--dist", tmp_path, "--version", "9.9.9", "--deadline", "2")
+    message = one_line_error(result, "verify")
+    assert message == (
+        f"not there yet: 2 file(s) never appeared on {server.simple_url}{PROJECT}/ within 2 s: "
+        "agentops_accelerator-9.9.9-py3-none-any.whl, agentops_accelerator-9.9.9.tar.gz"
+    )
+    assert 2 <= result.seconds < 8
+
+
+def test_verify_finds_other_bytes_than_were_built(
+    server: LocalIndex, good_dist: Path, impostor_wheel: Path
+) -> None:
+    seed(server, impostor_wheel, good_dist / SDIST)
+    result = run("verify", server.url, "--dist", good_dist, "--deadline", "5")
+    message = one_line_error(result, "verify")
+    assert message.startswith(f"local serves {WHEEL} with sha256 ")
+    assert message.endswith("not the bytes that were built")
+    assert result.seconds < 5
+
+
+def test_verify_a_broken_package_fails_fast(server: LocalIndex, broken_dist: Path) -> None:
+    published = run("publish", server.url, "--dist", broken_dist)
+    assert published.code == 0, published
+    result = run("verify", server.url, "--dist", broken_dist, "--deadline", "60")
+    message = one_line_error(result, "verify")
+    assert message == (
+        "installed but broken: `agentops --version` exited 1: RuntimeError: broken on purpose "
+        f"(expected 'agentops {BROKEN_VERSION}')"
+    )
+    assert result.seconds < 20
+
+
+def test_verify_a_good_package(server: LocalIndex, good_dist: Path) -> None:
+    published = run("publish", server.url, "--dist", good_dist)
+    assert published.code == 0, published
+    result = run("verify", server.url, "--dist", good_dist, "--deadline", "30")
+    assert result.code == 0, result
+    assert result.err == ""
+    for check in ("agentops --version", "agentops --help", "agentops init"):
+        assert f"ok      {check}" in result.out
+    assert f"verified {PROJECT}=={VERSION} from local" in result.out
+
+
+def test_the_packages_folder_is_the_index(server: LocalIndex, good_dist: Path) -> None:
+    """The assertions above read the packages folder: it is exactly what the index serves."""
+    shutil.copy2(good_dist / SDIST, server.packages_dir / SDIST)
+    assert index.list_files(server.simple_url, PROJECT, attempts=1) == packages(server)

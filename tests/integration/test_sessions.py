@@ -1,0 +1,194 @@
+"""The real nox sessions, run in a temporary copy of the project against a real local index."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts import index, manifest
+from scripts.local_index import start_local_index, write_htpasswd
+from tests.helpers import ROOT, copy_project, git
+
+pytestmark = pytest.mark.integration
+
+PASSWORD = "rehearsal-Secret-4242"
+
+
+def run_nox(
+    project: Path, envdir: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `nox ARGS` in PROJECT, sharing environments through ENVDIR."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith(("TWINE_", "LOCAL_INDEX"))}
+    for name in ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "EXPECTED_VERSION"):
+        base.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "-m", "nox", "--envdir", str(envdir), *args],
+        cwd=project,
+        env={**base, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def envdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Session environments shared by the copies (they hold only locked tools)."""
+    return tmp_path_factory.mktemp("nox-envs")
+
+
+@pytest.fixture(scope="module")
+def tagged_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the project tagged v1.2.3."""
+    project = copy_project(tmp_path_factory.mktemp("sessions") / "project")
+    git(project, "tag", "-a", "v1.2.3", "-m", "Release 1.2.3")
+    return project
+
+
+@pytest.fixture(scope="module")
+def built(tagged_project: Path, envdir: Path) -> Path:
+    """The project copy after a successful `nox -s build`."""
+    result = run_nox(tagged_project, envdir, "-s", "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return tagged_project
+
+
+@pytest.fixture
+def local_pypi(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """A real pypiserver with upload authentication; yields the environment that targets it."""
+    htpasswd = tmp_path / "htpasswd"
+    write_htpasswd(htpasswd, "tester", PASSWORD)
+    with start_local_index(tmp_path / "packages", htpasswd=htpasswd) as server:
+        yield {
+            "LOCAL_INDEX_URL": server.url,
+            "TWINE_USERNAME": "tester",
+            "TWINE_PASSWORD": PASSWORD,
+        }
+
+
+def test_menu_lists_every_session_with_a_docstring() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "--list"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    # Lines read "* name [tags] -> docstring" (selected) or "- name ..." (not by default).
+    menu = {
+        line[2:].split(" ")[0]: line.partition(" -> ")[2]
+        for line in result.stdout.splitlines()
+        if line[:2] in ("* ", "- ")
+    }
+    expected = {"lint", "coverage", "build", "publish", "verify", "rehearse"}
+    assert expected | {"tests-3.11", "tests-3.12", "tests-3.13"} <= set(menu)
+    assert all(menu.values()), [name for name, doc in menu.items() if not doc]
+    selected = {line[2:].split(" ")[0] for line in result.stdout.splitlines() if line[:2] == "* "}
+    assert not {"publish", "publish_testpypi", "rehearse"} & selected
+
+
+def test_python_versions_are_the_classifiers() -> None:
+    import tomllib
+
+    classifiers = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["classifiers"]
+    prefix = "Programming Language :: Python :: 3."
+    declared = sorted(c.rsplit(":: ", 1)[1] for c in classifiers if c.startswith(prefix))
+    result = subprocess.run(
+        [sys.executable, "-m", "nox", "--list", "--json", "-s", "tests"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    matrix = sorted(session["python"] for session in json.loads(result.stdout))
+    assert matrix == declared == ["3.11", "3.12", "3.13"]
+
+
+def test_build_writes_checked_artifacts_and_a_manifest(built: Path) -> None:
+    dist = built / "dist"
+    sums = manifest.check_dist(dist)
+    assert sorted(sums) == [
+        "agentops_accelerator-1.2.3-py3-none-any.whl",
+        "agentops_accelerator-1.2.3.tar.gz",
+    ]
+    assert sorted(p.name for p in dist.iterdir()) == sorted([*sums, "SHA256SUMS"])
+
+
+def test_build_removes_stale_files(built: Path, envdir: Path) -> None:
+    stale = built / "dist" / "agentops_accelerator-0.0.1-py3-none-any.whl"
+    stale.write_text("old")
+    result = run_nox(built, envdir, "-s", "build")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert not stale.exists()
+    manifest.check_dist(built / "dist")
+
+
+@pytest.mark.parametrize("how", ["argument", "environment"])
+def test_build_refuses_an_unexpected_version(built: Path, envdir: Path, how: str) -> None:
+    if how == "argument":
+        result = run_nox(built, envdir, "-s", "build", "--", "--expected-version", "1.2.4")
+    else:
+        result = run_nox(built, envdir, "-s", "build", env={"EXPECTED_VERSION": "v1.2.4"})
+    assert result.returncode == 1
+    assert "1.2.4" in result.stderr
+    assert "1.2.3" in result.stderr
+
+
+def test_build_accepts_the_tag_version(built: Path, envdir: Path) -> None:
+    result = run_nox(built, envdir, "-s", "build", env={"EXPECTED_VERSION": "v1.2.3"})
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_publish_and_verify_against_a_local_index(
+    built: Path, envdir: Path, local_pypi: dict[str, str]
+) -> None:
+    result = run_nox(built, envdir, "-s", "publish", "--", "local", env=local_pypi)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 uploaded" in result.stdout
+    on_index = index.list_files(local_pypi["LOCAL_INDEX_URL"] + "simple/", "agentops-accelerator")
+    assert on_index == manifest.read_manifest(built / "dist")
+    result = run_nox(built, envdir, "-s", "verify", "--", "local", env=local_pypi)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "verified agentops-accelerator==1.2.3 from local" in result.stdout
+    again = run_nox(built, envdir, "-s", "publish", "--", "local", env=local_pypi)
+    assert again.returncode == 0
+    assert "0 uploaded, 2 already there" in again.stdout
+    for output in (result.stdout, result.stderr, again.stdout, again.stderr):
+        assert PASSWORD not in output
+
+
+def test_publish_rejects_an_unknown_target(built: Path, envdir: Path) -> None:
+    result = run_nox(built, envdir, "-s", "publish", "--", "prod")
+    assert result.returncode == 1
+    assert "Usage: nox -s publish -- [testpypi|pypi|local|URL]" in result.stderr
+
+
+def test_publish_without_credentials_fails_before_any_upload(built: Path, envdir: Path) -> None:
+    env = {"TEST_PYPI_TOKEN": "", "ACTIONS_ID_TOKEN_REQUEST_URL": ""}
+    result = run_nox(built, envdir, "-s", "publish_testpypi", env=env)
+    assert result.returncode == 1
+    output = result.stdout + result.stderr
+    assert "publish: error: no credentials for testpypi: set TEST_PYPI_TOKEN" in output
+    assert "upload " not in output
+
+
+def test_publish_without_dist_is_refused(project_repo: Path, envdir: Path) -> None:
+    result = run_nox(project_repo, envdir, "-s", "publish", "--", "local")
+    assert result.returncode == 1
+    assert "publish: error: no dist/ folder" in result.stdout + result.stderr
+
+
+def test_rehearse_runs_the_whole_staging_path(tagged_project: Path, envdir: Path) -> None:
+    result = run_nox(tagged_project, envdir, "-s", "rehearse")
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = result.stderr
+    for step in ("build", "publish local", "verify local", "publish again (must skip)", "total"):
+        assert f"  {step}" in log
+    assert "verified agentops-accelerator==1.2.3 from local" in result.stdout
+    assert "0 uploaded, 2 already there" in result.stdout
