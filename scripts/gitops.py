@@ -1,0 +1,121 @@
+"""Read-only questions about the git repository and its origin, asked with plain git commands.
+
+Everything here only reads; the tasks that change refs run their git commands themselves
+(through invoke, so that --dry-run prints them).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+
+class GitError(Exception):
+    """A git command failed; the message is git's own last line."""
+
+
+def git(*args: str, cwd: Path | None = None, strip: bool = True) -> str:
+    """Run git ARGS and return its output (stripped unless told not to), or raise GitError."""
+    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+    if result.returncode != 0:
+        lines = (result.stderr or result.stdout).strip().splitlines()
+        raise GitError(f"git {' '.join(args)}: {lines[-1] if lines else 'failed'}")
+    return result.stdout.strip() if strip else result.stdout
+
+
+def _succeeds(*args: str, cwd: Path | None = None) -> bool:
+    try:
+        git(*args, cwd=cwd)
+    except GitError:
+        return False
+    return True
+
+
+def is_repository(cwd: Path | None = None) -> bool:
+    """Whether CWD is inside a git work tree."""
+    return _succeeds("rev-parse", "--is-inside-work-tree", cwd=cwd)
+
+
+def current_branch(cwd: Path | None = None) -> str | None:
+    """The checked-out branch, or None on a detached HEAD."""
+    try:
+        return git("symbolic-ref", "--quiet", "--short", "HEAD", cwd=cwd)
+    except GitError:
+        return None
+
+
+def head(cwd: Path | None = None) -> str:
+    """The commit HEAD points at."""
+    return git("rev-parse", "HEAD", cwd=cwd)
+
+
+def dirty_files(cwd: Path | None = None) -> list[str]:
+    """Changed, staged or untracked files (git status --porcelain), empty when clean."""
+    # Not stripped: the first column of a porcelain line may be a space.
+    output = git("status", "--porcelain", "--untracked-files=normal", cwd=cwd, strip=False)
+    return [line[3:] for line in output.splitlines() if line]
+
+
+def rev(ref: str, cwd: Path | None = None) -> str | None:
+    """The commit REF names, or None if it does not exist."""
+    try:
+        return git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", cwd=cwd)
+    except GitError:
+        return None
+
+
+def has_object(sha: str, cwd: Path | None = None) -> bool:
+    """Whether the commit SHA is in the local object store."""
+    return _succeeds("cat-file", "-e", f"{sha}^{{commit}}", cwd=cwd)
+
+
+def local_branch_exists(name: str, cwd: Path | None = None) -> bool:
+    """Whether refs/heads/NAME exists."""
+    return _succeeds("show-ref", "--verify", "--quiet", f"refs/heads/{name}", cwd=cwd)
+
+
+def local_tags(cwd: Path | None = None) -> list[str]:
+    """The names of all local tags."""
+    return git("tag", "--list", cwd=cwd).splitlines()
+
+
+def remote_refs(remote: str = "origin", cwd: Path | None = None) -> dict[str, str]:
+    """Every ref the remote advertises (git ls-remote), peeled tags folded in: {ref: sha}."""
+    refs: dict[str, str] = {}
+    for line in git("ls-remote", remote, cwd=cwd).splitlines():
+        sha, _, ref = line.partition("\t")
+        refs[ref.removesuffix("^{}")] = sha  # the peeled ^{} line comes last: the commit wins
+    return refs
+
+
+def remote_tags(refs: dict[str, str]) -> list[str]:
+    """Tag names among REFS (from remote_refs)."""
+    return [ref.removeprefix("refs/tags/") for ref in refs if ref.startswith("refs/tags/")]
+
+
+def remote_url(remote: str = "origin", cwd: Path | None = None) -> str | None:
+    """The URL of REMOTE, or None if there is no such remote."""
+    try:
+        return git("remote", "get-url", remote, cwd=cwd)
+    except GitError:
+        return None
+
+
+def is_shallow(cwd: Path | None = None) -> bool:
+    """Whether the clone is shallow (its history, and so its tags, cut off)."""
+    return git("rev-parse", "--is-shallow-repository", cwd=cwd) == "true"
+
+
+def show(ref: str, path: str, cwd: Path | None = None) -> str | None:
+    """The content of PATH at REF, or None if it is not there."""
+    try:
+        return subprocess.run(
+            ["git", "show", f"{ref}:{path}"], cwd=cwd, capture_output=True, text=True, check=True
+        ).stdout
+    except subprocess.CalledProcessError:
+        return None
+
+
+def changed_files(base: str, cwd: Path | None = None) -> list[str]:
+    """Files changed between the merge base of BASE and HEAD, and HEAD."""
+    return git("diff", "--name-only", f"{base}...HEAD", cwd=cwd).splitlines()

@@ -1,0 +1,455 @@
+"""The invoke tasks, run for real in temporary repositories with a bare origin and a gh stand-in."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from scripts import changelog, manifest
+from tests.helpers import commit, git, release_world, repo_state, run_tool
+
+pytestmark = pytest.mark.integration
+
+BAD_VERSIONS = ["0.2", "release-0.2.0", "01.2.3", "0.2.0.dev1", "", "0.2.0; rm -rf ~", "vv0.2.0"]
+
+
+class World:
+    """A work repository on develop, its bare origin, and the gh stand-in's record."""
+
+    def __init__(self, root: Path) -> None:
+        self.work, self.origin = release_world(root)
+        self.record = root / "gh.jsonl"
+
+    def invoke(self, *args: str, **env: str) -> tuple[int, str]:
+        """Run `invoke ARGS` in the work repository; return its exit code and all its output."""
+        result = run_tool(
+            self.work,
+            sys.executable,
+            "-m",
+            "invoke",
+            *args,
+            env={"GH_RECORD": str(self.record), **env},
+        )
+        return result.returncode, result.stdout + result.stderr
+
+    def gh_calls(self) -> list[dict[str, object]]:
+        """What the gh stand-in was asked, in order."""
+        if not self.record.exists():
+            return []
+        return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+    def state(self) -> dict[str, object]:
+        """The repository, origin and CHANGELOG as they are now."""
+        return repo_state(self.work, self.origin)
+
+    def deny_pushes(self, pattern: str) -> None:
+        """Make origin reject pushes of refs matching PATTERN (a shell case pattern)."""
+        hook = self.origin / "hooks" / "pre-receive"
+        hook.write_text(
+            "#!/bin/sh\nwhile read old new ref; do\n"
+            f'  case "$ref" in {pattern}) echo "denied: $ref" >&2; exit 1;; esac\ndone\n'
+        )
+        hook.chmod(0o755)
+
+    def merge_release_into_main(self, version: str) -> None:
+        """Do what merging the release PR on GitHub does, and leave main checked out."""
+        git(self.work, "switch", "-q", "main")
+        git(self.work, "merge", "-q", "--no-ff", "--no-edit", f"release/v{version}")
+        git(self.work, "push", "-q", "origin", "main")
+
+
+@pytest.fixture
+def world(tmp_path: Path) -> World:
+    return World(tmp_path)
+
+
+@pytest.fixture
+def released(world: World) -> World:
+    """A world where release/v0.2.0 was cut and merged into main (main checked out)."""
+    code, output = world.invoke("cut-release", "0.2.0")
+    assert code == 0, output
+    world.merge_release_into_main("0.2.0")
+    return world
+
+
+def assert_refused(world: World, args: list[str], message: str, **env: str) -> None:
+    before, calls = world.state(), world.gh_calls()
+    code, output = world.invoke(*args, **env)
+    assert code == 1, output
+    errors = [line for line in output.splitlines() if ": error: " in line]
+    assert len(errors) == 1, output
+    assert message in errors[0]
+    assert world.state() == before
+    assert world.gh_calls() == calls
+
+
+# --- cut-release -------------------------------------------------------------------------------
+
+
+def test_cut_release_branches_dates_the_changelog_pushes_and_opens_the_pr(world: World) -> None:
+    unreleased = changelog.unreleased_entries((world.work / "CHANGELOG.md").read_text())
+    code, output = world.invoke("cut-release", "v0.2.0")
+    assert code == 0, output
+    assert git(world.work, "branch", "--show-current") == "release/v0.2.0"
+    assert git(world.work, "log", "-1", "--format=%s") == "chore: prepare release 0.2.0"
+    assert git(world.origin, "rev-parse", "release/v0.2.0") == git(world.work, "rev-parse", "HEAD")
+    assert git(world.work, "rev-parse", "HEAD~1") == git(world.origin, "rev-parse", "develop")
+    text = (world.work / "CHANGELOG.md").read_text()
+    assert changelog.unreleased_entries(text) == []
+    today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
+    assert f"## [0.2.0] - {today}" in text
+    for entry in unreleased:
+        assert entry in changelog.section_text(text, "0.2.0")
+    assert "compare/v0.2.0...HEAD" in text
+    [call] = world.gh_calls()
+    args = call["args"]
+    assert isinstance(args, list)
+    assert args[:8] == [
+        "pr", "create", "--base", "main", "--head", "release/v0.2.0", "--title", "Release v0.2.0",
+    ]  # fmt: skip
+    assert "Release v0.2.0 checklist" in args[9]
+    assert git(world.work, "status", "--porcelain") == ""
+
+
+def test_cut_release_dry_run_prints_every_step_and_changes_nothing(world: World) -> None:
+    before = world.state()
+    code, output = world.invoke("cut-release", "0.2.0", "--dry-run")
+    assert code == 0, output
+    for step in (
+        "git switch --no-track -c release/v0.2.0",
+        "git commit -m",
+        "git push",
+        "gh pr create",
+    ):
+        assert step in output
+    assert "## [0.2.0] - " in output
+    assert world.state() == before
+    assert world.gh_calls() == []
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS)
+def test_cut_release_refuses_malformed_versions(world: World, version: str) -> None:
+    assert_refused(world, ["cut-release", version], "expected X.Y.Z")
+
+
+@pytest.mark.parametrize("version", ["0.1.0", "0.0.9"])
+def test_cut_release_refuses_a_version_not_above_the_latest_tag(world: World, version: str) -> None:
+    assert_refused(world, ["cut-release", version], "is not greater than the latest tag v0.1.0")
+
+
+def test_cut_release_refuses_a_dirty_tree(world: World) -> None:
+    (world.work / "README.md").write_text("edited\n")
+    assert_refused(world, ["cut-release", "0.2.0"], "uncommitted changes (README.md)")
+
+
+def test_cut_release_refuses_an_existing_local_branch(world: World) -> None:
+    git(world.work, "branch", "release/v0.2.0")
+    assert_refused(world, ["cut-release", "0.2.0"], "release/v0.2.0 already exists locally")
+
+
+def test_cut_release_refuses_a_branch_already_on_origin(world: World) -> None:
+    git(world.work, "push", "-q", "origin", "develop:refs/heads/release/v0.2.0")
+    assert_refused(world, ["cut-release", "0.2.0"], "release/v0.2.0 already exists on origin")
+
+
+def test_cut_release_refuses_an_empty_unreleased_section(world: World) -> None:
+    path = world.work / "CHANGELOG.md"
+    text = changelog.release(path.read_text(), "0.1.5", datetime.date(2026, 1, 1))
+    commit(world.work, "release notes moved", files={"CHANGELOG.md": text})
+    git(world.work, "push", "-q", "origin", "develop")
+    assert_refused(world, ["cut-release", "0.2.0"], "Unreleased")
+
+
+def test_cut_release_rolls_back_when_the_pr_cannot_be_opened(world: World) -> None:
+    before = world.state()
+    code, output = world.invoke("cut-release", "0.2.0", GH_FAIL="pr create")
+    assert code == 1
+    assert "branch release/v0.2.0 reached origin and was removed again" in output
+    assert world.state() == before
+
+
+def test_cut_release_rolls_back_when_the_push_is_rejected(world: World) -> None:
+    world.deny_pushes("refs/heads/release/*")
+    before = world.state()
+    code, output = world.invoke("cut-release", "0.2.0")
+    assert code == 1
+    assert "nothing reached origin" in output
+    assert world.state() == before
+    assert world.gh_calls() == []
+
+
+# --- tag --------------------------------------------------------------------------------------
+
+
+def test_tag_creates_an_annotated_tag_from_the_changelog_and_pushes_it_alone(
+    released: World,
+) -> None:
+    git(released.work, "tag", "scratch")  # a local tag that must not be pushed
+    code, output = released.invoke("tag", "0.2.0")
+    assert code == 0, output
+    assert git(released.work, "cat-file", "-t", "v0.2.0") == "tag"
+    message = git(released.work, "tag", "-l", "--format=%(contents)", "v0.2.0")
+    section = changelog.section_text((released.work / "CHANGELOG.md").read_text(), "0.2.0")
+    assert message.startswith("Release 0.2.0")
+    assert section in message
+    remote_tags = git(released.origin, "tag", "--list").splitlines()
+    assert remote_tags == ["v0.1.0", "v0.2.0"]
+
+
+def test_tag_dry_run_changes_nothing(released: World) -> None:
+    before = released.state()
+    code, output = released.invoke("tag", "0.2.0", "--dry-run")
+    assert code == 0, output
+    assert "git push origin refs/tags/v0.2.0" in output
+    assert released.state() == before
+
+
+@pytest.mark.parametrize("version", BAD_VERSIONS)
+def test_tag_refuses_malformed_versions(released: World, version: str) -> None:
+    assert_refused(released, ["tag", version], "expected X.Y.Z")
+
+
+def test_tag_refuses_off_main(released: World) -> None:
+    git(released.work, "switch", "-q", "develop")
+    assert_refused(released, ["tag", "0.2.0"], "tags are made on main")
+
+
+def test_tag_refuses_a_detached_head(released: World) -> None:
+    git(released.work, "switch", "-q", "--detach", "HEAD")
+    assert_refused(released, ["tag", "0.2.0"], "tags are made on main")
+
+
+def test_tag_refuses_a_dirty_tree(released: World) -> None:
+    (released.work / "new-file.txt").write_text("x")
+    assert_refused(released, ["tag", "0.2.0"], "uncommitted changes")
+
+
+def test_tag_refuses_when_main_is_ahead_of_origin(released: World) -> None:
+    commit(released.work, "local only")
+    assert_refused(released, ["tag", "0.2.0"], "not level with origin/main")
+
+
+def test_tag_refuses_when_origin_is_ahead(released: World, tmp_path: Path) -> None:
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(released.origin), str(other))
+    commit(other, "pushed by someone else")
+    git(other, "push", "-q", "origin", "main")
+    assert_refused(released, ["tag", "0.2.0"], "not level with origin/main")
+
+
+def test_tag_refuses_an_existing_tag(released: World) -> None:
+    git(released.work, "tag", "v0.2.0")
+    assert_refused(released, ["tag", "0.2.0"], "v0.2.0 already exists locally")
+
+
+def test_tag_refuses_a_tag_already_on_origin(released: World) -> None:
+    git(released.work, "push", "-q", "origin", "main:refs/tags/v0.2.0")
+    assert_refused(released, ["tag", "0.2.0"], "v0.2.0 already exists on origin")
+
+
+def test_tag_refuses_a_version_without_a_changelog_section(released: World) -> None:
+    assert_refused(released, ["tag", "0.3.0"], "0.3.0")
+
+
+def test_tag_deletes_the_local_tag_when_the_push_fails(released: World) -> None:
+    released.deny_pushes("refs/tags/*")
+    before = released.state()
+    code, output = released.invoke("tag", "0.2.0")
+    assert code == 1
+    assert "nothing reached origin" in output
+    assert released.state() == before
+
+
+# --- finish-release ---------------------------------------------------------------------------
+
+
+def test_finish_release_merges_main_into_develop_and_deletes_the_branch(released: World) -> None:
+    code, output = released.invoke("tag", "0.2.0")
+    assert code == 0, output
+    code, output = released.invoke("finish-release", "0.2.0")
+    assert code == 0, output
+    develop = git(released.origin, "rev-parse", "develop")
+    assert git(released.work, "merge-base", "--is-ancestor", "v0.2.0", develop) == ""
+    assert "release/v0.2.0" not in git(released.origin, "branch", "--list")
+    assert "release/v0.2.0" not in git(released.work, "branch", "--list")
+
+
+def test_finish_release_refuses_before_the_tag(released: World) -> None:
+    assert_refused(released, ["finish-release", "0.2.0"], "tag v0.2.0 is not on origin")
+
+
+def test_finish_release_rolls_back_when_develop_cannot_be_pushed(released: World) -> None:
+    assert released.invoke("tag", "0.2.0")[0] == 0
+    git(released.work, "fetch", "-q", "--no-tags", "origin")
+    released.deny_pushes("refs/heads/develop")
+    before = released.state()
+    code, output = released.invoke("finish-release", "0.2.0")
+    assert code == 1
+    assert "nothing reached origin" in output
+    assert released.state() == before
+
+
+# --- github-release ---------------------------------------------------------------------------
+
+
+def fake_dist(folder: Path, version: str) -> None:
+    folder.mkdir()
+    (folder / f"agentops_accelerator-{version}-py3-none-any.whl").write_bytes(b"wheel")
+    (folder / f"agentops_accelerator-{version}.tar.gz").write_bytes(b"sdist")
+    manifest.write_manifest(folder)
+
+
+def test_github_release_attaches_the_manifest_files_and_the_notes(released: World) -> None:
+    fake_dist(released.work / "dist", "0.2.0")
+    code, output = released.invoke("github-release", "0.2.0")
+    assert code == 0, output
+    [call] = [c for c in released.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index]
+    args = call["args"]
+    assert isinstance(args, list)
+    assert args[:4] == ["release", "create", "v0.2.0", "--verify-tag"]
+    notes = args[args.index("--notes") + 1]
+    assert notes == changelog.section_text((released.work / "CHANGELOG.md").read_text(), "0.2.0")
+    assert "--generate-notes" in args
+    assert sorted(Path(a).name for a in args if a.startswith("dist/")) == sorted(
+        [*manifest.read_manifest(released.work / "dist"), "SHA256SUMS"]
+    )
+
+
+def test_github_release_refuses_a_tampered_dist(released: World) -> None:
+    fake_dist(released.work / "dist", "0.2.0")
+    (released.work / "dist" / "agentops_accelerator-0.2.0.tar.gz").write_bytes(b"other")
+    code, output = released.invoke("github-release", "0.2.0")
+    assert code == 1
+    assert "changed after the build" in output
+    assert not [c for c in released.gh_calls() if "release" in c["args"][0]]  # type: ignore[index]
+
+
+def test_github_release_refuses_another_version(released: World) -> None:
+    fake_dist(released.work / "dist", "0.2.1")
+    code, output = released.invoke("github-release", "0.2.0")
+    assert code == 1
+    assert "0.2.1" in output
+    assert not [c for c in released.gh_calls() if "release" in c["args"][0]]  # type: ignore[index]
+
+
+# --- check-changelog --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("files", "labels", "code", "message"),
+    [
+        pytest.param({"src/agentops/x.py": "x = 1\n"}, "", 1, "adds no entry", id="src-no-entry"),
+        pytest.param({"pyproject.toml": "# edited\n"}, "", 1, "pyproject.toml", id="pyproject"),
+        pytest.param(
+            {"src/agentops/x.py": "x = 1\n"}, "bug,no-changelog", 0, "skipped", id="label"
+        ),
+        pytest.param({"docs/notes.md": "x\n"}, "", 0, "no shipped file changed", id="docs-only"),
+    ],
+)
+def test_check_changelog(
+    world: World, files: dict[str, str], labels: str, code: int, message: str
+) -> None:
+    if "pyproject.toml" in files:
+        files = {
+            "pyproject.toml": (world.work / "pyproject.toml").read_text() + files["pyproject.toml"]
+        }
+    git(world.work, "switch", "-q", "-c", "feature/x")
+    commit(world.work, "a change", files=files)
+    result, output = world.invoke("check-changelog", "--base", "origin/develop", "--labels", labels)
+    assert result == code, output
+    assert message in output
+
+
+def test_check_changelog_accepts_a_new_entry(world: World) -> None:
+    git(world.work, "switch", "-q", "-c", "feature/x")
+    path = world.work / "CHANGELOG.md"
+    text = path.read_text().replace(
+        "## [Unreleased]\n\n### Added\n\n", "## [Unreleased]\n\n### Added\n\n- `x`.\n", 1
+    )
+    commit(world.work, "a change", files={"src/agentops/x.py": "x = 1\n", "CHANGELOG.md": text})
+    code, output = world.invoke("check-changelog")
+    assert code == 0, output
+    assert "1 new entry" in output
+
+
+# --- doctor, setup-github, ci-matrix ----------------------------------------------------------
+
+
+def test_doctor_reports_a_healthy_repository(world: World) -> None:
+    code, output = world.invoke("doctor")
+    assert code == 0, output
+    assert "release tags" in output
+    assert "latest v0.1.0" in output
+    assert "0.1.0 (release)" in output
+    commit(world.work, "one more")
+    code, output = world.invoke("doctor")
+    assert "0.1.1.dev1 (dev)" in output
+
+
+def test_doctor_blocks_a_shallow_clone(world: World, tmp_path: Path) -> None:
+    shallow = tmp_path / "shallow"
+    git(tmp_path, "clone", "-q", "--depth=1", f"file://{world.origin}", str(shallow))
+    result = run_tool(shallow, sys.executable, "-m", "invoke", "doctor")
+    code, output = result.returncode, result.stdout + result.stderr
+    assert code == 1
+    assert "fix: git fetch --unshallow --tags" in output
+    assert "doctor: error: blocked by: full history" in output
+
+
+def test_setup_github_dry_run_prints_each_call_with_its_payload(world: World) -> None:
+    code, output = world.invoke(
+        "setup-github", "--repo", "acme/agentops", "--reviewers", "alice", "--dry-run"
+    )
+    assert code == 0, output
+    assert world.gh_calls() == []
+    assert "gh api --method PUT repos/acme/agentops/environments/release --input -" in output
+    assert "repos/acme/agentops/branches/main/protection" in output
+    assert "refs/heads/release/*" in output
+    assert '"allow_force_pushes": false' in output
+
+
+def test_setup_github_calls_the_api_and_is_idempotent(world: World, tmp_path: Path) -> None:
+    responses = tmp_path / "responses.json"
+    responses.write_text(
+        json.dumps(
+            {
+                "api repos/acme/agentops/environments/release/deployment-branch-policies": {
+                    "branch_policies": [{"name": "main", "type": "branch"}]
+                },
+                "api repos/acme/agentops/rulesets": [{"id": 7, "name": "release branches"}],
+            }
+        )
+    )
+    code, output = world.invoke(
+        "setup-github",
+        "--repo",
+        "acme/agentops",
+        "--reviewers",
+        "alice",
+        GH_RESPONSES=str(responses),
+    )
+    assert code == 0, output
+    writes = [c for c in world.gh_calls() if "--method" in c["args"]]  # type: ignore[operator]
+    endpoints = [(c["args"][2], c["args"][3]) for c in writes]  # type: ignore[index]
+    assert ("PUT", "repos/acme/agentops/environments/release") in endpoints
+    assert ("PUT", "repos/acme/agentops/rulesets/7") in endpoints  # updated, not duplicated
+    policies = [c["input"] for c in writes if str(c["args"][3]).endswith("policies")]  # type: ignore[index]
+    assert policies == [{"name": "v*", "type": "tag"}]  # main was already there
+    release = next(c for c in writes if c["args"][3] == "repos/acme/agentops/environments/release")  # type: ignore[index]
+    assert release["input"]["reviewers"] == [{"type": "User", "id": sum(map(ord, "users/alice"))}]  # type: ignore[index]
+
+
+def test_setup_github_refuses_a_malformed_repo(world: World) -> None:
+    assert_refused(world, ["setup-github", "--repo", "acme", "--dry-run"], "OWNER/NAME")
+
+
+def test_ci_matrix_prints_the_noxfile_versions(world: World, tmp_path: Path) -> None:
+    output_file = tmp_path / "github_output"
+    code, output = world.invoke("ci-matrix", GITHUB_OUTPUT=str(output_file))
+    assert code == 0, output
+    assert json.loads(output.strip().splitlines()[-1]) == ["3.11", "3.12", "3.13"]
+    assert output_file.read_text() == 'python=["3.11", "3.12", "3.13"]\n'
