@@ -149,6 +149,20 @@ def coverage(session: nox.Session) -> None:
     )
 
 
+@session(python=DEFAULT_PYTHON, default=False, tags=["faults"])
+def faults(session: nox.Session) -> None:
+    """The fault-injection scenarios alone, ending with their totals (tests/faults)."""
+    sync(session, "test")
+    _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"))
+
+
+@session(python=DEFAULT_PYTHON, default=False, tags=["bench"])
+def bench(session: nox.Session) -> None:
+    """Time the sessions against the bare tools, side by side, and print the ratios."""
+    sync(session, "bench")
+    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+
+
 def _last_commit_time() -> str | None:
     result = subprocess.run(
         ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True, check=False
