@@ -1,0 +1,457 @@
+"""End to end: the workflows run by act on this machine, in a temporary git copy of the project.
+
+Every job runs on the host (`-P ubuntu-latest=-self-hosted`), every action is a local stand-in
+from tests/workflows/stand-ins (`--local-repository`), and nothing is fetched from GitHub. The
+runs: ci.yml on a push (matrix, lint, one tests cell, coverage, with their reports), staging.yml's
+build -> publish -> verify against a real pypiserver on 127.0.0.1 (`--var STAGING_INDEX=URL`),
+ci.yml's CHANGELOG gate on pull_request events, and cut-release.yml pushing to a bare origin
+with a recording gh. The assertions are on the world afterwards: job results, artifacts, the
+index's files, refs.
+
+Inside act the project's own test suite runs (the tests cell, the build's `nox -s tests`); it
+must not run act again, so AGENTOPS_INSIDE_ACT=1 is given to act and this module skips itself.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from scripts import changelog, index, interpreters, manifest
+from scripts.local_index import LocalIndex, start_local_index, write_htpasswd
+from tests.helpers import FAKES, ROOT, commit, copy_project, git, release_world
+from tests.workflows import model
+
+INSIDE_ACT = "AGENTOPS_INSIDE_ACT"
+PROJECT = "agentops-accelerator"
+RELEASE_BRANCH = "release/v1.2.3"
+ACT_TIMEOUT = 600  # seconds for one act run: a hung job fails the test, never the whole suite
+# Test folders left out of the copy the jobs test: slow, and run by the outer suite already.
+SLOW_TESTS = (("tests", "integration"), ("tests", "faults"))
+# Variables of this process that must not leak into the jobs act runs on the host.
+DROPPED = {
+    "VIRTUAL_ENV",
+    "VIRTUAL_ENV_PROMPT",
+    "CONDA_PREFIX",
+    "PYTHONHOME",
+    "PYTHONPATH",
+    "UV_PROJECT_ENVIRONMENT",
+    "UV_PYTHON",
+    "UV_NO_SYNC",
+    "UV_FROZEN",
+    "UV_LOCKED",
+    "UV_RUN_RECURSION_DEPTH",
+    "EXPECTED_VERSION",
+    "SOURCE_DATE_EPOCH",
+    "VERIFY_DEADLINE",
+    "LOCAL_INDEX_URL",
+    "TEST_PYPI_TOKEN",
+    "PYPI_TOKEN",
+    "PR_LABELS",
+    "GH_TOKEN",
+    "CI",
+}
+DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
+
+
+def _tool(name: str) -> str | None:
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+
+
+ACT = _tool("act")
+UV = _tool("uv")
+
+pytestmark = [
+    pytest.mark.workflows,
+    pytest.mark.skipif(bool(os.environ.get(INSIDE_ACT)), reason="already inside an act run"),
+    pytest.mark.skipif(
+        os.environ.get("GITHUB_ACTIONS") == "true", reason="on GitHub the workflows run for real"
+    ),
+    pytest.mark.skipif(sys.platform != "linux", reason="act runs the jobs on a Linux host here"),
+    pytest.mark.skipif(ACT is None or UV is None, reason="act and uv (test group) are needed"),
+]
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _once_and_with_every_python() -> None:
+    """Run from the noxfile's first Python only (`nox -s tests` would repeat the same act runs
+    once per Python), with every Python it declares installed (the jobs test on all of them)."""
+    pythons = model.noxfile_pythons()
+    running = f"{sys.version_info.major}.{sys.version_info.minor}"
+    if running != pythons[0]:
+        pytest.skip(f"the act runs do not depend on pytest's Python: run from {pythons[0]} only")
+    missing = [v for v in pythons if interpreters.find_interpreter(v, os.environ) is None]
+    if missing:
+        pytest.skip(f"Pythons not installed here: {', '.join(missing)}")
+
+
+# --- running act ------------------------------------------------------------------------------
+
+
+@dataclass
+class ActRun:
+    """One act run: its exit code, each job's result and the log."""
+
+    command: list[str]
+    returncode: int
+    seconds: float
+    results: dict[str, list[str]]  # job id -> results (one per matrix cell)
+    matrices: dict[str, list[dict[str, str]]]  # job id -> matrix of each finished cell
+    log: Path
+
+    def explain(self) -> str:
+        """The end of the log, for a failed assertion."""
+        messages = []
+        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                messages.append(line)
+                continue
+            text = str(entry.get("msg", "")).rstrip()
+            if not entry.get("raw_output"):
+                text = text.split("\n", 1)[0]  # a step's header: its first line is enough
+            messages.append(f"[{entry.get('jobID', '')}] {text}")
+        tail = "\n".join(messages[-80:])
+        return f"{' '.join(self.command)}\nexit {self.returncode}; log {self.log}\n{tail}"
+
+
+def host_environment() -> dict[str, str]:
+    """This process's environment, less what would leak into the jobs (venvs, CI, secrets)."""
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in DROPPED and not key.startswith(DROPPED_PREFIXES)
+    }
+    kept = []
+    for part in env.get("PATH", "").split(os.pathsep):
+        folder = Path(part)
+        if not part or (folder.parent / "pyvenv.cfg").exists():
+            continue  # a virtual environment's bin: the jobs make their own
+        if folder.resolve().is_relative_to(ROOT):
+            continue  # this checkout's tools: the jobs use the copy's
+        kept.append(part)
+    env["PATH"] = os.pathsep.join(kept)
+    return env
+
+
+def local_repositories() -> list[str]:
+    """`--local-repository OWNER/REPO@SHA=STAND-IN` for every action the workflows pin."""
+    options = []
+    for action, shas in sorted(model.pinned_actions().items()):
+        folder = model.stand_in(action)
+        assert (folder / "action.yml").is_file(), f"no stand-in for {action}"
+        for sha in sorted(shas):
+            options += ["--local-repository", f"{action}@{sha}={folder}"]
+    return options
+
+
+def run_act(
+    project: Path,
+    scratch: Path,
+    event: str,
+    workflow: str,
+    job: str | None,
+    *options: str,
+    repository: Path | None = None,
+    path_prefix: Path | None = None,
+) -> ActRun:
+    """Run `act EVENT -W .github/workflows/WORKFLOW [-j JOB] OPTIONS` in PROJECT, offline.
+
+    REPOSITORY is what the checkout stand-in clones when act does not copy PROJECT itself
+    (default: PROJECT); PATH_PREFIX goes first on the host's PATH (tools of the runner image).
+    """
+    assert ACT is not None and UV is not None
+    tools = scratch / "tools"  # what setup-uv's stand-in puts on PATH: uv and nothing else
+    tools.mkdir(parents=True, exist_ok=True)
+    if not (tools / "uv").exists():
+        (tools / "uv").symlink_to(UV)
+    empty = scratch / "empty"
+    empty.touch()
+    artifacts = scratch / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    command = [
+        ACT,
+        event,
+        "-W",
+        f".github/workflows/{workflow}",
+        *(["-j", job] if job else []),
+        "-P",
+        "ubuntu-latest=-self-hosted",
+        *local_repositories(),
+        "--pull=false",
+        "--action-offline-mode",
+        "--action-cache-path",
+        str(scratch / "act-cache"),
+        "--no-cache-server",
+        "--actor",
+        "act-e2e",
+        "--env-file",
+        str(empty),
+        "--secret-file",
+        str(empty),
+        "--var-file",
+        str(empty),
+        "--input-file",
+        str(empty),
+        "--env",
+        f"{INSIDE_ACT}=1",
+        "--env",
+        f"ACT_STANDIN_TOOLS={tools}",
+        "--env",
+        f"ACT_STANDIN_ARTIFACTS={artifacts}",
+        "--env",
+        f"ACT_STANDIN_REPOSITORY={repository or project}",
+        "--json",
+        *options,
+    ]
+    env = host_environment()
+    if path_prefix is not None:
+        env["PATH"] = os.pathsep.join([str(path_prefix), env["PATH"]])
+    log = scratch / f"act-{workflow}-{job or 'all'}-{time.monotonic_ns()}.log"
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=project,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so a timeout can stop act and every job it started
+        )
+        try:
+            returncode = process.wait(timeout=ACT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)
+            pytest.fail(f"act did not finish in {ACT_TIMEOUT} s; log {log}")
+    results: dict[str, list[str]] = {}
+    matrices: dict[str, list[dict[str, str]]] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and "jobResult" in entry:
+            results.setdefault(entry["jobID"], []).append(entry["jobResult"])
+            matrices.setdefault(entry["jobID"], []).append(entry.get("matrix") or {})
+    return ActRun(command, returncode, time.monotonic() - started, results, matrices, log)
+
+
+def assert_succeeded(run: ActRun, expected: Mapping[str, int]) -> None:
+    """Act exited 0 and exactly the EXPECTED jobs (id -> number of cells) succeeded."""
+    assert run.returncode == 0, run.explain()
+    succeeded = {job: len(results) for job, results in run.results.items()}
+    assert succeeded == dict(expected), run.explain()
+    assert all(r == "success" for rs in run.results.values() for r in rs), run.explain()
+
+
+# --- the project copy and the index -----------------------------------------------------------
+
+
+def project_copy(destination: Path) -> Path:
+    """A git copy of the whole working tree, as a checkout would hold it, less the slow tests.
+
+    copy_project holds what the sessions need; the jobs also run the test suite, whose tests
+    may read any file of the repository, so every file git does not ignore is added.
+    """
+    project = copy_project(destination)
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    for name in filter(None, listed.split("\0")):
+        source, target = ROOT / name, project / name
+        if Path(name).parts[:2] in SLOW_TESTS or not source.is_file() or target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+    commit(project, "the rest of the working tree", files={})
+    return project
+
+
+@pytest.fixture
+def staging_index(tmp_path: Path) -> Iterator[tuple[LocalIndex, str, str]]:
+    """A pypiserver on 127.0.0.1 that takes uploads with a generated password; always stopped."""
+    password = secrets.token_urlsafe(18)
+    htpasswd = tmp_path / "index" / "htpasswd"
+    write_htpasswd(htpasswd, "staging", password)
+    server = start_local_index(
+        tmp_path / "index" / "packages",
+        htpasswd=htpasswd,
+        log_file=tmp_path / "index" / "server.log",
+    )
+    try:
+        yield server, "staging", password
+    finally:
+        server.stop()
+
+
+# --- the runs ---------------------------------------------------------------------------------
+
+
+def test_act_reads_every_workflow(tmp_path: Path) -> None:
+    assert ACT is not None
+    project = project_copy(tmp_path / "project")
+    result = subprocess.run(
+        [ACT, "--list", "-W", ".github/workflows/", "--action-cache-path", str(tmp_path / "c")],
+        cwd=project,
+        env=host_environment(),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    listed = {line.split()[1] for line in result.stdout.splitlines()[1:] if line.strip()}
+    expected = {job for name in model.NAMES for job in model.jobs(model.load(name))}
+    assert expected <= listed, result.stdout
+
+
+def test_ci_on_a_push_runs_lint_one_tests_cell_and_coverage(tmp_path: Path) -> None:
+    project = project_copy(tmp_path / "project")  # on main: no dev release, no CHANGELOG gate
+    python = model.noxfile_pythons()[0]
+    run = run_act(
+        project,
+        tmp_path,
+        "push",
+        "ci.yml",
+        None,  # every job of a push, with the matrix cut to one cell
+        "--matrix",
+        "os:ubuntu-latest",
+        "--matrix",
+        f"python:{python}",
+    )
+    assert_succeeded(run, {"matrix": 1, "lint": 1, "tests": 1, "coverage": 1})
+    assert run.matrices["tests"] == [{"os": "ubuntu-latest", "python": python}]
+
+    artifacts = tmp_path / "artifacts"
+    assert sorted(path.name for path in artifacts.iterdir()) == [
+        "coverage",
+        f"junit-ubuntu-latest-{python}",
+    ]
+    report = artifacts / f"junit-ubuntu-latest-{python}" / f"junit-{python}.xml"
+    root = ET.parse(report).getroot()  # noqa: S314 (our own job's report)
+    suite = root if root.tag == "testsuite" else root.find("testsuite")
+    assert suite is not None
+    assert int(suite.get("tests", "0")) > 0
+    assert (suite.get("failures"), suite.get("errors")) == ("0", "0")
+    # The recursion guard held: inside act, this module was collected and skipped.
+    inner = [
+        case for case in suite.iter("testcase") if "test_workflows_act" in case.get("classname", "")
+    ]
+    assert inner and all(case.find("skipped") is not None for case in inner)
+    coverage = ET.parse(artifacts / "coverage" / "coverage.xml").getroot()  # noqa: S314
+    assert coverage.tag == "coverage" and float(coverage.get("line-rate", "0")) > 0
+    print(f"act ci.yml push (matrix, lint, tests cell, coverage): {run.seconds:.0f} s")
+
+
+def test_staging_builds_publishes_and_verifies(
+    tmp_path: Path, staging_index: tuple[LocalIndex, str, str]
+) -> None:
+    server, username, password = staging_index
+    project = project_copy(tmp_path / "project")
+    git(project, "switch", "-q", "-c", RELEASE_BRANCH)
+
+    run = run_act(
+        project,
+        tmp_path,
+        "push",
+        "staging.yml",
+        "verify",
+        "--var",
+        f"STAGING_INDEX={server.url}",
+        "--env",
+        f"TWINE_USERNAME={username}",
+        "--env",
+        f"TWINE_PASSWORD={password}",
+    )
+    assert_succeeded(run, {"build": 1, "publish": 1, "verify": 1})
+
+    dist = tmp_path / "artifacts" / "dist"
+    built = manifest.check_dist(dist)
+    versions = {manifest.artifact_version(name)[1] for name in built}
+    assert len(built) == 2 and len(versions) == 1, built
+    assert index.list_files(server.simple_url, PROJECT) == built
+    for name, sha256 in built.items():
+        assert manifest.sha256_file(server.packages_dir / name) == sha256
+    print(f"act staging.yml build -> publish -> verify: {run.seconds:.0f} s")
+
+
+@pytest.mark.parametrize(
+    ("labels", "succeeds"),
+    [([], False), (["documentation", "no-changelog"], True)],
+)
+def test_ci_changelog_gate_reads_base_and_labels_from_the_pull_request(
+    tmp_path: Path, labels: list[str], succeeds: bool
+) -> None:
+    work, _origin = release_world(tmp_path / "world")
+    git(work, "switch", "-q", "-c", "feature/shout")
+    commit(work, "feat: shout", files={"src/agentops/shout.py": "LOUD = True\n"})
+    event = tmp_path / "pull_request.json"
+    event.write_text(
+        json.dumps(
+            {
+                "action": "synchronize",
+                "number": 7,
+                "pull_request": {
+                    "number": 7,
+                    "base": {"ref": "develop"},
+                    "head": {"ref": "feature/shout"},
+                    "labels": [{"name": name} for name in labels],
+                },
+            }
+        )
+    )
+    run = run_act(work, tmp_path, "pull_request", "ci.yml", "changelog", "-e", str(event))
+    log = run.log.read_text(encoding="utf-8")
+    if succeeds:
+        assert_succeeded(run, {"changelog": 1})
+        assert "check-changelog: skipped (labelled no-changelog)" in log, run.explain()
+    else:
+        assert run.returncode != 0, run.explain()
+        assert run.results == {"changelog": ["failure"]}, run.explain()
+        assert "touches src/agentops/shout.py but adds no entry" in log, run.explain()
+        assert "--base origin/develop" in log, run.explain()
+
+
+def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
+    work, origin = release_world(tmp_path / "world")
+    record = tmp_path / "gh-calls.jsonl"
+    run = run_act(
+        work,
+        tmp_path,
+        "workflow_dispatch",
+        "cut-release.yml",
+        "cut-release",
+        "--input",
+        "version=0.2.0",
+        "--env",
+        f"GH_RECORD={record}",
+        repository=origin,  # the job clones origin, as on GitHub, and pushes back to it
+        path_prefix=FAKES,  # the runner image's gh: a recording stand-in
+    )
+    assert_succeeded(run, {"cut-release": 1})
+    branch = "release/v0.2.0"
+    assert git(origin, "rev-parse", f"{branch}~1") == git(origin, "rev-parse", "develop")
+    author = git(origin, "log", "-1", "--format=%an <%ae>", branch)
+    assert author == "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
+    text = git(origin, "show", f"{branch}:CHANGELOG.md")
+    today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
+    assert f"## [0.2.0] - {today}" in text
+    assert changelog.unreleased_entries(text) == []
+    calls = [json.loads(line) for line in record.read_text().splitlines()]
+    assert [call["args"][:6] for call in calls] == [
+        ["pr", "create", "--base", "main", "--head", branch]
+    ]

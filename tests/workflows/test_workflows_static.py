@@ -1,0 +1,455 @@
+"""Static checks of .github/workflows: thin steps, pinned actions, least privilege, the release
+chain. Fast: PyYAML, the raw text, and the real `nox --list` / `invoke --list` menus."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from tests.workflows import model
+from tests.workflows.model import NAMES, ROOT, WORKFLOWS, jobs, load, needs, steps, triggers
+
+pytestmark = pytest.mark.workflows
+
+CHECKOUT = "actions/checkout"
+UPLOAD = "actions/upload-artifact"
+DOWNLOAD = "actions/download-artifact"
+# The only rights a job may add to the top level's `contents: read`, by what it runs.
+EXTRA_PERMISSIONS = {
+    "nox -s publish": {"id-token": "write"},
+    "invoke github-release": {"contents": "write"},
+    "invoke cut-release": {"contents": "write", "pull-requests": "write"},
+}
+
+
+def job_runs(job: dict[str, Any]) -> list[str]:
+    """The `run:` commands of a job, whitespace-normalised."""
+    return [" ".join(str(step["run"]).split()) for step in job.get("steps") or [] if "run" in step]
+
+
+def job_uses(job: dict[str, Any]) -> list[str]:
+    """The actions a job's steps use, without the pin."""
+    return [str(step["uses"]).split("@")[0] for step in job.get("steps") or [] if "uses" in step]
+
+
+def step_using(job: dict[str, Any], action: str) -> list[dict[str, Any]]:
+    """The steps of JOB that use ACTION."""
+    return [s for s in job.get("steps") or [] if str(s.get("uses", "")).split("@")[0] == action]
+
+
+def run_step(job: dict[str, Any], command: str) -> dict[str, Any]:
+    """The one step of JOB whose run is COMMAND."""
+    found = [
+        s for s in job.get("steps") or [] if " ".join(str(s.get("run", "")).split()) == command
+    ]
+    assert len(found) == 1, f"expected one step running {command!r}, found {len(found)}"
+    return dict(found[0])
+
+
+def publish_target(job: dict[str, Any]) -> str | None:
+    """The TARGET of the job's `nox -s publish -- TARGET`, if it publishes."""
+    for command in job_runs(job):
+        words = command.split()
+        if words[:5] == ["uv", "run", "nox", "-s", "publish"]:
+            assert words[5:6] == ["--"] and len(words) == 7, command
+            return words[6]
+    return None
+
+
+# --- every workflow ---------------------------------------------------------------------------
+
+
+def test_the_expected_workflows_exist() -> None:
+    assert sorted(model.workflow_names()) == sorted(NAMES)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_run_step_is_one_call_of_a_real_session_or_task(name: str) -> None:
+    problems = []
+    matrix = {"matrix.python": model.noxfile_pythons()}
+    for step in steps(name):
+        if step.run is None:
+            continue
+        for problem in model.run_step_problems(
+            step.run, step.env, model.nox_sessions(), model.invoke_tasks(), matrix
+        ):
+            problems.append(f"{step.where}: `{step.run.strip()}` {problem}")
+    assert problems == []
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_action_is_pinned_to_a_commit_with_its_version(name: str) -> None:
+    text = (WORKFLOWS / name).read_text(encoding="utf-8")
+    assert model.pinned_uses_problems(text) == []
+    for step in steps(name):
+        if step.uses is not None:
+            assert model.SHA_PIN.match(step.uses), f"{step.where}: {step.uses}"
+
+
+def test_each_action_is_pinned_to_one_commit_everywhere() -> None:
+    pins = model.pinned_actions()
+    assert {CHECKOUT, "astral-sh/setup-uv", "actions/setup-python", UPLOAD, DOWNLOAD} <= set(pins)
+    assert {action: shas for action, shas in pins.items() if len(shas) > 1} == {}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_top_level_permissions_are_read_only(name: str) -> None:
+    assert load(name)["permissions"] == {"contents": "read"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_jobs_ask_for_more_only_where_they_need_it(name: str) -> None:
+    for job_id, job in jobs(load(name)).items():
+        commands = " | ".join(job_runs(job))
+        wanted = {"contents": "read"}
+        for marker, extra in EXTRA_PERMISSIONS.items():
+            if marker in commands:
+                wanted.update(extra)
+        if "permissions" not in job:
+            assert wanted == {"contents": "read"}, f"{name} job {job_id} needs {wanted}"
+        else:
+            assert job["permissions"] == wanted, f"{name} job {job_id}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkouts_keep_no_credentials_except_cut_release(name: str) -> None:
+    for step in steps(name):
+        if (step.uses or "").split("@")[0] != CHECKOUT:
+            continue
+        persist = (step.data.get("with") or {}).get("persist-credentials")
+        if name == "cut-release.yml":
+            assert persist is True, step.where
+        else:
+            assert persist is False, step.where
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_job_has_a_timeout(name: str) -> None:
+    for job_id, job in jobs(load(name)).items():
+        if "uses" in job:  # a reusable workflow: its own jobs carry the timeouts
+            continue
+        assert isinstance(job.get("timeout-minutes"), int), f"{name} job {job_id}"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_no_python_version_is_written_in_yaml(name: str) -> None:
+    text = (WORKFLOWS / name).read_text(encoding="utf-8")
+    for version in model.noxfile_pythons():
+        assert not re.search(rf"(?<![\w.]){re.escape(version)}(?![\w.])", text), version
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_release_tooling_is_never_cached(name: str) -> None:
+    # A restored cache could poison what gets published: only ci.yml's checks may cache, and
+    # never in the jobs that build or publish.
+    for job_id, job in jobs(load(name)).items():
+        builds = any("nox -s build" in c or "nox -s publish" in c for c in job_runs(job))
+        for step in step_using(job, "astral-sh/setup-uv"):
+            cache = (step.get("with") or {}).get("enable-cache")
+            if name != "ci.yml" or builds:
+                assert cache is False, f"{name} job {job_id}"
+
+
+def test_every_action_used_has_a_stand_in_for_act() -> None:
+    for action in model.pinned_actions():
+        definition = model.stand_in(action) / "action.yml"
+        assert definition.is_file(), f"no stand-in for {action} at {definition}"
+        inputs = set((yaml.safe_load(definition.read_text()) or {}).get("inputs") or {})
+        for name in model.workflow_names():
+            for step in steps(name):
+                if (step.uses or "").split("@")[0] == action:
+                    unknown = set(step.data.get("with") or {}) - inputs
+                    assert unknown == set(), f"{step.where}: stand-in lacks inputs {unknown}"
+
+
+# --- the Python matrix ------------------------------------------------------------------------
+
+
+def test_ci_matrix_prints_exactly_the_noxfile_versions(tmp_path: Path) -> None:
+    output = tmp_path / "github_output"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GITHUB_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "ci-matrix"],
+        cwd=ROOT,
+        env={**env, "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    versions = list(model.noxfile_pythons())
+    assert len(versions) >= 2
+    assert json.loads(result.stdout) == versions
+    assert output.read_text() == f"python={json.dumps(versions)}\n"
+
+
+def test_the_test_matrix_comes_from_the_matrix_job() -> None:
+    ci = jobs(load("ci.yml"))
+    # A stale uv.lock fails first: `uv run` would quietly relock it.
+    assert job_runs(ci["matrix"]) == ["uv lock --check", "uv run invoke ci-matrix"]
+    assert run_step(ci["matrix"], "uv run invoke ci-matrix")["id"] == "matrix"
+    assert ci["matrix"]["outputs"] == {"python": "${{ steps.matrix.outputs.python }}"}
+    tests = ci["tests"]
+    assert needs(tests) == {"matrix"}
+    assert tests["runs-on"] == "${{ matrix.os }}"
+    assert tests["strategy"]["matrix"] == {
+        "os": ["ubuntu-latest", "windows-latest"],
+        "python": "${{ fromJSON(needs.matrix.outputs.python) }}",
+    }
+    step = run_step(tests, 'uv run nox -s "$NOX_SESSION"')
+    assert step["env"] == {"NOX_SESSION": "tests-${{ matrix.python }}"}
+    assert load("ci.yml")["defaults"]["run"]["shell"] == "bash"  # "$NOX_SESSION" on Windows too
+    build = jobs(load("_build.yml"))["build"]
+    assert run_step(build, "uv run invoke ci-matrix")["id"] == "matrix"
+
+
+def test_junit_and_coverage_reports_are_uploaded() -> None:
+    ci = jobs(load("ci.yml"))
+    (junit,) = step_using(ci["tests"], UPLOAD)
+    assert junit["with"]["path"] == "reports/junit-${{ matrix.python }}.xml"
+    assert "${{ matrix.os }}" in junit["with"]["name"]
+    assert "${{ matrix.python }}" in junit["with"]["name"]
+    assert needs(ci["coverage"]) >= {"tests"}
+    run_step(ci["coverage"], "uv run nox -s coverage")
+    (coverage,) = step_using(ci["coverage"], UPLOAD)
+    assert coverage["with"]["path"] == "reports/coverage.xml"
+    for step in (junit, coverage):
+        assert step["if"] == "${{ !cancelled() }}"  # the report of a failed run matters most
+        assert step["with"]["if-no-files-found"] == "error"
+
+
+# --- triggers, chains and environments --------------------------------------------------------
+
+
+def test_ci_triggers_and_gates() -> None:
+    ci = load("ci.yml")
+    on = triggers(ci)
+    assert set(on) == {"push", "pull_request"}
+    assert on["push"] == {"branches": ["develop", "main"]}
+    assert on["pull_request"]["branches"] == ["develop"]
+    all_jobs = jobs(ci)
+    run_step(all_jobs["lint"], "uv run nox -s lint")
+    assert all_jobs["changelog"]["if"] == "github.event_name == 'pull_request'"
+    develop_push = "github.event_name == 'push' && github.ref == 'refs/heads/develop'"
+    for job_id in ("build-dev", "publish-dev", "verify-dev"):
+        assert all_jobs[job_id]["if"] == develop_push, job_id
+    for job_id in set(all_jobs) - {"changelog", "build-dev", "publish-dev", "verify-dev"}:
+        assert "if" not in all_jobs[job_id], job_id
+    assert needs(all_jobs["build-dev"]) >= {"lint", "tests", "coverage"}
+    assert "publish-dev" not in needs(all_jobs["build-dev"])
+    assert needs(all_jobs["publish-dev"]) >= {"build-dev"}
+    assert needs(all_jobs["verify-dev"]) >= {"publish-dev"}
+    run_step(all_jobs["build-dev"], "uv run nox -s build")
+    assert publish_target(all_jobs["publish-dev"]) == "testpypi"
+    run_step(all_jobs["verify-dev"], "uv run nox -s verify -- testpypi")
+
+
+def test_the_changelog_gate_gets_base_and_labels_through_env() -> None:
+    job = jobs(load("ci.yml"))["changelog"]
+    step = run_step(
+        job, 'uv run invoke check-changelog --base "origin/$BASE_REF" --labels "$LABELS"'
+    )
+    assert step["env"] == {
+        "BASE_REF": "${{ github.base_ref }}",
+        "LABELS": "${{ join(github.event.pull_request.labels.*.name, ',') }}",
+    }
+    (checkout,) = step_using(job, CHECKOUT)
+    assert checkout["with"]["fetch-depth"] == 0
+
+
+def test_the_build_is_tested_and_built_once_from_full_history() -> None:
+    build = load("_build.yml")
+    call = triggers(build)["workflow_call"]
+    assert set(triggers(build)) == {"workflow_call"}
+    assert call["inputs"]["release_tag"]["required"] is False
+    assert call["inputs"]["release_tag"]["type"] == "string"
+    (job,) = jobs(build).values()
+    (checkout,) = step_using(job, CHECKOUT)
+    assert checkout["with"]["fetch-depth"] == 0
+    assert checkout["with"]["ref"] == "${{ inputs.release_tag }}"
+    assert job_uses(job)[:2] == [CHECKOUT, "astral-sh/setup-uv"]
+    commands = job_runs(job)
+    assert commands == [
+        "uv lock --check",
+        "uv run invoke ci-matrix",
+        "uv run nox -s tests",
+        "uv run nox -s build",
+    ]
+    assert run_step(job, "uv run nox -s build")["env"] == {
+        "EXPECTED_VERSION": "${{ inputs.release_tag }}"
+    }
+    (upload,) = step_using(job, UPLOAD)
+    assert upload["with"] == {"name": "dist", "path": "dist/", "if-no-files-found": "error"}
+
+
+def test_staging_builds_publishes_and_verifies_on_release_branches() -> None:
+    staging = load("staging.yml")
+    on = triggers(staging)
+    assert set(on) == {"push", "workflow_dispatch"}
+    assert on["push"] == {"branches": ["release/**"]}
+    assert staging["env"]["STAGING_INDEX"] == "${{ vars.STAGING_INDEX || 'testpypi' }}"
+    all_jobs = jobs(staging)
+    assert set(all_jobs) == {"build", "publish", "verify"}
+    assert all_jobs["build"]["uses"] == "./.github/workflows/_build.yml"
+    assert "with" not in all_jobs["build"]
+    assert needs(all_jobs["publish"]) == {"build"}
+    assert needs(all_jobs["verify"]) == {"build", "publish"}
+    assert publish_target(all_jobs["publish"]) == '"$STAGING_INDEX"'
+    run_step(all_jobs["verify"], 'uv run nox -s verify -- "$STAGING_INDEX"')
+
+
+def test_release_goes_testpypi_then_pypi_then_github() -> None:
+    release = load("release.yml")
+    on = triggers(release)
+    assert set(on) == {"push", "workflow_dispatch"}
+    assert on["push"] == {"tags": ["v*"]}
+    assert on["workflow_dispatch"]["inputs"]["tag"]["required"] is True
+    all_jobs = jobs(release)
+    tag = "${{ inputs.tag || github.ref_name }}"
+    assert all_jobs["build"] == {
+        "uses": "./.github/workflows/_build.yml",
+        "with": {"release_tag": tag},
+    }
+    chain = [
+        "build",
+        "publish-testpypi",
+        "verify-testpypi",
+        "publish-pypi",
+        "verify-pypi",
+        "github-release",
+    ]
+    assert set(all_jobs) == set(chain)
+    for before, after in itertools.pairwise(chain):
+        assert before in needs(all_jobs[after]), f"{after} must need {before}"
+    assert publish_target(all_jobs["publish-testpypi"]) == "testpypi"
+    assert publish_target(all_jobs["publish-pypi"]) == "pypi"
+    run_step(all_jobs["verify-testpypi"], "uv run nox -s verify -- testpypi")
+    run_step(all_jobs["verify-pypi"], "uv run nox -s verify -- pypi")
+    step = run_step(all_jobs["github-release"], 'uv run invoke github-release "$VERSION"')
+    assert step["env"]["VERSION"] == tag
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "staging.yml", "release.yml"])
+def test_publishing_jobs_use_the_right_environment(name: str) -> None:
+    for job_id, job in jobs(load(name)).items():
+        target = publish_target(job)
+        if target is None:
+            assert "environment" not in job, f"{name} job {job_id}"
+        elif target == "pypi":
+            assert job["environment"] == "release", f"{name} job {job_id}"
+        else:
+            assert target in ("testpypi", '"$STAGING_INDEX"'), f"{name} job {job_id}"
+            assert job["environment"] == "staging", f"{name} job {job_id}"
+
+
+@pytest.mark.parametrize("name", ["ci.yml", "staging.yml", "release.yml"])
+def test_nothing_is_rebuilt_after_the_build(name: str) -> None:
+    for job_id, job in jobs(load(name)).items():
+        commands = job_runs(job)
+        if any(" publish" in c or " verify" in c or "github-release" in c for c in commands):
+            assert not any("nox -s build" in c for c in commands), f"{name} job {job_id}"
+            (download,) = step_using(job, DOWNLOAD)
+            assert download["with"] == {"name": "dist", "path": "dist"}, f"{name} job {job_id}"
+
+
+@pytest.mark.parametrize(
+    ("name", "same_ref"),
+    [
+        ("staging.yml", "${{ github.ref }}"),
+        ("release.yml", "${{ inputs.tag || github.ref_name }}"),
+        ("cut-release.yml", ""),
+    ],
+)
+def test_runs_of_the_same_release_never_overlap(name: str, same_ref: str) -> None:
+    concurrency = load(name)["concurrency"]
+    assert same_ref in concurrency["group"]
+    assert concurrency["cancel-in-progress"] is False
+
+
+def test_cut_release_passes_the_version_through_env_only() -> None:
+    cut = load("cut-release.yml")
+    on = triggers(cut)
+    assert set(on) == {"workflow_dispatch"}
+    assert on["workflow_dispatch"]["inputs"]["version"]["required"] is True
+    (job,) = jobs(cut).values()
+    assert job["permissions"] == {"contents": "write", "pull-requests": "write"}
+    step = run_step(job, 'uv run invoke cut-release "$VERSION"')
+    assert step["env"]["VERSION"] == "${{ inputs.version }}"
+    assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+
+
+# --- the checks themselves can fail -----------------------------------------------------------
+
+SESSIONS = frozenset({"lint", "tests-3.11", "tests-3.12", "publish"})
+TASKS = frozenset({"ci-matrix", "cut-release"})
+MATRIX = {"matrix.python": ("3.11", "3.12")}
+
+
+@pytest.mark.parametrize(
+    ("run", "env", "problem"),
+    [
+        ("uv run nox -s lint", {}, None),
+        ("uv run nox -s publish -- testpypi", {}, None),
+        ('uv run nox -s "$S"', {"S": "tests-${{ matrix.python }}"}, None),
+        ('uv run invoke cut-release "$VERSION"', {}, None),
+        ("uv sync --locked", {}, None),
+        ("uv run nox -s nope", {}, "does not have"),
+        ("uv run invoke nope", {}, "does not have"),
+        ('uv run nox -s "$S"', {"S": "tests-${{ matrix.os }}"}, "only one matrix value"),
+        ('uv run nox -s "$S"', {}, "does not set"),
+        ("uv run nox -s lint -x", {}, "is not `uv run nox -s SESSION"),
+        ("uv run nox -s tests-${{ matrix.python }}", {}, "${{ }}"),
+        ("uv run nox -s lint && uv run nox -s publish", {}, "shell logic"),
+        ("uv run invoke ci-matrix | tee out", {}, "shell logic"),
+        ("uv run invoke ci-matrix > out", {}, "shell logic"),
+        ("uv run invoke ci-matrix; true", {}, "shell logic"),
+        ("uv run nox -s lint\nuv run nox -s lint", {}, "more than one line"),
+        ("python -c 'print(1)'", {}, "not a call of uv"),
+        ("uv run python -c 'print(1)'", {}, "only nox and invoke"),
+    ],
+)
+def test_the_run_check_finds_what_is_wrong(
+    run: str, env: dict[str, str], problem: str | None
+) -> None:
+    found = model.run_step_problems(run, env, SESSIONS, TASKS, MATRIX)
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0], found
+
+
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        ("- uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2", None),
+        ("  uses: ./.github/workflows/_build.yml", None),
+        ("- uses: actions/checkout@v4", "not pinned"),
+        ("- uses: actions/checkout@11bd719 # v4.2.2", "not pinned"),
+        ("- uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683", "no `# vX"),
+        ("- uses: actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # main", "no `# vX"),
+        ("  uses: ./.github/workflows/missing.yml", "does not exist"),
+    ],
+)
+def test_the_pin_check_finds_what_is_wrong(line: str, problem: str | None) -> None:
+    found = model.pinned_uses_problems(f"jobs:\n  x:\n    steps:\n      {line}\n")
+    if problem is None:
+        assert found == []
+    else:
+        assert len(found) == 1 and problem in found[0], found
+
+
+def test_the_menus_are_read_from_nox_and_invoke() -> None:
+    assert {"lint", "build", "publish", "verify", "coverage"} <= model.nox_sessions()
+    assert {f"tests-{v}" for v in model.noxfile_pythons()} <= model.nox_sessions()
+    assert {"ci-matrix", "check-changelog", "cut-release", "github-release"} <= model.invoke_tasks()
