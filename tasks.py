@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,15 +63,32 @@ def _release_version(task_name: str, text: str) -> str:
         raise _error(task_name, str(error)) from None
 
 
+def _shown(argv: Iterable[str]) -> str:
+    """ARGV for a one-line message: multi-line or long arguments (a PR body) shown as `...`."""
+    return shlex.join(arg if "\n" not in arg and len(arg) <= 80 else "..." for arg in argv)
+
+
 def _run(c: Context, argv: Iterable[str], *, dry_run: bool) -> str:
     """Run one command that changes something (printed first; only printed with --dry-run)."""
+    argv = list(argv)
     command = shlex.join(argv)
     result = c.run(command, dry=dry_run, echo=True, warn=True, hide="both", pty=False)
     if result is None or not result.ok:
         output = ((result.stderr or result.stdout) if result is not None else "").strip()
         last = output.splitlines()[-1] if output else "failed"
-        raise StepFailed(f"`{command}` failed: {last}")
+        raise StepFailed(f"`{_shown(argv)}` failed: {last}")
     return str(result.stdout)
+
+
+def _switch_back() -> list[str]:
+    """The command that returns to where HEAD is now: its branch, or the commit if detached."""
+    branch = gitops.current_branch()
+    return ["git", "switch", branch] if branch else ["git", "switch", "--detach", gitops.head()]
+
+
+def _failure(error: BaseException) -> str:
+    """What stopped a task, in words (Ctrl-C has none of its own)."""
+    return "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
 
 
 @dataclass
@@ -123,9 +141,17 @@ def _origin_refs(task_name: str) -> dict[str, str]:
 
 
 def _require_newer(task_name: str, version: str, origin: dict[str, str]) -> None:
-    tags = {*gitops.local_tags(), *gitops.remote_tags(origin)}
+    local, remote = set(gitops.local_tags()), set(gitops.remote_tags(origin))
+    stray = versions.stray_tags(local | remote)
+    if stray:
+        raise _error(
+            task_name,
+            f"tag {', '.join(stray)} names a version but is not a vX.Y.Z release tag, and "
+            f"setuptools-scm would read it: delete it first (`git tag -d {stray[0]}`, "
+            f"`git push {REMOTE} --delete refs/tags/{stray[0]}`)",
+        )
     try:
-        versions.require_newer(version, tags)
+        versions.require_newer(version, local | remote)
     except versions.VersionError as error:
         raise _error(task_name, str(error)) from None
 
@@ -307,18 +333,21 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
         section = changelog.section_text(new_text, version)
     except ValueError as error:
         raise _error(name, f"{CHANGELOG} on {REMOTE}/{DEVELOP}: {error}") from None
-    previous = gitops.current_branch() or gitops.head()
+    back = _switch_back()
     title = f"Release v{version}"
     if dry_run:
         print(f"The new section of {CHANGELOG}:\n\n## [{version}] - {_today()}\n\n{section}\n")
     undo = Undo(c)
     try:
         _run(c, ["git", "switch", "--no-track", "-c", branch, develop], dry_run=dry_run)
-        undo.add(f"branch {branch}", ["git", "switch", previous], ["git", "branch", "-D", branch])
+        undo.add(f"branch {branch}", back, ["git", "branch", "-D", branch])
         if dry_run:
             print(f"(write {CHANGELOG}: [Unreleased] entries move under ## [{version}])")
         else:
-            files.write_atomic(ROOT / CHANGELOG, new_text)
+            try:
+                files.write_atomic(ROOT / CHANGELOG, new_text)
+            except OSError as error:
+                raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
         undo.add(CHANGELOG, ["git", "checkout", "HEAD", "--", CHANGELOG])
         _run(c, ["git", "add", CHANGELOG], dry_run=dry_run)
         _run(c, ["git", "commit", "-m", f"chore: prepare release {version}"], dry_run=dry_run)
@@ -332,8 +361,8 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
             ],
             dry_run=dry_run,
         )  # fmt: skip
-    except (StepFailed, OSError) as error:
-        raise _error(name, f"{error}; {undo.rollback()}") from None
+    except (StepFailed, OSError, KeyboardInterrupt) as error:
+        raise _error(name, f"{_failure(error)}; {undo.rollback()}") from None
     if not dry_run:
         print(f"cut-release: {branch} pushed and the PR to {MAIN} opened")
 
@@ -365,7 +394,9 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
     if f"refs/tags/{tag_name}" in origin:
         raise _error(name, f"tag {tag_name} already exists on {REMOTE}")
     _require_newer(name, version, origin)
-    text = (ROOT / CHANGELOG).read_text(encoding="utf-8") if (ROOT / CHANGELOG).exists() else ""
+    if not (ROOT / CHANGELOG).is_file():
+        raise _error(name, f"{MAIN} has no {CHANGELOG} (merge the release PR first)")
+    text = (ROOT / CHANGELOG).read_text(encoding="utf-8")
     try:
         section = changelog.section_text(text, version)
     except ValueError as error:
@@ -380,8 +411,8 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         )
         undo.add(f"tag {tag_name}", ["git", "tag", "--delete", tag_name])
         _run(c, ["git", "push", REMOTE, f"refs/tags/{tag_name}"], dry_run=dry_run)
-    except StepFailed as error:
-        raise _error(name, f"{error}; {undo.rollback()}") from None
+    except (StepFailed, KeyboardInterrupt) as error:
+        raise _error(name, f"{_failure(error)}; {undo.rollback()}") from None
     if not dry_run:
         print(f"tag: {tag_name} pushed; the release workflow takes it from here")
 
@@ -405,20 +436,20 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     for needed in (MAIN, DEVELOP):
         if f"refs/heads/{needed}" not in origin:
             raise _error(name, f"{REMOTE} has no {needed} branch")
-    previous = gitops.current_branch() or gitops.head()
+    back = _switch_back()
     local_develop = gitops.rev(DEVELOP)
     undo = Undo(c)
     try:
         _run(c, ["git", "fetch", "--no-tags", REMOTE, MAIN, DEVELOP], dry_run=dry_run)
         if local_develop is None:
             _run(c, ["git", "switch", "-c", DEVELOP, f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
-            undo.add(DEVELOP, ["git", "switch", previous], ["git", "branch", "-D", DEVELOP])
+            undo.add(DEVELOP, back, ["git", "branch", "-D", DEVELOP])
         else:
             _run(c, ["git", "switch", DEVELOP], dry_run=dry_run)
             undo.add(
                 DEVELOP,
                 ["git", "reset", "--hard", local_develop],
-                ["git", "switch", previous],
+                back,
             )
             _run(c, ["git", "merge", "--ff-only", f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
         try:
@@ -436,8 +467,8 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
                 f"merging {MAIN} into {DEVELOP} conflicts: merge by hand in a PR to {DEVELOP}"
             ) from None
         _run(c, ["git", "push", REMOTE, DEVELOP], dry_run=dry_run)
-    except StepFailed as error:
-        raise _error(name, f"{error}; {undo.rollback()}") from None
+    except (StepFailed, KeyboardInterrupt) as error:
+        raise _error(name, f"{_failure(error)}; {undo.rollback()}") from None
     # develop is on origin now: what follows is tidying, reported but not undone.
     problems = []
     if gitops.local_branch_exists(branch):
@@ -557,7 +588,12 @@ def _version_check() -> Check:
     try:
         from setuptools_scm import get_version
 
-        version = get_version(root=str(ROOT), local_scheme="no-local-version")
+        # The project's own settings (fail_on_shallow among them), never a file-writing one.
+        with (ROOT / "pyproject.toml").open("rb") as handle:
+            settings = tomllib.load(handle).get("tool", {}).get("setuptools_scm", {})
+        for writes in ("write_to", "version_file"):
+            settings.pop(writes, None)
+        version = get_version(root=str(ROOT), **settings)
     except Exception as error:  # a broken checkout: report it, do not crash the table
         return Check("version", "FAIL", f"setuptools-scm failed: {error}", "git fetch --tags")
     kind = versions.describe_version(version)

@@ -106,6 +106,20 @@ def is_shallow(cwd: Path | None = None) -> bool:
     return git("rev-parse", "--is-shallow-repository", cwd=cwd) == "true"
 
 
+def shallow_problem(cwd: Path | None = None) -> str | None:
+    """Why the version cannot be trusted here (a shallow clone, HEAD on no tag), else None.
+
+    The cut-off history hides the tags, so setuptools-scm would count from nothing; exactly on
+    a tag the version is still right (setuptools-scm's fail_on_shallow draws the same line).
+    """
+    if not is_shallow(cwd) or git("tag", "--points-at", "HEAD", cwd=cwd):
+        return None
+    return (
+        "shallow clone: the tags are cut off, so the version would be wrong; "
+        "run `git fetch --unshallow --tags` first"
+    )
+
+
 def show(ref: str, path: str, cwd: Path | None = None) -> str | None:
     """The content of PATH at REF, or None if it is not there."""
     try:

@@ -22,6 +22,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from scripts import index, manifest
+from scripts.publish import redact
 
 PROJECT = "agentops-accelerator"
 WHEEL_TAG = "py3-none-any"
@@ -133,10 +134,15 @@ def _last_line(output: str) -> str:
 
 
 def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
-    # UV_NO_SOURCES would undo the pinning of the package to the target index.
-    dropped = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_NO_SOURCES"}
+    # The throwaway project must not inherit the developer's project settings: UV_NO_SOURCES
+    # would undo the pinning to the target index, UV_LOCKED/UV_FROZEN ask for a lock it has not.
+    dropped = {
+        "VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "UV_NO_SOURCES", "UV_LOCKED", "UV_FROZEN",
+        "UV_NO_SYNC",
+    }  # fmt: skip
     env = {k: v for k, v in environ.items() if k not in dropped}
     env["UV_PYTHON_DOWNLOADS"] = "never"
+    env["NO_COLOR"] = "1"  # typer colours --help under GITHUB_ACTIONS; the smoke test reads it
     return env
 
 
@@ -275,11 +281,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="seconds to wait for the files to appear (default: 600 or $VERIFY_DEADLINE)",
     )
     args = parser.parse_args(argv)
+    environ = dict(os.environ)
+
+    def say(message: str) -> None:
+        print(redact(message, environ), flush=True)  # an index URL may carry a token
+
     try:
         target = index.resolve_target(args.target, local_url=args.local_url)
-        verify(target, args.version, args.dist, deadline=args.deadline, environ=os.environ)
+        verify(target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say)
     except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
-        print(f"verify: error: {error}", file=sys.stderr)
+        print(f"verify: error: {redact(str(error), environ)}", file=sys.stderr)
         return 1
     return 0
 

@@ -55,6 +55,28 @@ def release_tags(tags: Iterable[str]) -> list[Version]:
     return sorted(found)
 
 
+def stray_tags(tags: Iterable[str]) -> list[str]:
+    """The TAGS that name a version but are not vX.Y.Z release tags (0.2.0, vv0.2.0, v1.0rc1).
+
+    setuptools-scm reads a version from such a tag as readily as from a release tag (or fails on
+    it), so one in the history would version builds from outside the release flow.
+    """
+    stray = []
+    for tag in tags:
+        if tag.startswith("v"):
+            try:
+                parse_release_version(tag)
+                continue  # a release tag
+            except VersionError:
+                pass
+        try:
+            Version(tag.removeprefix("v"))  # Version() itself allows one more leading v
+        except InvalidVersion:
+            continue
+        stray.append(tag)
+    return sorted(stray)
+
+
 def latest_release(tags: Iterable[str]) -> Version | None:
     """The highest vX.Y.Z release tag among TAGS as a Version, or None if there is none."""
     found = release_tags(tags)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import takewhile
 from pathlib import Path
 
 from agentops.config import WorkspaceConfig, render_config
@@ -105,18 +109,28 @@ def init_workspace(directory: Path, *, force: bool = False) -> InitReport:
             report.conflicts.append(relative)
     if report.conflicts and not force:
         return report
+    undo: list[Callable[[], object]] = []  # how to take back each step done so far
+    path = directory
     try:
         for relative in report.conflicts:
             path = directory / relative
             backup = _backup_name(path)
             path.rename(backup)  # --force keeps the user's content beside the new file
+            undo.append(functools.partial(backup.replace, path))
             _write_atomic(path, planned[relative])
             report.replaced.append((relative, backup.relative_to(directory)))
         for relative in report.created:
-            _write_atomic(directory / relative, planned[relative])
+            path = directory / relative
+            for folder in takewhile(lambda folder: not folder.exists(), path.parents):
+                undo.append(folder.rmdir)  # deepest first, so undone after the files in it
+            _write_atomic(path, planned[relative])
+            undo.append(path.unlink)
     except OSError as error:
+        # All or nothing: a half-made workspace would read as "already there" next time.
+        for step in reversed(undo):
+            with contextlib.suppress(OSError):
+                step()
         reason = error.strerror or str(error)
-        where = error.filename or directory
-        raise WorkspaceError(f"cannot write {where}: {reason}") from error
+        raise WorkspaceError(f"cannot write {path}: {reason}; nothing was changed") from error
     report.conflicts = []
     return report

@@ -67,3 +67,19 @@ def test_a_failing_command_raises_with_gits_last_line(tmp_path: Path) -> None:
         gitops.git("status", cwd=tmp_path)
     assert not gitops.is_repository(tmp_path)
     assert gitops.current_branch(tmp_path) is None
+
+
+def test_shallow_problem_only_off_a_tag(tmp_path: Path) -> None:
+    work, origin = release_world(tmp_path)
+    assert gitops.shallow_problem(work) is None  # a full clone
+    commit(work, "after the tag")
+    git(work, "push", "-q", "origin", "develop")
+    off_tag = tmp_path / "off-tag"
+    git(tmp_path, "clone", "-q", "--depth=1", "-b", "develop", f"file://{origin}", str(off_tag))
+    problem = gitops.shallow_problem(off_tag)
+    assert problem is not None
+    assert "git fetch --unshallow --tags" in problem
+    on_tag = tmp_path / "on-tag"
+    git(tmp_path, "clone", "-q", "--depth=1", "-b", "v0.1.0", f"file://{origin}", str(on_tag))
+    assert gitops.is_shallow(on_tag)
+    assert gitops.shallow_problem(on_tag) is None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from packaging.version import Version
 
+from scripts import versions
 from scripts.versions import (
     VersionError,
     describe_version,
@@ -205,3 +206,17 @@ def test_describe_version_refuses_non_pep440(version: str) -> None:
     with pytest.raises(VersionError) as caught:
         describe_version(version)
     assert str(caught.value) == f"invalid version {version!r}: not a PEP 440 version"
+
+
+@pytest.mark.parametrize(
+    ("tags", "expected"),
+    [
+        pytest.param(["v0.1.0", "v1.2.3"], [], id="release-tags-only"),
+        pytest.param(["v0.1.0", "0.2.0"], ["0.2.0"], id="v-less"),
+        pytest.param(["vv0.3.0", "v0.1.0"], ["vv0.3.0"], id="double-v"),
+        pytest.param(["v1.0rc1", "v1.0.0.dev1"], ["v1.0.0.dev1", "v1.0rc1"], id="pre-and-dev"),
+        pytest.param(["nightly", "deploy-prod", "v-next"], [], id="not-versions"),
+    ],
+)
+def test_stray_tags(tags: list[str], expected: list[str]) -> None:
+    assert versions.stray_tags(tags) == expected
