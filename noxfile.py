@@ -30,8 +30,9 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
-from scripts import interpreters, manifest  # noqa: E402
+from scripts import gitops, interpreters, manifest  # noqa: E402
 from scripts import local_index as local_index_helpers  # noqa: E402
+from scripts.publish import redact  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -72,9 +73,8 @@ def session(**options: Any) -> Callable[[SessionFunction], SessionFunction]:
                     for name in REPRODUCE_INPUTS
                     if os.environ.get(name)
                 )
-                session.warn(
-                    f"reproduce locally: {inputs}python3 -m uv run nox -s {session.name}{extra}"
-                )
+                command = f"{inputs}python3 -m uv run nox -s {session.name}{extra}"
+                session.warn(f"reproduce locally: {redact(command, os.environ)}")
                 raise
 
         return nox.session(**options)(run)
@@ -173,6 +173,8 @@ def _last_commit_time() -> str | None:
 def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, str]:
     """Build sdist and wheel into a fresh dist/, check them, and write dist/SHA256SUMS."""
     started = time.perf_counter()
+    if gitops.is_repository(ROOT) and (problem := gitops.shallow_problem(ROOT)):
+        session.error(problem)  # before dist/ is touched: the last good build stays
     shutil.rmtree(DIST, ignore_errors=True)
     env = {}
     if "SOURCE_DATE_EPOCH" not in os.environ and (epoch := _last_commit_time()):
