@@ -265,8 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return 1
             with index:
                 auth = "uploads need a password" if htpasswd else "no authentication"
-                print(f"local index at {index.url} ({auth}); Ctrl-C stops it", flush=True)
                 try:
+                    # Printed inside the try: whoever reads this line may stop us at once.
+                    print(f"local index at {index.url} ({auth}); Ctrl-C stops it", flush=True)
                     code = index.process.wait()
                 except KeyboardInterrupt:
                     return 0
