@@ -315,6 +315,8 @@ class World:
             "wheel": WHEEL,
             "sdist": SDIST,
         }
+        if self.clone is not None:
+            names["shallow"] = str(self.clone)
         if self.server is not None:
             names["index"] = self.server.url
         if self.proxy is not None:

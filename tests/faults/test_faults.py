@@ -501,7 +501,8 @@ SCENARIOS = [
     Scenario("git-shallow-setuptools-scm", "git", SCM,
              "a --depth=1 clone of develop, 2 commits after the tag",
              develop_ahead_then_shallow("develop"), 1,
-             'is shallow, please correct with "git fetch --unshallow"',
+             # "ValueError: <path>": Python 3.13 also shows the source line that raised it
+             'ValueError: {shallow} is shallow, please correct with "git fetch --unshallow"',
              check=not_in_output("0.1.dev1", "0.1.1.dev", "(dev)")),
     Scenario("git-shallow-doctor", "git", invoke("doctor"),
              "a --depth=1 clone of develop, 2 commits after the tag",
