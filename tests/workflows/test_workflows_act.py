@@ -319,26 +319,52 @@ def test_act_reads_every_workflow(tmp_path: Path) -> None:
     assert expected <= listed, result.stdout
 
 
-def test_ci_on_a_push_runs_lint_one_tests_cell_and_coverage(tmp_path: Path) -> None:
-    project = project_copy(tmp_path / "project")  # on main: no dev release, no CHANGELOG gate
+def test_ci_on_develop_runs_lint_a_tests_cell_coverage_and_the_dev_release(
+    tmp_path: Path, staging_index: tuple[LocalIndex, str, str]
+) -> None:
+    server, username, password = staging_index
+    project = project_copy(tmp_path / "project")
+    git(project, "switch", "-q", "-c", "develop")  # a push to develop: the dev release runs too
+    event = tmp_path / "push.json"  # github.ref comes from the event, not from the checkout
+    event.write_text(json.dumps({"ref": "refs/heads/develop"}))
     python = model.noxfile_pythons()[0]
     run = run_act(
         project,
         tmp_path,
         "push",
         "ci.yml",
-        None,  # every job of a push, with the matrix cut to one cell
+        "verify-dev",  # and every job it needs, with the matrix cut to one cell
+        "-e",
+        str(event),
         "--matrix",
         "os:ubuntu-latest",
         "--matrix",
         f"python:{python}",
+        "--var",
+        f"STAGING_INDEX={server.url}",
+        "--env",
+        f"TWINE_USERNAME={username}",
+        "--env",
+        f"TWINE_PASSWORD={password}",
     )
-    assert_succeeded(run, {"matrix": 1, "lint": 1, "tests": 1, "coverage": 1})
+    assert_succeeded(
+        run,
+        {
+            "matrix": 1,
+            "lint": 1,
+            "tests": 1,
+            "coverage": 1,
+            "build-dev": 1,
+            "publish-dev": 1,
+            "verify-dev": 1,
+        },
+    )
     assert run.matrices["tests"] == [{"os": "ubuntu-latest", "python": python}]
 
     artifacts = tmp_path / "artifacts"
     assert sorted(path.name for path in artifacts.iterdir()) == [
         "coverage",
+        "dist",
         f"junit-ubuntu-latest-{python}",
     ]
     report = artifacts / f"junit-ubuntu-latest-{python}" / f"junit-{python}.xml"
@@ -354,7 +380,13 @@ def test_ci_on_a_push_runs_lint_one_tests_cell_and_coverage(tmp_path: Path) -> N
     assert inner and all(case.find("skipped") is not None for case in inner)
     coverage = ET.parse(artifacts / "coverage" / "coverage.xml").getroot()  # noqa: S314
     assert coverage.tag == "coverage" and float(coverage.get("line-rate", "0")) > 0
-    print(f"act ci.yml push (matrix, lint, tests cell, coverage): {run.seconds:.0f} s")
+    # The dev release: built once, and exactly those bytes are on the index.
+    built = manifest.check_dist(artifacts / "dist")
+    versions = {manifest.artifact_version(name)[1] for name in built}
+    assert len(built) == 2 and len(versions) == 1, built
+    assert ".dev" in versions.pop()
+    assert index.list_files(server.simple_url, PROJECT) == built
+    print(f"act ci.yml push to develop, through verify-dev: {run.seconds:.0f} s")
 
 
 def test_staging_builds_publishes_and_verifies(

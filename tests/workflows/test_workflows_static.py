@@ -250,8 +250,12 @@ def test_ci_triggers_and_gates() -> None:
     assert needs(all_jobs["publish-dev"]) >= {"build-dev"}
     assert needs(all_jobs["verify-dev"]) >= {"publish-dev"}
     run_step(all_jobs["build-dev"], "uv run nox -s build")
-    assert publish_target(all_jobs["publish-dev"]) == "testpypi"
-    run_step(all_jobs["verify-dev"], "uv run nox -s verify -- testpypi")
+    assert publish_target(all_jobs["publish-dev"]) == '"$STAGING_INDEX"'
+    staging = "${{ vars.STAGING_INDEX || 'testpypi' }}"
+    publish = run_step(all_jobs["publish-dev"], 'uv run nox -s publish -- "$STAGING_INDEX"')
+    assert publish["env"]["STAGING_INDEX"] == staging
+    verify = run_step(all_jobs["verify-dev"], 'uv run nox -s verify -- "$STAGING_INDEX"')
+    assert verify["env"]["STAGING_INDEX"] == staging
 
 
 def test_the_changelog_gate_gets_base_and_labels_through_env() -> None:
