@@ -94,6 +94,16 @@ def release_world(root: Path) -> tuple[Path, Path]:
     return work, origin
 
 
+def deny_pushes(origin: Path, pattern: str) -> None:
+    """Make the bare ORIGIN reject pushes of refs matching PATTERN (a shell case pattern)."""
+    hook = origin / "hooks" / "pre-receive"
+    hook.write_text(
+        "#!/bin/sh\nwhile read old new ref; do\n"
+        f'  case "$ref" in {pattern}) echo "denied: $ref" >&2; exit 1;; esac\ndone\n'
+    )
+    hook.chmod(0o755)
+
+
 def repo_state(work: Path, origin: Path) -> dict[str, object]:
     """Everything a task must leave untouched when it refuses: refs, HEAD, tree, CHANGELOG."""
     refs = "--format=%(refname) %(objectname)"

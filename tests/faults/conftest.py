@@ -23,12 +23,10 @@ import stat
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zipfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +35,16 @@ import pytest
 from scripts import changelog, local_index
 from scripts.local_index import LocalIndex
 from scripts.manifest import sha256_file, write_manifest
-from tests.helpers import FAKES, GIT_IDENTITY, commit, copy_project, git, release_world
-from tests.integration.test_publish_faults import ScriptedProxy
+from tests.helpers import (
+    FAKES,
+    GIT_IDENTITY,
+    commit,
+    copy_project,
+    deny_pushes,
+    git,
+    release_world,
+)
+from tests.proxy import ScriptedProxy, start_proxy
 
 try:
     import fcntl
@@ -242,34 +248,6 @@ def _tree(folder: Path) -> dict[str, str]:
     return found
 
 
-def start_proxy(upstream_port: int) -> tuple[ScriptedProxy, Callable[[], None]]:
-    """The scripted proxy of tests/integration/test_publish_faults.py in front of UPSTREAM_PORT."""
-    scripted = ScriptedProxy(upstream_port)
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            scripted.handle(self)
-
-        do_POST = do_GET
-
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    scripted.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        scripted.released.set()
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-    return scripted, stop
-
-
 @dataclass
 class World:
     """A release world for one scenario; its setup functions inject the fault."""
@@ -359,12 +337,7 @@ class World:
 
     def deny_pushes(self, pattern: str) -> None:
         """Make origin reject pushes of refs matching PATTERN (a shell case pattern)."""
-        hook = self.origin / "hooks" / "pre-receive"
-        hook.write_text(
-            "#!/bin/sh\nwhile read old new ref; do\n"
-            f'  case "$ref" in {pattern}) echo "denied: $ref" >&2; exit 1;; esac\ndone\n'
-        )
-        hook.chmod(0o755)
+        deny_pushes(self.origin, pattern)
 
     def release_merged(self, version: str = "0.2.0") -> None:
         """release/vVERSION cut (CHANGELOG dated) and merged into main; main checked out."""

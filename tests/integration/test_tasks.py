@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts import changelog, manifest
-from tests.helpers import commit, git, release_world, repo_state, run_tool
+from tests.helpers import commit, deny_pushes, git, release_world, repo_state, run_tool
 
 pytestmark = pytest.mark.integration
 
@@ -48,12 +48,7 @@ class World:
 
     def deny_pushes(self, pattern: str) -> None:
         """Make origin reject pushes of refs matching PATTERN (a shell case pattern)."""
-        hook = self.origin / "hooks" / "pre-receive"
-        hook.write_text(
-            "#!/bin/sh\nwhile read old new ref; do\n"
-            f'  case "$ref" in {pattern}) echo "denied: $ref" >&2; exit 1;; esac\ndone\n'
-        )
-        hook.chmod(0o755)
+        deny_pushes(self.origin, pattern)
 
     def merge_release_into_main(self, version: str) -> None:
         """Do what merging the release PR on GitHub does, and leave main checked out."""
