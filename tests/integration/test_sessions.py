@@ -192,3 +192,18 @@ def test_rehearse_runs_the_whole_staging_path(tagged_project: Path, envdir: Path
         assert f"  {step}" in log
     assert "verified agentops-accelerator==1.2.3 from local" in result.stdout
     assert "0 uploaded, 2 already there" in result.stdout
+
+
+@pytest.mark.parametrize(("ci", "code"), [("", 0), ("true", 1)])
+def test_a_missing_interpreter_is_skipped_locally_and_an_error_in_ci(
+    project_repo: Path, envdir: Path, tmp_path: Path, ci: str, code: int
+) -> None:
+    # Not the Python running this test (nox may find itself), nor 3.11 (the system has one).
+    missing = "3.12" if sys.version_info[:2] == (3, 13) else "3.13"
+    # A machine without it: no pyenv under HOME, only the system's folders on PATH.
+    env = {"HOME": str(tmp_path), "PYENV_ROOT": "", "PATH": "/usr/bin:/bin", "CI": ci}
+    # Should the session run after all, it only collects one small file: no recursion.
+    args = ("-s", f"tests-{missing}", "--", "--co", "-q", "tests/unit/test_interpreters.py")
+    result = run_nox(project_repo, envdir, *args, env=env)
+    assert result.returncode == code, result.stdout + result.stderr
+    assert f"Python interpreter {missing} not found" in result.stderr
