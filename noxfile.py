@@ -17,7 +17,6 @@ import os
 import secrets
 import shlex
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,9 +29,14 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
-from scripts import gitops, interpreters, manifest  # noqa: E402
+from scripts import (  # noqa: E402
+    gitops,
+    index,
+    interpreters,
+    manifest,
+)
 from scripts import local_index as local_index_helpers  # noqa: E402
-from scripts.publish import redact  # noqa: E402
+from scripts.output import redact  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
 nox.options.default_venv_backend = "uv|virtualenv"
@@ -166,10 +170,10 @@ def bench(session: nox.Session) -> None:
 
 
 def _last_commit_time() -> str | None:
-    result = subprocess.run(
-        ["git", "log", "-1", "--format=%ct"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    return result.stdout.strip() or None
+    try:
+        return gitops.git("log", "-1", "--format=%ct", cwd=ROOT) or None
+    except gitops.GitError:
+        return None  # not a git checkout (an unpacked sdist): no timestamp to pin
 
 
 def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, str]:
@@ -221,24 +225,20 @@ def local_index(session: nox.Session, packages: Path) -> Iterator[dict[str, str]
     if os.environ.get("LOCAL_INDEX_URL"):
         yield {}
         return
-    with tempfile.TemporaryDirectory(prefix="agentops-index-") as temporary:
-        password = secrets.token_urlsafe(24)
-        htpasswd = Path(temporary) / "htpasswd"
-        local_index_helpers.write_htpasswd(htpasswd, "rehearsal", password)
-        started = time.perf_counter()
-        server = local_index_helpers.start_local_index(
-            packages,
-            htpasswd=htpasswd,
-            server_command=[str(Path(session.bin) / "pypi-server")],
-            log_file=Path(temporary) / "pypiserver.log",
-        )
-        with server:
-            timed_log(session, started, f"local index serving {packages} at {server.url}")
-            yield {
-                "LOCAL_INDEX_URL": server.url,
-                "TWINE_USERNAME": "rehearsal",
-                "TWINE_PASSWORD": password,
-            }
+    password = secrets.token_urlsafe(24)
+    started = time.perf_counter()
+    server = local_index_helpers.start_local_index(
+        packages,
+        credentials=("rehearsal", password),
+        server_command=[str(Path(session.bin) / "pypi-server")],
+    )
+    with server:
+        timed_log(session, started, f"local index serving {packages} at {server.url}")
+        yield {
+            "LOCAL_INDEX_URL": server.url,
+            "TWINE_USERNAME": "rehearsal",
+            "TWINE_PASSWORD": password,
+        }
 
 
 def _release_args(session: nox.Session, name: str, default_target: str | None) -> list[str]:
@@ -248,7 +248,9 @@ def _release_args(session: nox.Session, name: str, default_target: str | None) -
         return [default_target, *args]
     if not args or args[0].startswith("-"):
         return ["local", *args]
-    if args[0] not in ("testpypi", "pypi", "local") and "://" not in args[0]:
+    try:  # the helper's own rule for what a target is (`local` only needs some URL here)
+        index.resolve_target(args[0], local_url="http://127.0.0.1/")
+    except ValueError:
         session.error(f"Usage: nox -s {name} -- [testpypi|pypi|local|URL] [options]")
     return args
 
@@ -296,38 +298,25 @@ def rehearse(session: nox.Session) -> None:
     sync(session, "release", project=False)
     timings: list[tuple[str, float]] = []
 
-    def step(name: str, *command: str, env: dict[str, str] | None = None) -> None:
+    def step(name: str, action: Callable[[], object]) -> None:
         session.log(f"--- {name}")
         started = time.perf_counter()
-        session.run(*command, env=env)
+        action()
         timings.append((name, time.perf_counter() - started))
 
+    def script(module: str, *args: str) -> None:
+        session.run("python", "-m", f"scripts.{module}", "local", *args, env=env)
+
+    env: dict[str, str] = {}
     total = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="agentops-rehearsal-") as temporary:
-        started = time.perf_counter()
-        build_dist(session, expected_version=None)
-        timings.append(("build", time.perf_counter() - started))
-        started = time.perf_counter()
-        with local_index(session, Path(temporary) / "packages") as env:
-            timings.append(("start local index", time.perf_counter() - started))
-            script = ("python", "-m")
-            step("publish local", *script, "scripts.publish", "local", env=env)
-            step(
-                "verify local",
-                *script,
-                "scripts.verify",
-                "local",
-                f"--deadline={args.deadline}",
-                env=env,
-            )
-            step(
-                "publish again (must skip)",
-                *script,
-                "scripts.publish",
-                "local",
-                "--require-nothing-new",
-                env=env,
-            )
+        step("build", lambda: build_dist(session, expected_version=None))
+        with contextlib.ExitStack() as stack:
+            server = local_index(session, Path(temporary) / "packages")
+            step("start local index", lambda: env.update(stack.enter_context(server)))
+            step("publish local", lambda: script("publish"))
+            step("verify local", lambda: script("verify", f"--deadline={args.deadline}"))
+            step("publish again (must skip)", lambda: script("publish", "--require-nothing-new"))
     timings.append(("total", time.perf_counter() - total))
     session.log("rehearsal passed:")
     for name, seconds in timings:

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
 from scripts import changelog, files, gitops, interpreters, manifest, versions  # noqa: E402
+from scripts.output import last_line  # noqa: E402
 
 REMOTE = "origin"
 MAIN = "main"
@@ -38,14 +39,11 @@ CHANGELOG = "CHANGELOG.md"
 CHECKLIST = ROOT / "docs" / "release-checklist.md"
 SHIPPED = ("src/", "pyproject.toml")
 NO_CHANGELOG_LABEL = "no-changelog"
-BRANCH_PATTERNS = ("main", "develop", "feature/", "release/v", "hotfix/", "dependabot/")
+# Short-lived branches of the branching model, besides main and develop.
+BRANCH_PREFIXES = ("feature/", "release/v", "hotfix/", "dependabot/")
 
 
 # --- shared pieces --------------------------------------------------------------------------
-
-
-class Refused(Exception):
-    """A precondition does not hold: nothing was changed."""
 
 
 class StepFailed(Exception):
@@ -74,9 +72,8 @@ def _run(c: Context, argv: Iterable[str], *, dry_run: bool) -> str:
     command = shlex.join(argv)
     result = c.run(command, dry=dry_run, echo=True, warn=True, hide="both", pty=False)
     if result is None or not result.ok:
-        output = ((result.stderr or result.stdout) if result is not None else "").strip()
-        last = output.splitlines()[-1] if output else "failed"
-        raise StepFailed(f"`{_shown(argv)}` failed: {last}")
+        output = (result.stderr or result.stdout) if result is not None else ""
+        raise StepFailed(f"`{_shown(argv)}` failed: {last_line(output)}")
     return str(result.stdout)
 
 
@@ -96,12 +93,12 @@ class Undo:
     """What a task has done so far, to be undone in reverse order if a later step fails."""
 
     c: Context
-    local: list[tuple[str, list[list[str]]]] = field(default_factory=list)
+    local: list[list[list[str]]] = field(default_factory=list)
     remote: list[tuple[str, list[str]]] = field(default_factory=list)
 
-    def add(self, description: str, *commands: list[str]) -> None:
-        """Remember how to undo a local change."""
-        self.local.append((description, list(commands)))
+    def add(self, *commands: list[str]) -> None:
+        """Remember the commands that undo a local change, in the order to run them."""
+        self.local.append(list(commands))
 
     def add_remote(self, description: str, command: list[str]) -> None:
         """Remember something that reached origin, and the command that takes it back."""
@@ -116,7 +113,7 @@ class Undo:
                 notes.append(f"{description} reached origin and was removed again")
             else:
                 notes.append(f"{description} is still on origin: run `{shlex.join(command)}`")
-        for _description, commands in reversed(self.local):
+        for commands in reversed(self.local):
             for command in commands:
                 self.c.run(shlex.join(command), warn=True, hide="both", pty=False)
         if not notes:
@@ -340,7 +337,7 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     undo = Undo(c)
     try:
         _run(c, ["git", "switch", "--no-track", "-c", branch, develop], dry_run=dry_run)
-        undo.add(f"branch {branch}", back, ["git", "branch", "-D", branch])
+        undo.add(back, ["git", "branch", "-D", branch])
         if dry_run:
             print(f"(write {CHANGELOG}: [Unreleased] entries move under ## [{version}])")
         else:
@@ -348,7 +345,7 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
                 files.write_atomic(ROOT / CHANGELOG, new_text)
             except OSError as error:
                 raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
-        undo.add(CHANGELOG, ["git", "checkout", "HEAD", "--", CHANGELOG])
+        undo.add(["git", "checkout", "HEAD", "--", CHANGELOG])
         _run(c, ["git", "add", CHANGELOG], dry_run=dry_run)
         _run(c, ["git", "commit", "-m", f"chore: prepare release {version}"], dry_run=dry_run)
         _run(c, ["git", "push", "--set-upstream", REMOTE, branch], dry_run=dry_run)
@@ -409,7 +406,7 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
             ["git", "tag", "--annotate", "--cleanup=verbatim", "-m", message, tag_name],
             dry_run=dry_run,
         )
-        undo.add(f"tag {tag_name}", ["git", "tag", "--delete", tag_name])
+        undo.add(["git", "tag", "--delete", tag_name])
         _run(c, ["git", "push", REMOTE, f"refs/tags/{tag_name}"], dry_run=dry_run)
     except (StepFailed, KeyboardInterrupt) as error:
         raise _error(name, f"{_failure(error)}; {undo.rollback()}") from None
@@ -443,14 +440,10 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
         _run(c, ["git", "fetch", "--no-tags", REMOTE, MAIN, DEVELOP], dry_run=dry_run)
         if local_develop is None:
             _run(c, ["git", "switch", "-c", DEVELOP, f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
-            undo.add(DEVELOP, back, ["git", "branch", "-D", DEVELOP])
+            undo.add(back, ["git", "branch", "-D", DEVELOP])
         else:
             _run(c, ["git", "switch", DEVELOP], dry_run=dry_run)
-            undo.add(
-                DEVELOP,
-                ["git", "reset", "--hard", local_develop],
-                back,
-            )
+            undo.add(["git", "reset", "--hard", local_develop], back)
             _run(c, ["git", "merge", "--ff-only", f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
         try:
             _run(
@@ -570,7 +563,7 @@ def _git_checks() -> list[Check]:
     branch = gitops.current_branch()
     if branch is None:
         checks.append(Check("branch", "warn", "detached HEAD", f"git switch {DEVELOP}"))
-    elif branch in (MAIN, DEVELOP) or branch.startswith(BRANCH_PATTERNS[2:]):
+    elif branch in (MAIN, DEVELOP) or branch.startswith(BRANCH_PREFIXES):
         checks.append(Check("branch", "ok", branch))
     else:
         checks.append(

@@ -517,10 +517,10 @@ def serving(bench: Bench) -> Iterator[tuple[local_index.LocalIndex, dict[str, st
     """A fresh pypiserver with an htpasswd; yields it and the environment twine uploads with."""
     with tempfile.TemporaryDirectory(prefix="index-", dir=bench.scratch) as temporary:
         password = secrets.token_urlsafe(16)
-        htpasswd = Path(temporary) / "htpasswd"
-        local_index.write_htpasswd(htpasswd, INDEX_USER, password)
         server = local_index.start_local_index(
-            Path(temporary) / "packages", htpasswd=htpasswd, log_file=Path(temporary) / "log"
+            Path(temporary) / "packages",
+            credentials=(INDEX_USER, password),
+            log_file=Path(temporary) / "log",
         )
         with server:
             yield server, {**bench.env, "TWINE_USERNAME": INDEX_USER, "TWINE_PASSWORD": password}

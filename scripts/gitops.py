@@ -123,10 +123,8 @@ def shallow_problem(cwd: Path | None = None) -> str | None:
 def show(ref: str, path: str, cwd: Path | None = None) -> str | None:
     """The content of PATH at REF, or None if it is not there."""
     try:
-        return subprocess.run(
-            ["git", "show", f"{ref}:{path}"], cwd=cwd, capture_output=True, text=True, check=True
-        ).stdout
-    except subprocess.CalledProcessError:
+        return git("show", f"{ref}:{path}", cwd=cwd, strip=False)
+    except GitError:
         return None
 
 

@@ -31,7 +31,8 @@ ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
 USER_AGENT = "agentops-release-scripts (urllib)"
 ACCEPTED_FORMS = "testpypi, pypi, local or an http(s) upload URL"
 # 429 means "ask again later" even though it is a 4xx: retried like a 5xx.
-RETRIED_STATUSES = frozenset({429})
+# 4xx answers that mean "ask again later": retried like a 5xx.
+RETRIED_STATUSES = frozenset({408, 429})
 CHUNK = 1 << 16
 
 
@@ -133,6 +134,11 @@ def _reason(error: object) -> str:
     return " ".join(text.split())
 
 
+def backoff(step: int, first: float = 0.5, cap: float = 8.0) -> float:
+    """The wait before try STEP + 2: FIRST, doubling with every step, never more than CAP."""
+    return min(first * 2.0**step, cap)
+
+
 def retry(
     call: Callable[[], T],
     *,
@@ -150,7 +156,7 @@ def retry(
         try:
             return call()
         except retry_on as error:
-            delay = min(base_delay * 2 ** (attempt - 1), max_delay)
+            delay = backoff(attempt - 1, base_delay, max_delay)
             if report is not None:
                 report(
                     f"index not answering ({_reason(error)}); "
@@ -427,7 +433,7 @@ def wait_for_files(
                 f"{', '.join(missing)}{last}",
                 missing,
             )
-        delay = min(first_delay * 2**polls, max_delay, left)
+        delay = min(backoff(polls, first_delay, max_delay), left)
         polls += 1
         if report is not None:
             report(

@@ -83,6 +83,7 @@ class LocalIndex:
     port: int
     process: subprocess.Popen[bytes]
     log_file: Path | None = field(default=None)
+    scratch: Path | None = field(default=None)  # generated htpasswd (and log) until stop()
 
     @property
     def url(self) -> str:
@@ -96,6 +97,8 @@ class LocalIndex:
 
     def stop(self) -> None:
         """Stop the server: terminate, wait up to 5 s, then kill. Safe to call again."""
+        if self.scratch is not None:
+            shutil.rmtree(self.scratch, ignore_errors=True)
         if self.process.poll() is not None:
             return
         self.process.terminate()
@@ -171,19 +174,32 @@ def _answers(url: str) -> bool:
 def start_local_index(
     packages_dir: Path,
     *,
+    credentials: tuple[str, str] | None = None,
     htpasswd: Path | None = None,
     port: int | None = None,
     server_command: Sequence[str] | None = None,
     startup_timeout: float = 20.0,
     log_file: Path | None = None,
 ) -> LocalIndex:
-    """Start pypi-server on 127.0.0.1 serving PACKAGES_DIR; return once its simple API answers."""
+    """Start pypi-server on 127.0.0.1 serving PACKAGES_DIR; return once its simple API answers.
+
+    Uploads need CREDENTIALS (user, password; written to an htpasswd the index removes when it
+    stops) or the users of an existing HTPASSWD file; with neither, anyone may upload.
+    """
+    if credentials is not None and htpasswd is not None:
+        raise ValueError("give credentials or an htpasswd file, not both")
     packages_dir = packages_dir.resolve()
     packages_dir.mkdir(parents=True, exist_ok=True)
     if port is None:
         port = free_port()
     elif _port_in_use(port):
         raise LocalIndexError(f"cannot start the local index: port {port} on {HOST} is in use")
+    scratch = None
+    if credentials is not None:
+        scratch = Path(tempfile.mkdtemp(prefix="local-index-"))
+        htpasswd = scratch / "htpasswd"
+        write_htpasswd(htpasswd, *credentials)
+        log_file = log_file or scratch / "pypiserver.log"
     if htpasswd is None:
         auth = ["--passwords", ".", "--authenticate", "."]
     elif not htpasswd.is_file():
@@ -206,8 +222,10 @@ def start_local_index(
     try:
         process = _spawn(command, log_file)
     except OSError as error:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
         raise LocalIndexError(f"cannot start the local index: {command[0]}: {error}") from None
-    index = LocalIndex(packages_dir, port, process, log_file)
+    index = LocalIndex(packages_dir, port, process, log_file, scratch)
     deadline = time.monotonic() + startup_timeout
     try:
         while True:
@@ -225,8 +243,9 @@ def start_local_index(
     except BaseException:
         index.stop()
         raise
+    tail = _log_tail(log_file)  # before stop(): the log may live in the scratch folder
     index.stop()
-    raise LocalIndexError(f"the local index did not start: {problem}{_log_tail(log_file)}")
+    raise LocalIndexError(f"the local index did not start: {problem}{tail}")
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
@@ -251,28 +270,24 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
     try:
-        with tempfile.TemporaryDirectory(prefix="local-index-") as scratch:
-            htpasswd = None
-            if args.username is not None:
-                htpasswd = Path(scratch) / "htpasswd"
-                write_htpasswd(htpasswd, args.username, args.password)
+        credentials = None if args.username is None else (args.username, args.password)
+        try:
+            index = start_local_index(
+                args.directory, credentials=credentials, port=args.port, log_file=args.log_file
+            )
+        except LocalIndexError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        with index:
+            auth = "uploads need a password" if credentials else "no authentication"
             try:
-                index = start_local_index(
-                    args.directory, htpasswd=htpasswd, port=args.port, log_file=args.log_file
-                )
-            except LocalIndexError as error:
-                print(f"error: {error}", file=sys.stderr)
-                return 1
-            with index:
-                auth = "uploads need a password" if htpasswd else "no authentication"
-                try:
-                    # Printed inside the try: whoever reads this line may stop us at once.
-                    print(f"local index at {index.url} ({auth}); Ctrl-C stops it", flush=True)
-                    code = index.process.wait()
-                except KeyboardInterrupt:
-                    return 0
-                print(f"error: pypi-server stopped by itself (status {code})", file=sys.stderr)
-                return 1
+                # Printed inside the try: whoever reads this line may stop us at once.
+                print(f"local index at {index.url} ({auth}); Ctrl-C stops it", flush=True)
+                code = index.process.wait()
+            except KeyboardInterrupt:
+                return 0
+            print(f"error: pypi-server stopped by itself (status {code})", file=sys.stderr)
+            return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)

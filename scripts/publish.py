@@ -22,25 +22,16 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import index, manifest
+from scripts import PROJECT, index, manifest
+from scripts.output import last_line, redact
 
-PROJECT = "agentops-accelerator"
 USAGE_ERROR = 2  # argparse's exit status: a wrong command line, not a network problem
 TOKEN_USERNAME = "__token__"  # noqa: S105 (the user name for API tokens, not a secret)
 TOKEN_VARIABLES = {"testpypi": "TEST_PYPI_TOKEN", "pypi": "PYPI_TOKEN"}
-SECRET_VARIABLES = (
-    "TWINE_PASSWORD",
-    "TEST_PYPI_TOKEN",
-    "PYPI_TOKEN",
-    "LOCAL_INDEX_PASSWORD",
-    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
-)
 # Words in twine's output that mean the index refused us: retrying cannot help.
 REFUSALS = ("403 Forbidden", "401 Unauthorized", "Invalid or non-existent authentication")
 # What twine says when it could not get a token through trusted publishing.
 TRUSTED_PUBLISHING_FAILURES = ("TrustedPublishingFailure", "/_/oidc/")
-# 4xx answers that mean "ask again later": retried like a 5xx.
-RETRIED_STATUSES = frozenset({408, 429})
 # Wide enough that rich never wraps a line of twine's output in the middle of a phrase.
 TWINE_COLUMNS = "400"
 
@@ -119,15 +110,6 @@ def credentials_for(target: index.Target, environ: Mapping[str, str]) -> list[Cr
     return options
 
 
-def redact(text: str, environ: Mapping[str, str]) -> str:
-    """TEXT with the value of every secret variable replaced by ***."""
-    for name in SECRET_VARIABLES:
-        secret = environ.get(name)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
-
-
 def http_status(output: str) -> int | None:
     """The status of the last `HTTPError: NNN ...` in twine's OUTPUT, if there is one."""
     status = None
@@ -148,7 +130,7 @@ def is_rejection(output: str) -> bool:
     status = http_status(output)
     if status is None or is_refusal(output):
         return False
-    return 400 <= status < 500 and status not in RETRIED_STATUSES
+    return 400 <= status < 500 and status not in index.RETRIED_STATUSES
 
 
 def trusted_publishing_failed(output: str) -> bool:
@@ -167,7 +149,7 @@ def summary(output: str) -> str:
                     break
                 parts.append(line)
             return " ".join(" ".join(parts).split())
-    return _last_line(output)
+    return last_line(output)
 
 
 def _twine_upload(
@@ -206,11 +188,6 @@ def _twine_upload(
     except subprocess.TimeoutExpired:
         return None, f"no answer within {timeout:g} s (twine stopped)"
     return result.returncode, redact(result.stdout + result.stderr, environ)
-
-
-def _last_line(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
 
 
 def digests_on_index(
@@ -296,7 +273,7 @@ def upload_file(
                 f"upload of {path.name} to {target.upload_url} failed after "
                 f"{limits.attempts} attempt{'s' if limits.attempts > 1 else ''}: {summary(output)}"
             )
-        delay = min(0.5 * 2 ** (attempt - 1), 8.0)
+        delay = index.backoff(attempt - 1)
         attempt += 1
         say(
             f"upload of {path.name} failed ({summary(output)}); "

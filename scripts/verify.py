@@ -21,10 +21,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from scripts import index, manifest
-from scripts.publish import redact
+from scripts import PROJECT, index, manifest
+from scripts.output import last_line, redact
 
-PROJECT = "agentops-accelerator"
 WHEEL_TAG = "py3-none-any"
 # The public contract of `agentops init`: what a user finds after it.
 INIT_FILES = (".agentops/config.yaml", ".agentops/datasets/smoke.jsonl", ".agentops/.gitignore")
@@ -128,11 +127,6 @@ def _run(
     return result.returncode, (result.stdout + result.stderr).strip()
 
 
-def _last_line(output: str) -> str:
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    return lines[-1] if lines else "no output"
-
-
 def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
     # The throwaway project must not inherit the developer's project settings: UV_NO_SOURCES
     # would undo the pinning to the target index, UV_LOCKED/UV_FROZEN ask for a lock it has not.
@@ -167,14 +161,14 @@ def install(version: str, target: index.Target, workdir: Path, environ: Mapping[
     if code != 0:
         raise VerifyError(
             f"{PROJECT}=={version} is listed on {target.simple_url} but cannot be installed: "
-            f"{output if code is None else _last_line(output)}"
+            f"{output if code is None else last_line(output)}"
         )
     return project / ".venv" / ("Scripts" if os.name == "nt" else "bin")
 
 
 def _broken(command: str, code: int | None, output: str, detail: str = "") -> BrokenPackage:
     """The BrokenPackage error for COMMAND that exited CODE (None: did not run or finish)."""
-    what = output if code is None else f"exited {code}: {_last_line(output)}"
+    what = output if code is None else f"exited {code}: {last_line(output)}"
     return BrokenPackage(f"installed but broken: `{command}` {what}{detail}")
 
 

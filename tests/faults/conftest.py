@@ -375,10 +375,10 @@ class World:
         packages.mkdir()
         for file in seed:
             shutil.copy2(file, packages / file.name)
-        htpasswd = self.root / "htpasswd"
-        local_index.write_htpasswd(htpasswd, USER, SECRETS["TWINE_PASSWORD"])
         log = self.root / "pypiserver.log"
-        self.server = local_index.start_local_index(packages, htpasswd=htpasswd, log_file=log)
+        self.server = local_index.start_local_index(
+            packages, credentials=(USER, SECRETS["TWINE_PASSWORD"]), log_file=log
+        )
         self.cleanups.append(self.server.stop)
         self.logs.append(log)
         if proxy:

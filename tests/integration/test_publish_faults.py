@@ -135,10 +135,8 @@ def impostor_wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LocalIndex]:
-    htpasswd = tmp_path / "htpasswd"
-    local_index.write_htpasswd(htpasswd, USER, SECRET)
     running = local_index.start_local_index(
-        tmp_path / "packages", htpasswd=htpasswd, log_file=tmp_path / "pypiserver.log"
+        tmp_path / "packages", credentials=(USER, SECRET), log_file=tmp_path / "pypiserver.log"
     )
     try:
         yield running

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from scripts import index, manifest
-from scripts.local_index import start_local_index, write_htpasswd
+from scripts.local_index import start_local_index
 from tests.helpers import ROOT, copy_project, git
 
 pytestmark = pytest.mark.integration
@@ -62,9 +62,7 @@ def built(tagged_project: Path, envdir: Path) -> Path:
 @pytest.fixture
 def local_pypi(tmp_path: Path) -> Iterator[dict[str, str]]:
     """A real pypiserver with upload authentication; yields the environment that targets it."""
-    htpasswd = tmp_path / "htpasswd"
-    write_htpasswd(htpasswd, "tester", PASSWORD)
-    with start_local_index(tmp_path / "packages", htpasswd=htpasswd) as server:
+    with start_local_index(tmp_path / "packages", credentials=("tester", PASSWORD)) as server:
         yield {
             "LOCAL_INDEX_URL": server.url,
             "TWINE_USERNAME": "tester",

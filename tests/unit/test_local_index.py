@@ -107,10 +107,8 @@ def twine_upload(url: str, password: str, wheel: Path) -> subprocess.CompletedPr
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[LocalIndex]:
-    htpasswd = tmp_path / "htpasswd"
-    local_index.write_htpasswd(htpasswd, USER, PASSWORD)
     running = local_index.start_local_index(
-        tmp_path / "packages", htpasswd=htpasswd, log_file=tmp_path / "server.log"
+        tmp_path / "packages", credentials=(USER, PASSWORD), log_file=tmp_path / "server.log"
     )
     try:
         yield running
@@ -245,3 +243,21 @@ def test_serve_needs_both_username_and_password(capsys: pytest.CaptureFixture[st
         local_index.main(["serve", "dir", "--username", "u"])
     assert caught.value.code == 2
     assert "--username and --password go together" in capsys.readouterr().err
+
+
+@pytest.mark.integration
+def test_generated_credentials_guard_uploads_and_vanish_with_the_server(tmp_path: Path) -> None:
+    wheel = build_wheel(tmp_path)
+    server = local_index.start_local_index(tmp_path / "packages", credentials=(USER, PASSWORD))
+    with server:
+        assert server.scratch is not None
+        htpasswd = server.scratch / "htpasswd"
+        assert htpasswd.read_text().startswith(f"{USER}:{{SHA}}")
+        assert twine_upload(server.url, "wrong", wheel).returncode != 0
+        assert twine_upload(server.url, PASSWORD, wheel).returncode == 0
+        assert wheel.name in index.list_files(server.simple_url, PROJECT)
+    assert not server.scratch.exists()
+    with pytest.raises(ValueError, match="not both"):
+        local_index.start_local_index(
+            tmp_path / "packages", credentials=(USER, PASSWORD), htpasswd=htpasswd
+        )

@@ -10,6 +10,7 @@ import pytest
 from scripts import publish
 from scripts.index import Target
 from scripts.manifest import write_manifest
+from scripts.output import SECRET_VARIABLES, redact
 from scripts.publish import (
     Credentials,
     Limits,
@@ -20,7 +21,6 @@ from scripts.publish import (
     is_refusal,
     is_rejection,
     plan_upload,
-    redact,
     summary,
     trusted_publishing_failed,
 )
@@ -269,7 +269,7 @@ def test_credentials_for_refuses(target: Target, environ: dict[str, str], messag
 # --- redaction and twine's answers -------------------------------------------------------------
 
 
-@pytest.mark.parametrize("variable", publish.SECRET_VARIABLES)
+@pytest.mark.parametrize("variable", SECRET_VARIABLES)
 def test_redact_hides_every_secret_variable(variable: str) -> None:
     secret = f"{variable.lower()}-s3cr3t"
     text = f"token {secret} and again {secret}."

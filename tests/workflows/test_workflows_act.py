@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from scripts import changelog, index, interpreters, manifest
-from scripts.local_index import LocalIndex, start_local_index, write_htpasswd
+from scripts.local_index import LocalIndex, start_local_index
 from tests.helpers import FAKES, ROOT, commit, copy_project, git, release_world
 from tests.workflows import model
 
@@ -285,11 +285,9 @@ def project_copy(destination: Path) -> Path:
 def staging_index(tmp_path: Path) -> Iterator[tuple[LocalIndex, str, str]]:
     """A pypiserver on 127.0.0.1 that takes uploads with a generated password; always stopped."""
     password = secrets.token_urlsafe(18)
-    htpasswd = tmp_path / "index" / "htpasswd"
-    write_htpasswd(htpasswd, "staging", password)
     server = start_local_index(
         tmp_path / "index" / "packages",
-        htpasswd=htpasswd,
+        credentials=("staging", password),
         log_file=tmp_path / "index" / "server.log",
     )
     try:

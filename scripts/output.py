@@ -1,0 +1,29 @@
+"""What the helpers print: the last line of a tool's output, with every secret masked."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+# Variables whose values must never reach any output or log.
+SECRET_VARIABLES = (
+    "TWINE_PASSWORD",
+    "TEST_PYPI_TOKEN",
+    "PYPI_TOKEN",
+    "LOCAL_INDEX_PASSWORD",
+    "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+)
+
+
+def redact(text: str, environ: Mapping[str, str]) -> str:
+    """TEXT with the value of every secret variable replaced by ***."""
+    for name in SECRET_VARIABLES:
+        secret = environ.get(name)
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
+
+
+def last_line(output: str) -> str:
+    """The last non-blank line of a tool's OUTPUT, stripped ("no output" if there is none)."""
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
