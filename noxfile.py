@@ -46,8 +46,7 @@ nox.options.download_python = "never"  # no network here for Python builds: use 
 nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 nox.options.sessions = ["lint", "tests", "coverage", "build"]
 
-PYPROJECT = nox.project.load_toml(ROOT / "pyproject.toml")
-PYTHON_VERSIONS = nox.project.python_versions(PYPROJECT)
+PYTHON_VERSIONS = interpreters.supported_versions(ROOT / "pyproject.toml")
 DEFAULT_PYTHON = PYTHON_VERSIONS[0]
 NEWEST_PYTHON = PYTHON_VERSIONS[-1]
 DIST = ROOT / "dist"

@@ -1,4 +1,4 @@
-"""Release helpers shared by noxfile.py and tasks.py."""
+"""Release helpers shared by noxfile.py, tasks/ and benchmarks/."""
 
 import tomllib
 from pathlib import Path

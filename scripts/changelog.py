@@ -13,13 +13,11 @@ import argparse
 import datetime
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
-from packaging.version import Version
-
-from scripts.versions import VersionError, parse_release_version, tag_name
+from scripts.versions import Release, VersionError, release_of
 
 UNRELEASED = "Unreleased"
 YANKED = " [YANKED]"
@@ -39,6 +37,11 @@ class Section:
     date: str | None
     body: str
     yanked: bool = False
+    release: Release | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The heading is where a release enters: parsed here, once.
+        object.__setattr__(self, "release", release_of(self.title))
 
 
 @dataclass(frozen=True)
@@ -68,10 +71,8 @@ def _link(line: str) -> tuple[str, str] | None:
 
 
 def _is_release(text: str) -> bool:
-    try:
-        return parse_release_version(text) == text
-    except VersionError:
-        return False
+    release = release_of(text)
+    return release is not None and str(release) == text
 
 
 def _heading(line: str, number: int) -> Section:
@@ -141,13 +142,12 @@ def parse(text: str) -> Changelog:
             )
         if section.title == UNRELEASED and sections:
             raise ChangelogError(f"line {number}: [Unreleased] must be the first section")
-        if sections and sections[-1].title != UNRELEASED:
-            above = sections[-1].title
-            if Version(section.title) > Version(above):
-                raise ChangelogError(
-                    f"line {number}: [{section.title}] comes after the older [{above}]: "
-                    "releases must be listed newest first"
-                )
+        above = sections[-1].release if sections else None
+        if above is not None and section.release is not None and section.release > above:
+            raise ChangelogError(
+                f"line {number}: [{section.title}] comes after the older [{above}]: "
+                "releases must be listed newest first"
+            )
         seen[section.title] = number
         body = "".join(lines[start + 1 : stop])
         sections.append(Section(section.title, section.date, body, section.yanked))
@@ -198,32 +198,31 @@ def _repository(links: dict[str, str]) -> str | None:
     )
 
 
-def release(text: str, version: str, date: datetime.date, repo_url: str | None = None) -> str:
+def release(text: str, version: Release, date: datetime.date, repo_url: str | None = None) -> str:
     """TEXT with its [Unreleased] entries moved to a new VERSION section dated DATE."""
-    version = parse_release_version(version)
     changelog = parse(text)
     unreleased, *older = changelog.sections
     if not _entries(unreleased):
         raise ChangelogError("nothing to release: the [Unreleased] section has no '- ' entries")
-    if any(section.title == version for section in older):
+    if any(section.release == version for section in older):
         raise ChangelogError(f"the changelog already has a [{version}] section")
-    previous = max((Version(section.title) for section in older), default=None)
-    if previous is not None and Version(version) <= previous:
+    previous = max((s.release for s in older if s.release is not None), default=None)
+    if previous is not None and version <= previous:
         raise ChangelogError(
             f"version {version} is not greater than the latest section [{previous}]"
         )
     sections = [
         Section(UNRELEASED, None, "\n"),
-        Section(version, date.isoformat(), unreleased.body),
+        Section(str(version), date.isoformat(), unreleased.body),
         *older,
     ]
     links = changelog.links
     repository = repo_url.rstrip("/") if repo_url else _repository(links)
     if repository is not None:
         if previous is None:
-            version_url = f"{repository}/releases/tag/{tag_name(version)}"
+            version_url = f"{repository}/releases/tag/{version.tag}"
         else:
-            version_url = f"{repository}/compare/{tag_name(str(previous))}...{tag_name(version)}"
+            version_url = f"{repository}/compare/{previous.tag}...{version.tag}"
         links = _with_release_links(links, repository, version, version_url)
         # A definition right after a list item would be read as part of it: keep a blank line.
         if not changelog.links:
@@ -234,35 +233,36 @@ def release(text: str, version: str, date: datetime.date, repo_url: str | None =
 
 
 def _with_release_links(
-    links: dict[str, str], repository: str, version: str, version_url: str
+    links: dict[str, str], repository: str, version: Release, version_url: str
 ) -> dict[str, str]:
     """LINKS with [Unreleased] comparing from VERSION and [VERSION] placed among the versions."""
+    label_of_version = str(version)
     result = {} if UNRELEASED in links else {UNRELEASED: ""}
     for label, url in links.items():
-        if label == version:
+        if label == label_of_version:
             continue  # a stale definition: replaced below
-        if version not in result and _is_release(label) and Version(label) < Version(version):
-            result[version] = version_url
+        older = _is_release(label) and Release.parse(label) < version
+        if label_of_version not in result and older:
+            result[label_of_version] = version_url
         result[label] = url
-    result.setdefault(version, version_url)
-    result[UNRELEASED] = f"{repository}/compare/{tag_name(version)}...HEAD"
+    result.setdefault(label_of_version, version_url)
+    result[UNRELEASED] = f"{repository}/compare/{version.tag}...HEAD"
     return result
 
 
-def _section(text: str, version: str) -> Section | None:
-    version = parse_release_version(version)
-    return next((s for s in parse(text).sections if s.title == version), None)
+def _section(text: str, version: Release) -> Section | None:
+    return next((s for s in parse(text).sections if s.release == version), None)
 
 
-def section_text(text: str, version: str) -> str:
+def section_text(text: str, version: Release) -> str:
     """The body of the VERSION section of TEXT, stripped: the release notes."""
     section = _section(text, version)
     if section is None:
-        raise ChangelogError(f"the changelog has no [{parse_release_version(version)}] section")
+        raise ChangelogError(f"the changelog has no [{version}] section")
     return section.body.strip()
 
 
-def has_section(text: str, version: str) -> bool:
+def has_section(text: str, version: Release) -> bool:
     """Whether TEXT has a section for release VERSION."""
     return _section(text, version) is not None
 
@@ -286,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         text = path.read_text(encoding="utf-8")
         if args.command == "section":
-            print(section_text(text, args.version))
+            print(section_text(text, Release.parse(args.version)))
         else:
             changelog = parse(text)
             entries = len(_entries(changelog.sections[0]))

@@ -9,7 +9,9 @@ folder that goes first on PATH.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -60,3 +62,13 @@ def link_interpreters(
         link.unlink(missing_ok=True)
         link.symlink_to(executable)
     return found
+
+
+def supported_versions(pyproject: Path) -> list[str]:
+    """The X.Y versions PYPROJECT's classifiers promise, oldest first: the test matrix."""
+    with pyproject.open("rb") as handle:
+        classifiers = tomllib.load(handle).get("project", {}).get("classifiers", [])
+    prefix = "Programming Language :: Python :: "
+    found = {c.removeprefix(prefix) for c in classifiers if c.startswith(prefix)}
+    minors = [v for v in found if re.fullmatch(r"\d+\.\d+", v)]
+    return sorted(minors, key=lambda v: tuple(int(part) for part in v.split(".")))

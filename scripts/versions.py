@@ -1,58 +1,82 @@
 """What a valid release version is, and how it relates to the release tags: the one place that rule
 lives.
 
-A release version is exactly X.Y.Z (a leading `v` is allowed on input); its tag is vX.Y.Z.
+A release version is exactly X.Y.Z (a leading `v` is allowed on input). It is parsed once, where it
+enters (a task argument, a tag, a CHANGELOG heading), into a `Release`, which knows its tag and its
+branch; everything after that takes the `Release`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from packaging.version import InvalidVersion, Version
 
 Kind = Literal["release", "pre-release", "dev", "local"]
+ReleaseKind = Literal["final"]
 
 
 class VersionError(ValueError):
     """A version or tag that is not acceptable; the message is meant for the user as is."""
 
 
-def parse_release_version(text: str) -> str:
-    """The X.Y.Z that TEXT (X.Y.Z or vX.Y.Z) names; VersionError for anything else."""
-    # repr() shows newlines and shell metacharacters harmlessly in the message.
-    error = VersionError(
-        f"invalid version {text!r}: expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
-    )
-    bare = text.removeprefix("v")
-    try:
-        version = Version(bare)
-    except InvalidVersion:
-        raise error from None
-    # Version() tolerates whitespace, "V", leading zeros, epochs and suffixes: only the exact
-    # canonical three-part release spelling is accepted.
-    canonical = ".".join(str(part) for part in version.release)
-    if len(version.release) != 3 or bare != canonical:
-        raise error
-    return canonical
+@dataclass(frozen=True, order=True)
+class Release:
+    """One release version, X.Y.Z: its tag is vX.Y.Z, its branch release/vX.Y.Z."""
 
+    version: Version
 
-def tag_name(version: str) -> str:
-    """The git tag (vX.Y.Z) of release VERSION (X.Y.Z or vX.Y.Z)."""
-    return "v" + parse_release_version(version)
-
-
-def release_tags(tags: Iterable[str]) -> list[Version]:
-    """The versions of the vX.Y.Z release tags among TAGS, oldest first; other tags are ignored."""
-    found = []
-    for tag in tags:
-        if not tag.startswith("v"):
-            continue
+    @classmethod
+    def parse(cls, text: str) -> Release:
+        """The release TEXT (X.Y.Z or vX.Y.Z) names; VersionError for anything else."""
+        # repr() shows newlines and shell metacharacters harmlessly in the message.
+        error = VersionError(
+            f"invalid version {text!r}: expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
+        )
+        bare = text.removeprefix("v")
         try:
-            found.append(Version(parse_release_version(tag)))
-        except VersionError:
-            continue
-    return sorted(found)
+            version = Version(bare)
+        except InvalidVersion:
+            raise error from None
+        # Version() tolerates whitespace, "V", leading zeros, epochs and suffixes: only the exact
+        # canonical three-part release spelling is accepted.
+        if len(version.release) != 3 or bare != ".".join(str(part) for part in version.release):
+            raise error
+        return cls(version)
+
+    def __str__(self) -> str:
+        return str(self.version)
+
+    @property
+    def tag(self) -> str:
+        """The git tag, vX.Y.Z."""
+        return f"v{self}"
+
+    @property
+    def branch(self) -> str:
+        """The release branch, release/vX.Y.Z."""
+        return f"release/{self.tag}"
+
+    @property
+    def kind(self) -> ReleaseKind:
+        """What sort of release this is (only finals so far)."""
+        return "final"
+
+
+def release_of(text: str) -> Release | None:
+    """The Release that TEXT (a tag or heading) names exactly, or None."""
+    try:
+        return Release.parse(text)
+    except VersionError:
+        return None
+
+
+def release_tags(tags: Iterable[str]) -> list[Release]:
+    """The releases of the vX.Y.Z release tags among TAGS, oldest first; other tags are ignored."""
+    found = (release_of(tag) for tag in tags if tag.startswith("v"))
+    return sorted(release for release in found if release is not None)
 
 
 def stray_tags(tags: Iterable[str]) -> list[str]:
@@ -63,12 +87,8 @@ def stray_tags(tags: Iterable[str]) -> list[str]:
     """
     stray = []
     for tag in tags:
-        if tag.startswith("v"):
-            try:
-                parse_release_version(tag)
-                continue  # a release tag
-            except VersionError:
-                pass
+        if tag.startswith("v") and release_of(tag) is not None:
+            continue
         try:
             Version(tag.removeprefix("v"))  # Version() itself allows one more leading v
         except InvalidVersion:
@@ -77,20 +97,17 @@ def stray_tags(tags: Iterable[str]) -> list[str]:
     return sorted(stray)
 
 
-def latest_release(tags: Iterable[str]) -> Version | None:
-    """The highest vX.Y.Z release tag among TAGS as a Version, or None if there is none."""
+def latest_release(tags: Iterable[str]) -> Release | None:
+    """The highest vX.Y.Z release tag among TAGS, or None if there is none."""
     found = release_tags(tags)
     return found[-1] if found else None
 
 
-def require_newer(version: str, tags: Iterable[str]) -> None:
-    """Raise VersionError unless release VERSION is greater than every vX.Y.Z tag in TAGS."""
-    wanted = parse_release_version(version)
+def require_newer(release: Release, tags: Iterable[str]) -> None:
+    """Raise VersionError unless RELEASE is greater than every vX.Y.Z tag in TAGS."""
     latest = latest_release(tags)
-    if latest is not None and Version(wanted) <= latest:
-        raise VersionError(
-            f"version {wanted} is not greater than the latest tag {tag_name(str(latest))}"
-        )
+    if latest is not None and release <= latest:
+        raise VersionError(f"version {release} is not greater than the latest tag {latest.tag}")
 
 
 def describe_version(version: str) -> Kind:

@@ -19,10 +19,9 @@ PROJECT_FILES = (
     "CHANGELOG.md",
     "LICENSE",
     "noxfile.py",
-    "tasks.py",
     ".gitignore",
 )
-PROJECT_DIRS = ("src", "scripts", "docs", ".github")
+PROJECT_DIRS = ("src", "scripts", "tasks", "docs", ".github")
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.invalid",

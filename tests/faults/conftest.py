@@ -35,6 +35,7 @@ import pytest
 from scripts import changelog, local_index
 from scripts.local_index import LocalIndex
 from scripts.manifest import sha256_file, write_manifest
+from scripts.versions import Release
 from tests.helpers import (
     FAKES,
     GIT_IDENTITY,
@@ -343,7 +344,7 @@ class World:
         """release/vVERSION cut (CHANGELOG dated) and merged into main; main checked out."""
         branch = f"release/v{version}"
         self.git("switch", "-q", "-c", branch)
-        text = changelog.release(self.changelog_text(), version, time_today())
+        text = changelog.release(self.changelog_text(), Release.parse(version), time_today())
         commit(self.work, f"chore: prepare release {version}", files={"CHANGELOG.md": text})
         self.git("push", "-q", "origin", branch)
         self.git("switch", "-q", "main")

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts import changelog, manifest
+from scripts.versions import Release
 from tests.helpers import commit, deny_pushes, git, release_world, repo_state, run_tool
 
 pytestmark = pytest.mark.integration
@@ -98,7 +99,7 @@ def test_cut_release_branches_dates_the_changelog_pushes_and_opens_the_pr(world:
     today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
     assert f"## [0.2.0] - {today}" in text
     for entry in unreleased:
-        assert entry in changelog.section_text(text, "0.2.0")
+        assert entry in changelog.section_text(text, Release.parse("0.2.0"))
     assert "compare/v0.2.0...HEAD" in text
     [call] = world.gh_calls()
     args = call["args"]
@@ -153,7 +154,7 @@ def test_cut_release_refuses_a_branch_already_on_origin(world: World) -> None:
 
 def test_cut_release_refuses_an_empty_unreleased_section(world: World) -> None:
     path = world.work / "CHANGELOG.md"
-    text = changelog.release(path.read_text(), "0.1.5", datetime.date(2026, 1, 1))
+    text = changelog.release(path.read_text(), Release.parse("0.1.5"), datetime.date(2026, 1, 1))
     commit(world.work, "release notes moved", files={"CHANGELOG.md": text})
     git(world.work, "push", "-q", "origin", "develop")
     assert_refused(world, ["cut-release", "0.2.0"], "Unreleased")
@@ -188,7 +189,9 @@ def test_tag_creates_an_annotated_tag_from_the_changelog_and_pushes_it_alone(
     assert code == 0, output
     assert git(released.work, "cat-file", "-t", "v0.2.0") == "tag"
     message = git(released.work, "tag", "-l", "--format=%(contents)", "v0.2.0")
-    section = changelog.section_text((released.work / "CHANGELOG.md").read_text(), "0.2.0")
+    section = changelog.section_text(
+        (released.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
+    )
     assert message.startswith("Release 0.2.0")
     assert section in message
     remote_tags = git(released.origin, "tag", "--list").splitlines()
@@ -307,7 +310,9 @@ def test_github_release_attaches_the_manifest_files_and_the_notes(released: Worl
     assert isinstance(args, list)
     assert args[:4] == ["release", "create", "v0.2.0", "--verify-tag"]
     notes = args[args.index("--notes") + 1]
-    assert notes == changelog.section_text((released.work / "CHANGELOG.md").read_text(), "0.2.0")
+    assert notes == changelog.section_text(
+        (released.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
+    )
     assert "--generate-notes" in args
     assert sorted(Path(a).name for a in args if a.startswith("dist/")) == sorted(
         [*manifest.read_manifest(released.work / "dist"), "SHA256SUMS"]

@@ -22,7 +22,7 @@ from scripts.changelog import (
     section_text,
     unreleased_entries,
 )
-from scripts.versions import VersionError
+from scripts.versions import Release, VersionError
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = "https://github.com/agentops-accelerator/agentops-accelerator"
@@ -334,7 +334,7 @@ def test_unreleased_entries(text: str, entries: list[str]) -> None:
 
 
 def test_release_moves_unreleased_into_a_new_section() -> None:
-    assert release(REALISTIC, "0.3.0", DAY) == RELEASED
+    assert release(REALISTIC, Release.parse("0.3.0"), DAY) == RELEASED
 
 
 @pytest.mark.parametrize(
@@ -401,7 +401,7 @@ def test_release_moves_unreleased_into_a_new_section() -> None:
     ],
 )
 def test_release(text: str, version: str, repo_url: str | None, expected: str) -> None:
-    assert release(text, version, DAY, repo_url) == expected
+    assert release(text, Release.parse(version), DAY, repo_url) == expected
 
 
 @pytest.mark.parametrize(
@@ -461,7 +461,7 @@ def test_release(text: str, version: str, repo_url: str | None, expected: str) -
 )
 def test_release_refuses(text: str, version: str, error: type[Exception], message: str) -> None:
     with pytest.raises(error) as caught:
-        release(text, version, DAY)
+        release(text, Release.parse(version), DAY)
     assert str(caught.value) == message
 
 
@@ -478,8 +478,8 @@ def test_release_refuses(text: str, version: str, error: type[Exception], messag
     ],
 )
 def test_section_text(version: str, notes: str) -> None:
-    assert section_text(REALISTIC, version) == notes
-    assert has_section(REALISTIC, version)
+    assert section_text(REALISTIC, Release.parse(version)) == notes
+    assert has_section(REALISTIC, Release.parse(version))
 
 
 @pytest.mark.parametrize(
@@ -497,7 +497,7 @@ def test_section_text(version: str, notes: str) -> None:
 )
 def test_section_text_refuses(version: str, error: type[Exception], message: str) -> None:
     with pytest.raises(error) as caught:
-        section_text(REALISTIC, version)
+        section_text(REALISTIC, Release.parse(version))
     assert str(caught.value) == message
 
 
@@ -510,7 +510,7 @@ def test_section_text_refuses(version: str, error: type[Exception], message: str
     ],
 )
 def test_has_section(text: str, version: str, expected: bool) -> None:
-    assert has_section(text, version) is expected
+    assert has_section(text, Release.parse(version)) is expected
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.interpreters import find_interpreter, link_interpreters
+from scripts.interpreters import find_interpreter, link_interpreters, supported_versions
 
 
 def fake_python(folder: Path, name: str) -> Path:
@@ -58,3 +58,29 @@ def test_link_interpreters_links_only_what_path_lacks(
     assert (folder / "python3.12").resolve() == tmp_path / "pyenv/versions/3.12.10/bin/python3.12"
     link_interpreters(["3.12"], folder, world)  # idempotent
     assert (folder / "python3.12").resolve() == tmp_path / "pyenv/versions/3.12.10/bin/python3.12"
+
+
+@pytest.mark.parametrize(
+    ("classifiers", "expected"),
+    [
+        pytest.param(
+            [
+                "Programming Language :: Python :: 3",
+                "Programming Language :: Python :: 3.13",
+                "Programming Language :: Python :: 3.9",
+                "Programming Language :: Python :: 3.11",
+                "Programming Language :: Python :: 3 :: Only",
+                "Programming Language :: Python :: Implementation :: CPython",
+                "Typing :: Typed",
+            ],
+            ["3.9", "3.11", "3.13"],
+            id="minor-versions-only-numerically-sorted",
+        ),
+        pytest.param(["Typing :: Typed"], [], id="none-promised"),
+    ],
+)
+def test_supported_versions(tmp_path: Path, classifiers: list[str], expected: list[str]) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    listed = ", ".join(f'"{c}"' for c in classifiers)
+    pyproject.write_text(f'[project]\nname = "x"\nclassifiers = [{listed}]\n')
+    assert supported_versions(pyproject) == expected

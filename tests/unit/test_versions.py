@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import pytest
-from packaging.version import Version
 
 from scripts import versions
 from scripts.versions import (
+    Release,
     VersionError,
     describe_version,
     latest_release,
-    parse_release_version,
     release_tags,
     require_newer,
-    tag_name,
 )
 
 HINT = "expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
@@ -29,8 +27,8 @@ HINT = "expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
         pytest.param("v0.2.0", "0.2.0", id="zero-major"),
     ],
 )
-def test_parse_release_version_accepts(text: str, expected: str) -> None:
-    assert parse_release_version(text) == expected
+def test_parse_release_accepts(text: str, expected: str) -> None:
+    assert str(Release.parse(text)) == expected
 
 
 @pytest.mark.parametrize(
@@ -60,9 +58,9 @@ def test_parse_release_version_accepts(text: str, expected: str) -> None:
         pytest.param("1.2.-3", id="negative"),
     ],
 )
-def test_parse_release_version_refuses(text: str) -> None:
+def test_parse_release_refuses(text: str) -> None:
     with pytest.raises(VersionError) as caught:
-        parse_release_version(text)
+        Release.parse(text)
     assert str(caught.value) == f"invalid version {text!r}: {HINT}"
 
 
@@ -76,27 +74,37 @@ def test_parse_release_version_refuses(text: str) -> None:
         pytest.param("it's", f'invalid version "it\'s": {HINT}', id="quote-in-text"),
     ],
 )
-def test_parse_release_version_message_is_one_harmless_line(text: str, message: str) -> None:
+def test_parse_release_message_is_one_harmless_line(text: str, message: str) -> None:
     with pytest.raises(VersionError) as caught:
-        parse_release_version(text)
+        Release.parse(text)
     assert str(caught.value) == message
     assert "\n" not in str(caught.value)
 
 
 @pytest.mark.parametrize(
-    ("version", "tag"),
+    ("text", "tag", "branch"),
     [
-        pytest.param("1.4.0", "v1.4.0", id="plain"),
-        pytest.param("v1.4.0", "v1.4.0", id="already-tag"),
+        pytest.param("1.4.0", "v1.4.0", "release/v1.4.0", id="plain"),
+        pytest.param("v0.10.2", "v0.10.2", "release/v0.10.2", id="leading-v"),
     ],
 )
-def test_tag_name(version: str, tag: str) -> None:
-    assert tag_name(version) == tag
+def test_tag_and_branch(text: str, tag: str, branch: str) -> None:
+    release = Release.parse(text)
+    assert (release.tag, release.branch) == (tag, branch)
 
 
-def test_tag_name_refuses_an_invalid_version() -> None:
+def test_a_release_is_one_frozen_value() -> None:
+    release = Release.parse("v1.4.0")
+    assert release == Release.parse("1.4.0")
+    assert release.kind == "final"
+    assert Release.parse("0.9.0") < Release.parse("0.10.0")
+    with pytest.raises(AttributeError):
+        release.version = Release.parse("2.0.0").version  # type: ignore[misc]
+
+
+def test_tag_of_an_invalid_version_is_never_made() -> None:
     with pytest.raises(VersionError) as caught:
-        tag_name("1.4")
+        Release.parse("1.4")
     assert str(caught.value) == f"invalid version '1.4': {HINT}"
 
 
@@ -116,19 +124,19 @@ def test_tag_name_refuses_an_invalid_version() -> None:
     ],
 )
 def test_release_tags(tags: list[str], expected: list[str]) -> None:
-    assert release_tags(tags) == [Version(version) for version in expected]
+    assert release_tags(tags) == [Release.parse(version) for version in expected]
 
 
 @pytest.mark.parametrize(
     ("tags", "expected"),
     [
         pytest.param([], None, id="none"),
-        pytest.param(["v0.9.0", "v0.10.0", "v0.2.0"], Version("0.10.0"), id="numeric-max"),
-        pytest.param(["v2.0.0rc1", "v1.0.0"], Version("1.0.0"), id="pre-release-tag-ignored"),
-        pytest.param(["2.0.0", "v1.0.0"], Version("1.0.0"), id="tag-without-v-ignored"),
+        pytest.param(["v0.9.0", "v0.10.0", "v0.2.0"], Release.parse("0.10.0"), id="numeric-max"),
+        pytest.param(["v2.0.0rc1", "v1.0.0"], Release.parse("1.0.0"), id="pre-release-tag-ignored"),
+        pytest.param(["2.0.0", "v1.0.0"], Release.parse("1.0.0"), id="tag-without-v-ignored"),
     ],
 )
-def test_latest_release(tags: list[str], expected: Version | None) -> None:
+def test_latest_release(tags: list[str], expected: Release | None) -> None:
     assert latest_release(tags) == expected
 
 
@@ -142,7 +150,7 @@ def test_latest_release(tags: list[str], expected: Version | None) -> None:
     ],
 )
 def test_require_newer_accepts(version: str, tags: list[str]) -> None:
-    require_newer(version, tags)
+    require_newer(Release.parse(version), tags)
 
 
 @pytest.mark.parametrize(
@@ -171,7 +179,7 @@ def test_require_newer_accepts(version: str, tags: list[str]) -> None:
 )
 def test_require_newer_refuses(version: str, tags: list[str], message: str) -> None:
     with pytest.raises(VersionError) as caught:
-        require_newer(version, tags)
+        require_newer(Release.parse(version), tags)
     assert str(caught.value) == message
 
 

@@ -1,0 +1,27 @@
+"""Every task that changes git or GitHub, and one-line aliases of the nox sessions.
+
+`invoke --list` is the menu and `invoke --help TASK` explains a task's options. Tasks that change
+something check every precondition first and change nothing until all hold; --dry-run prints the
+exact commands instead of running them; when a later step fails, what was done is undone and the
+message says what, if anything, reached origin.
+
+One module per concern: steps (what every task shares), sessions, ci, release, doctor, github.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from invoke.collection import Collection
+from invoke.tasks import Task
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the shared helpers in scripts/
+
+from . import ci, doctor, github, release, sessions
+
+ns = Collection()
+for _module in (sessions, ci, release, doctor, github):
+    for _task in vars(_module).values():
+        if isinstance(_task, Task):
+            ns.add_task(_task)

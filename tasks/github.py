@@ -1,0 +1,180 @@
+"""`invoke setup-github`: make the repository's environments and branch rules match the design."""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from pathlib import Path
+
+from invoke.context import Context
+
+from scripts import gitops
+
+from .steps import DEVELOP, MAIN, REMOTE, Refused, StepFailed, run, task, which
+
+GITHUB_URL = re.compile(r"github\.com[:/](?P<repo>[^/]+/[^/]+?)(?:\.git)?/?$")
+STATUS_CHECKS = ("lint", "coverage")
+# What every protected branch refuses, whatever its review rules.
+NO_REWRITES = {"restrictions": None, "allow_force_pushes": False, "allow_deletions": False}
+
+
+def _github_repo(repo: str) -> str:
+    if repo:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repo):
+            raise Refused(f"--repo must be OWNER/NAME, got {repo!r}")
+        return repo
+    url = gitops.remote_url(REMOTE) or ""
+    match = GITHUB_URL.search(url)
+    if not match:
+        raise Refused(f"{REMOTE} ({url or 'missing'}) is not on GitHub: pass --repo OWNER/NAME")
+    return match.group("repo")
+
+
+def _deployment_policy(repo: str, name: str, kind: str) -> tuple[str, str, dict[str, object]]:
+    endpoint = f"repos/{repo}/environments/release/deployment-branch-policies"
+    return ("POST", endpoint, {"name": name, "type": kind})
+
+
+def github_settings(
+    repo: str, reviewer_ids: list[object], checks: list[str]
+) -> list[tuple[str, str, dict[str, object]]]:
+    """The (method, endpoint, payload) calls that make GitHub match the release design."""
+    status = {"strict": True, "contexts": checks}
+    return [
+        ("PUT", f"repos/{repo}/environments/staging", {}),
+        (
+            "PUT",
+            f"repos/{repo}/environments/release",
+            {
+                "reviewers": [{"type": "User", "id": i} for i in reviewer_ids],
+                "prevent_self_review": False,
+                "deployment_branch_policy": {
+                    "protected_branches": False,
+                    "custom_branch_policies": True,
+                },
+            },
+        ),
+        _deployment_policy(repo, "main", "branch"),
+        _deployment_policy(repo, "v*", "tag"),
+        (
+            "PUT",
+            f"repos/{repo}/branches/{MAIN}/protection",
+            {
+                "required_status_checks": status,
+                "enforce_admins": True,
+                "required_pull_request_reviews": {
+                    "required_approving_review_count": 1,
+                    "dismiss_stale_reviews": True,
+                },
+                **NO_REWRITES,
+            },
+        ),
+        (
+            "PUT",
+            f"repos/{repo}/branches/{DEVELOP}/protection",
+            {
+                "required_status_checks": status,
+                "enforce_admins": False,
+                "required_pull_request_reviews": {"required_approving_review_count": 0},
+                **NO_REWRITES,
+            },
+        ),
+        (
+            "POST",
+            f"repos/{repo}/rulesets",
+            {
+                "name": "release branches",
+                "target": "branch",
+                "enforcement": "active",
+                "conditions": {"ref_name": {"include": ["refs/heads/release/*"], "exclude": []}},
+                "rules": [
+                    {"type": "non_fast_forward"},
+                    {
+                        "type": "required_status_checks",
+                        "parameters": {
+                            "strict_required_status_checks_policy": False,
+                            "required_status_checks": [{"context": check} for check in checks],
+                        },
+                    },
+                ],
+            },
+        ),
+    ]
+
+
+def _gh_api(c: Context, method: str, endpoint: str, payload: object, *, dry_run: bool) -> str:
+    """Call `gh api` with a JSON payload; with --dry-run print the call and the payload."""
+    body = json.dumps(payload, indent=2)
+    if dry_run:
+        print(f"gh api --method {method} {endpoint} --input -\n{body}")
+        return ""
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as handle:
+        handle.write(body)
+    try:
+        return run(
+            c, ["gh", "api", "--method", method, endpoint, "--input", handle.name], dry_run=False
+        )
+    finally:
+        Path(handle.name).unlink(missing_ok=True)
+
+
+def _gh_get(c: Context, endpoint: str) -> object:
+    return json.loads(run(c, ["gh", "api", endpoint], dry_run=False) or "null")
+
+
+def _reviewer_ids(c: Context, logins: list[str], *, dry_run: bool) -> list[object]:
+    ids: list[object] = []
+    for login in logins:
+        if dry_run:
+            print(f"gh api users/{login} --jq .id")
+            ids.append(f"<id of {login}>")
+        else:
+            ids.append(int(run(c, ["gh", "api", f"users/{login}", "--jq", ".id"], dry_run=False)))
+    return ids
+
+
+@task(
+    help={
+        "repo": "OWNER/NAME (default: parsed from the origin URL)",
+        "reviewers": "GitHub logins who approve production releases, comma-separated",
+        "checks": f"required status checks, comma-separated (default: {','.join(STATUS_CHECKS)})",
+        "dry_run": "print each API call with its JSON payload; call nothing",
+    }
+)
+def setup_github(
+    c: Context, repo: str = "", reviewers: str = "", checks: str = "", dry_run: bool = False
+) -> None:
+    """Create the staging/release environments and protect main, develop and release/*."""
+    repo = _github_repo(repo)
+    logins = [login.strip() for login in reviewers.split(",") if login.strip()]
+    required = [check.strip() for check in checks.split(",") if check.strip()] or list(
+        STATUS_CHECKS
+    )
+    if not dry_run and not which("gh"):
+        raise Refused("gh is not installed: apt-get install gh, then gh auth login")
+    try:
+        calls = github_settings(repo, _reviewer_ids(c, logins, dry_run=dry_run), required)
+        existing_policies: set[tuple[str, str]] = set()
+        rulesets: dict[str, int] = {}
+        if not dry_run:
+            found = _gh_get(c, f"repos/{repo}/environments/release/deployment-branch-policies")
+            if isinstance(found, dict):
+                existing_policies = {
+                    (p["name"], p.get("type", "branch")) for p in found.get("branch_policies", [])
+                }
+            listed = _gh_get(c, f"repos/{repo}/rulesets")
+            if isinstance(listed, list):
+                rulesets = {r["name"]: r["id"] for r in listed}
+        for method, endpoint, payload in calls:
+            key = str(payload.get("name", ""))
+            if endpoint.endswith("policies") and (key, payload["type"]) in existing_policies:
+                print(f"setup-github: deployment policy {key} already there")
+                continue
+            if endpoint.endswith("/rulesets") and key in rulesets:
+                method, endpoint = "PUT", f"{endpoint}/{rulesets[key]}"
+            _gh_api(c, method, endpoint, payload, dry_run=dry_run)
+    except (StepFailed, ValueError) as error:
+        raise Refused(f"{error} (every call is idempotent: fix the cause and re-run)") from None
+    if not dry_run:
+        print(f"setup-github: {repo} has the staging and release environments and branch rules")

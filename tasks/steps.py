@@ -1,0 +1,172 @@
+"""What every task shares: refusing with one line, running steps, and undoing them on failure.
+
+A task raises `Refused("...")` for any precondition that does not hold; the `task` decorator
+turns it into `TASK-NAME: error: ...` and exit code 1, so no helper needs the task's name.
+"""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import shlex
+import shutil
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from invoke.context import Context
+from invoke.exceptions import Exit
+from invoke.tasks import Task
+from invoke.tasks import task as invoke_task
+
+from scripts import gitops, versions
+from scripts.output import last_line
+
+ROOT = Path(__file__).resolve().parent.parent
+REMOTE = "origin"
+MAIN = "main"
+DEVELOP = "develop"
+CHANGELOG = "CHANGELOG.md"
+
+
+class Refused(Exception):
+    """A precondition does not hold, or a step failed: the task stops with this one line."""
+
+
+class StepFailed(Exception):
+    """A command that changes something failed."""
+
+
+class ReleaseTask(Task[Any]):
+    """An invoke task whose `Refused` becomes `NAME: error: MESSAGE` and exit code 1."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Refused as refusal:
+            raise Exit(f"{self.name.replace('_', '-')}: error: {refusal}", code=1) from None
+
+
+task = functools.partial(invoke_task, klass=ReleaseTask)
+
+
+def parse_release(text: str) -> versions.Release:
+    """The release VERSION names, or refuse with the parser's message."""
+    try:
+        return versions.Release.parse(text)
+    except versions.VersionError as error:
+        raise Refused(str(error)) from None
+
+
+def shown(argv: Iterable[str]) -> str:
+    """ARGV for a one-line message: multi-line or long arguments (a PR body) shown as `...`."""
+    return shlex.join(arg if "\n" not in arg and len(arg) <= 80 else "..." for arg in argv)
+
+
+def run(c: Context, argv: Iterable[str], *, dry_run: bool) -> str:
+    """Run one command that changes something (printed first; only printed with --dry-run)."""
+    argv = list(argv)
+    result = c.run(shlex.join(argv), dry=dry_run, echo=True, warn=True, hide="both", pty=False)
+    if result is None or not result.ok:
+        output = (result.stderr or result.stdout) if result is not None else ""
+        raise StepFailed(f"`{shown(argv)}` failed: {last_line(output)}")
+    return str(result.stdout)
+
+
+def quietly(c: Context, argv: list[str]) -> bool:
+    """Run a command whose failure is reported by the caller, not raised; True if it worked."""
+    result = c.run(shlex.join(argv), warn=True, hide="both", pty=False)
+    return result is not None and result.ok
+
+
+def switch_back() -> list[str]:
+    """The command that returns to where HEAD is now: its branch, or the commit if detached."""
+    branch = gitops.current_branch()
+    return ["git", "switch", branch] if branch else ["git", "switch", "--detach", gitops.head()]
+
+
+def failure(error: BaseException) -> str:
+    """What stopped a task, in words (Ctrl-C has none of its own)."""
+    return "interrupted" if isinstance(error, KeyboardInterrupt) else str(error)
+
+
+@dataclass
+class Undo:
+    """What a task has done so far, to be undone in reverse order if a later step fails."""
+
+    c: Context
+    local: list[list[list[str]]] = field(default_factory=list)
+    remote: list[tuple[str, list[str]]] = field(default_factory=list)
+
+    def add(self, *commands: list[str]) -> None:
+        """Remember the commands that undo a local change, in the order to run them."""
+        self.local.append(list(commands))
+
+    def add_remote(self, description: str, command: list[str]) -> None:
+        """Remember something that reached origin, and the command that takes it back."""
+        self.remote.append((description, command))
+
+    def rollback(self) -> str:
+        """Undo everything; return one sentence about origin and anything left to do by hand."""
+        notes = []
+        for description, command in reversed(self.remote):
+            if quietly(self.c, command):
+                notes.append(f"{description} reached origin and was removed again")
+            else:
+                notes.append(f"{description} is still on origin: run `{shlex.join(command)}`")
+        for commands in reversed(self.local):
+            for command in commands:
+                quietly(self.c, command)
+        if not notes:
+            return "nothing reached origin; local changes were undone"
+        return "; ".join(notes) + "; local changes were undone"
+
+
+def first_few(names: list[str]) -> str:
+    """Up to three NAMES for a one-line message, `...` when there are more."""
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def require_clean() -> None:
+    """Refuse when the working tree has uncommitted changes."""
+    dirty = gitops.dirty_files()
+    if dirty:
+        raise Refused(
+            f"the working tree has uncommitted changes ({first_few(dirty)}): commit or stash"
+        )
+
+
+def origin_refs() -> dict[str, str]:
+    """Every ref on origin, or refuse when origin cannot be read."""
+    try:
+        return gitops.remote_refs(REMOTE)
+    except gitops.GitError as error:
+        raise Refused(f"cannot read {REMOTE}: {error}") from None
+
+
+def require_newer(release: versions.Release, origin: dict[str, str]) -> None:
+    """Refuse unless RELEASE is above every release tag, here and on origin, and no tag is stray."""
+    local, remote = set(gitops.local_tags()), set(gitops.remote_tags(origin))
+    stray = versions.stray_tags(local | remote)
+    if stray:
+        raise Refused(
+            f"tag {', '.join(stray)} names a version but is not a vX.Y.Z release tag, and "
+            f"setuptools-scm would read it: delete it first (`git tag -d {stray[0]}`, "
+            f"`git push {REMOTE} --delete refs/tags/{stray[0]}`)"
+        )
+    try:
+        versions.require_newer(release, local | remote)
+    except versions.VersionError as error:
+        raise Refused(str(error)) from None
+
+
+def today() -> datetime.date:
+    """Today in UTC: the date a release section gets."""
+    return datetime.datetime.now(tz=datetime.UTC).date()
+
+
+def which(tool: str) -> str | None:
+    """TOOL on PATH, or next to this Python (a venv's bin that is not on PATH)."""
+    return shutil.which(tool) or shutil.which(tool, path=str(Path(sys.executable).parent))
