@@ -165,7 +165,7 @@ def faults(session: nox.Session) -> None:
 def bench(session: nox.Session) -> None:
     """Time the sessions against the bare tools, side by side, and print the ratios."""
     sync(session, "bench")
-    session.run("python", str(ROOT / "benchmarks" / "run.py"), *session.posargs)
+    session.run("python", "-m", "benchmarks", *session.posargs)
 
 
 def _last_commit_time() -> str | None:

@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType, TracebackType
 
+from scripts import processes
+
 HOST = "127.0.0.1"
 POLL_INTERVAL = 0.1
-STOP_TIMEOUT = 5.0
 LOG_TAIL_LINES = 3
 LOG_TAIL_CHARS = 400
 
@@ -99,14 +100,7 @@ class LocalIndex:
         """Stop the server: terminate, wait up to 5 s, then kill. Safe to call again."""
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
-        if self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        processes.stop(self.process)
 
     def __enter__(self) -> LocalIndex:
         return self
@@ -149,14 +143,10 @@ def _log_tail(log_file: Path | None) -> str:
 def _spawn(command: list[str], log_file: Path | None) -> subprocess.Popen[bytes]:
     # The output goes to a file or nowhere: a pipe nobody reads would block the server.
     if log_file is None:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-        )
+        return processes.start(command)
     log_file.parent.mkdir(parents=True, exist_ok=True)
     with log_file.open("ab") as output:
-        return subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=output, stderr=subprocess.STDOUT
-        )
+        return processes.start(command, output=output)
 
 
 def _answers(url: str) -> bool:

@@ -3,70 +3,17 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 
-ROOT = Path(__file__).resolve().parents[1]
-# What a copy of the project needs to build, version and run its sessions and tasks.
-PROJECT_FILES = (
-    "pyproject.toml",
-    "uv.lock",
-    "README.md",
-    "CHANGELOG.md",
-    "LICENSE",
-    "noxfile.py",
-    ".gitignore",
-)
-PROJECT_DIRS = ("src", "scripts", "tasks", "docs", ".github")
-GIT_IDENTITY = {
-    "GIT_AUTHOR_NAME": "Test",
-    "GIT_AUTHOR_EMAIL": "test@example.invalid",
-    "GIT_COMMITTER_NAME": "Test",
-    "GIT_COMMITTER_EMAIL": "test@example.invalid",
-}
+from scripts.scratch import GIT_IDENTITY, ROOT, git
+from scripts.scratch import commit as commit
+from scripts.scratch import copy_project as copy_project
 
-
-def git(repo: Path, *args: str) -> str:
-    """Run git in REPO with a fixed identity; return its stripped output."""
-    result = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **GIT_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1"},
-    )
-    return result.stdout.strip()
-
-
-def commit(repo: Path, message: str, *, files: dict[str, str] | None = None) -> None:
-    """Write FILES (or touch a counter file) and commit everything."""
-    for name, text in (files or {"counter.txt": message}).items():
-        path = repo / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-
-
-def copy_project(destination: Path) -> Path:
-    """Copy the project's working tree (committed or not) to DESTINATION as a new git repo."""
-    destination.mkdir(parents=True, exist_ok=True)
-    for name in PROJECT_FILES:
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, destination / name)
-    ignore = shutil.ignore_patterns("__pycache__", "*.egg-info", ".nox", "dist")
-    for name in PROJECT_DIRS:
-        if (ROOT / name).exists():
-            shutil.copytree(ROOT / name, destination / name, ignore=ignore)
-    git(destination, "init", "-q", "-b", "main")
-    git(destination, "config", "commit.gpgsign", "false")
-    git(destination, "config", "tag.gpgsign", "false")
-    commit(destination, "initial import", files={})
-    return destination
+FAKES = ROOT / "tests" / "fakes"
 
 
 def venv_bin(venv: Path, name: str) -> Path:
@@ -74,9 +21,6 @@ def venv_bin(venv: Path, name: str) -> Path:
     if os.name == "nt":
         return venv / "Scripts" / f"{name}.exe"
     return venv / "bin" / name
-
-
-FAKES = ROOT / "tests" / "fakes"
 
 
 def release_world(root: Path) -> tuple[Path, Path]:

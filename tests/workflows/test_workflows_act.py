@@ -19,7 +19,6 @@ import json
 import os
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import changelog, index, interpreters, manifest
+from scripts import changelog, index, interpreters, manifest, processes
 from scripts.local_index import LocalIndex, start_local_index
 from tests.helpers import FAKES, ROOT, commit, copy_project, git, release_world
 from tests.workflows import model
@@ -224,20 +223,10 @@ def run_act(
     log = scratch / f"act-{workflow}-{job or 'all'}-{time.monotonic_ns()}.log"
     started = time.monotonic()
     with log.open("w", encoding="utf-8") as output:
-        process = subprocess.Popen(
-            command,
-            cwd=project,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,  # so a timeout can stop act and every job it started
-        )
-        try:
-            returncode = process.wait(timeout=ACT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGTERM)
-            process.wait(timeout=30)
+        # Its own process group, so a timeout stops act and every job it started.
+        process = processes.start(command, cwd=project, env=env, output=output, own_group=True)
+        returncode = processes.wait_or_stop(process, ACT_TIMEOUT)
+        if returncode is None:
             pytest.fail(f"act did not finish in {ACT_TIMEOUT} s; log {log}")
     results: dict[str, list[str]] = {}
     matrices: dict[str, list[dict[str, str]]] = {}

@@ -1,0 +1,76 @@
+"""Child processes that must not outlive their caller: start one, and stop it for sure."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import IO, Any
+
+STOP_TIMEOUT = 5.0
+
+
+def start(
+    command: Sequence[str | Path],
+    *,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    output: int | IO[Any] | None = subprocess.DEVNULL,
+    own_group: bool = False,
+    text: bool = False,
+) -> subprocess.Popen[Any]:
+    """Start COMMAND with no stdin; OUTPUT takes stdout and stderr (PIPE, a file, DEVNULL).
+
+    With OWN_GROUP it leads a new process group, so `stop` ends whatever it started as well.
+    """
+    return subprocess.Popen(
+        [str(part) for part in command],
+        cwd=cwd,
+        env=None if env is None else dict(env),
+        stdin=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        text=text,
+        errors="replace" if text else None,
+        start_new_session=own_group,
+    )
+
+
+def _leads_group(process: subprocess.Popen[Any]) -> bool:
+    try:
+        return os.getpgid(process.pid) == process.pid
+    except ProcessLookupError:
+        return False
+
+
+def stop(process: subprocess.Popen[Any], *, timeout: float = STOP_TIMEOUT) -> int:
+    """End PROCESS (its whole group if it leads one): SIGTERM, then SIGKILL after TIMEOUT seconds.
+
+    Returns its exit status; safe to call again, and on a process that already ended.
+    """
+    if process.poll() is not None:
+        return process.returncode
+    group = _leads_group(process)
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        with contextlib.suppress(ProcessLookupError):
+            if group:
+                os.killpg(process.pid, sig)
+            else:
+                process.send_signal(sig)
+        try:
+            return process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            continue
+    return process.wait()
+
+
+def wait_or_stop(process: subprocess.Popen[Any], timeout: float) -> int | None:
+    """PROCESS's exit status once it ends, or None when it had to be stopped after TIMEOUT."""
+    try:
+        return process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        stop(process)
+        return None
