@@ -44,7 +44,6 @@ nox.options.reuse_venv = "yes"
 nox.options.download_python = "never"  # no network here for Python builds: use what is installed
 # Locally a missing interpreter is skipped with a message; in CI (CI=true) it is an error.
 nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-nox.options.sessions = ["lint", "tests", "coverage", "build"]
 
 PYTHON_VERSIONS = interpreters.supported_versions(ROOT / "pyproject.toml")
 DEFAULT_PYTHON = PYTHON_VERSIONS[0]
@@ -62,7 +61,7 @@ os.environ["PATH"] = os.pathsep.join([str(_LINKS), os.environ.get("PATH", "")])
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 
 
-def session(**options: Any) -> Callable[[SessionFunction], SessionFunction]:
+def reproducible(**options: Any) -> Callable[[SessionFunction], SessionFunction]:
     """nox.session, plus: a failing session ends by printing the command that reproduces it."""
 
     def decorate(function: SessionFunction) -> SessionFunction:
@@ -107,7 +106,7 @@ def timed_log(session: nox.Session, started: float, what: str) -> None:
     session.log(f"{what} in {time.perf_counter() - started:.1f} s")
 
 
-@session(python=DEFAULT_PYTHON, tags=["ci", "lint"])
+@reproducible(python=DEFAULT_PYTHON, tags=["ci", "lint"])
 def lint(session: nox.Session) -> None:
     """Ruff (check and format), mypy (reported; blocking with --strict) and the workflow checks."""
     parser = argparse.ArgumentParser(prog="nox -s lint --")
@@ -121,12 +120,15 @@ def lint(session: nox.Session) -> None:
     print(report, end="")
     if isinstance(report, str) and "error:" in report:
         session.warn("mypy reported problems (non-blocking; `nox -s lint -- --strict` blocks)")
-    workflows = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
-    if workflows:
-        session.run(
-            "check-jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, workflows)
-        )
-        session.run("zizmor", "--offline", "--no-progress", str(ROOT / ".github" / "workflows"))
+    github = ROOT / ".github"
+    for schema, pattern in (("workflows", "workflows/*.yml"), ("actions", "actions/*/action.yml")):
+        found = sorted(github.glob(pattern))
+        if found:
+            session.run(
+                "check-jsonschema", f"--builtin-schema=vendor.github-{schema}", *map(str, found)
+            )
+    if github.is_dir():
+        session.run("zizmor", "--offline", "--no-progress", str(github))
 
 
 def _pytest(session: nox.Session, *args: str) -> None:
@@ -135,14 +137,14 @@ def _pytest(session: nox.Session, *args: str) -> None:
     session.run("pytest", "-n", "auto", *args, *session.posargs, success_codes=[0, 5])
 
 
-@session(python=PYTHON_VERSIONS, tags=["ci", "tests"])
+@reproducible(python=PYTHON_VERSIONS, tags=["ci", "tests"])
 def tests(session: nox.Session) -> None:
     """The test suite on one Python, with a JUnit XML report in reports/."""
     sync(session, "test")
     _pytest(session, f"--junitxml={REPORTS / f'junit-{session.python}.xml'}")
 
 
-@session(python=NEWEST_PYTHON, tags=["ci"])
+@reproducible(python=NEWEST_PYTHON, tags=["ci"])
 def coverage(session: nox.Session) -> None:
     """The test suite under coverage: reports/coverage.xml, failing under the threshold."""
     sync(session, "test")
@@ -154,14 +156,14 @@ def coverage(session: nox.Session) -> None:
     )
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["faults"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["faults"])
 def faults(session: nox.Session) -> None:
     """The fault-injection scenarios alone, ending with their totals (tests/faults)."""
     sync(session, "test")
     _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"))
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["bench"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["bench"])
 def bench(session: nox.Session) -> None:
     """Time the sessions against the bare tools, side by side, and print the ratios."""
     sync(session, "bench")
@@ -200,7 +202,7 @@ def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, 
     return sums
 
 
-@session(python=DEFAULT_PYTHON, tags=["ci", "release"])
+@reproducible(python=DEFAULT_PYTHON, tags=["ci", "release"])
 def build(session: nox.Session) -> None:
     """Build sdist and wheel into dist/, twine-check them, write SHA256SUMS; check the version."""
     parser = argparse.ArgumentParser(prog="nox -s build --")
@@ -264,31 +266,31 @@ def _run_release_step(session: nox.Session, module: str, args: Sequence[str]) ->
         session.run("python", "-m", f"scripts.{module}", *args, env=env)
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["release"])
 def publish(session: nox.Session) -> None:
     """Upload the files of dist/SHA256SUMS to testpypi, pypi, local or URL; skip what is there."""
     _run_release_step(session, "publish", _release_args(session, "publish", None))
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["release"])
 def publish_testpypi(session: nox.Session) -> None:
     """Publish to TestPyPI (`nox -s publish -- testpypi`)."""
     _run_release_step(session, "publish", _release_args(session, "publish_testpypi", "testpypi"))
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["release"])
 def verify(session: nox.Session) -> None:
     """Wait for the version on an index, install it fresh and smoke-test the agentops CLI."""
     _run_release_step(session, "verify", _release_args(session, "verify", None))
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["release"])
 def verify_testpypi(session: nox.Session) -> None:
     """Verify from TestPyPI (`nox -s verify -- testpypi`)."""
     _run_release_step(session, "verify", _release_args(session, "verify_testpypi", "testpypi"))
 
 
-@session(python=DEFAULT_PYTHON, default=False, tags=["release"])
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["release"])
 def rehearse(session: nox.Session) -> None:
     """The staging path on a throwaway local index: build, publish, verify, publish again."""
     parser = argparse.ArgumentParser(prog="nox -s rehearse --")
@@ -320,3 +322,7 @@ def rehearse(session: nox.Session) -> None:
     session.log("rehearsal passed:")
     for name, seconds in timings:
         session.log(f"  {name:<28} {seconds:6.1f} s")
+
+
+if __name__ == "__main__":
+    nox.main()

@@ -9,7 +9,6 @@ first, then the link reference definitions (`[X.Y.Z]: URL`) that end the file.
 
 from __future__ import annotations
 
-import argparse
 import datetime
 import sys
 from collections.abc import Sequence
@@ -17,6 +16,7 @@ from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 
+from scripts.output import command_line, fail
 from scripts.versions import Release, VersionError, release_of
 
 UNRELEASED = "Unreleased"
@@ -269,11 +269,7 @@ def has_section(text: str, version: Release) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print a release's notes, or check a changelog file."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.changelog",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_line("changelog", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     section = commands.add_parser("section", help="print the notes of release VERSION")
     section.add_argument("version", metavar="VERSION")
@@ -294,11 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{path}: ok ({len(changelog.sections) - 1} releases, {entries} unreleased entries)"
             )
     except (ChangelogError, VersionError) as error:
-        print(f"{path}: {error}", file=sys.stderr)
-        return 1
+        return fail(f"{path}: {error}")
     except (OSError, UnicodeDecodeError) as error:
-        print(f"cannot read {path}: {getattr(error, 'strerror', None) or error}", file=sys.stderr)
-        return 1
+        return fail(f"cannot read {path}: {getattr(error, 'strerror', None) or error}")
     return 0
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import http.client
-import json
 import os
 import tempfile
 import time
@@ -18,26 +17,24 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
-from html.parser import HTMLParser
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from packaging.utils import canonicalize_name
+from scripts.simple_pages import JSON_TYPE, normalize_project
+from scripts.simple_pages import FileLink as FileLink
+from scripts.simple_pages import PackageIndexError as PackageIndexError
+from scripts.simple_pages import parse_listing as parse_listing
+from scripts.simple_pages import parse_simple_html as parse_simple_html
+from scripts.simple_pages import parse_simple_json as parse_simple_json
 
 T = TypeVar("T")
 
-JSON_TYPE = "application/vnd.pypi.simple.v1+json"
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
 USER_AGENT = "agentops-release-scripts (urllib)"
 ACCEPTED_FORMS = "testpypi, pypi, local or an http(s) upload URL"
-# 429 means "ask again later" even though it is a 4xx: retried like a 5xx.
 # 4xx answers that mean "ask again later": retried like a 5xx.
 RETRIED_STATUSES = frozenset({408, 429})
 CHUNK = 1 << 16
-
-
-class PackageIndexError(Exception):
-    """Anything that went wrong while asking a package index."""
 
 
 class IndexUnavailable(PackageIndexError):
@@ -71,15 +68,6 @@ class Target:
     name: str
     upload_url: str
     simple_url: str
-
-
-@dataclass(frozen=True)
-class FileLink:
-    """One file of a project on an index: its name, absolute URL and sha256 ("" if not given)."""
-
-    filename: str
-    url: str
-    sha256: str
 
 
 KNOWN_TARGETS: Mapping[str, Target] = {
@@ -122,11 +110,6 @@ def resolve_target(spec: str, *, local_url: str | None = None) -> Target:
         simple = f"{base}/simple/" if last == "legacy" else f"{upload}simple/"
         return Target(upload, upload, simple)
     raise ValueError(f"unknown index {spec!r}: expected {ACCEPTED_FORMS}")
-
-
-def normalize_project(name: str) -> str:
-    """The PEP 503 normalized form of a project name (lower case, runs of -_. become -)."""
-    return str(canonicalize_name(name))
 
 
 def _reason(error: object) -> str:
@@ -213,75 +196,6 @@ def _fetch_page(url: str, *, timeout: float) -> _Page | None:
         return _Page(response.geturl(), response.headers.get_content_type(), raw.decode(charset))
 
 
-class _AnchorParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[str, str]] = []
-        self._href: str | None = None
-        self._text: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "a":
-            self._href = dict(attrs).get("href") or None
-            self._text = []
-
-    def handle_data(self, data: str) -> None:
-        if self._href is not None:
-            self._text.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "a" and self._href is not None:
-            self.anchors.append((self._href, "".join(self._text).strip()))
-            self._href = None
-
-
-def _link(base_url: str, href: str, filename: str, sha256: str) -> FileLink:
-    url, _ = urllib.parse.urldefrag(urllib.parse.urljoin(base_url, href))
-    if not filename:
-        filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
-    return FileLink(filename, url, sha256.lower())
-
-
-def parse_simple_html(text: str, base_url: str) -> dict[str, FileLink]:
-    """The files of a PEP 503 project page: anchor text, absolute href, #sha256= fragment."""
-    parser = _AnchorParser()
-    parser.feed(text)
-    parser.close()
-    links: dict[str, FileLink] = {}
-    for href, text_ in parser.anchors:
-        algorithm, _, value = urllib.parse.urlsplit(href).fragment.partition("=")
-        link = _link(base_url, href, text_, value if algorithm == "sha256" else "")
-        links[link.filename] = link
-    return links
-
-
-def parse_simple_json(text: str, base_url: str) -> dict[str, FileLink]:
-    """The files of a PEP 691 project page: files[].filename, url and hashes.sha256."""
-    try:
-        data = json.loads(text)
-        files = data["files"]
-        links = [
-            _link(base_url, str(entry["url"]), str(entry["filename"]), _sha256_of(entry))
-            for entry in files
-        ]
-    except (ValueError, KeyError, TypeError) as error:
-        raise PackageIndexError(f"{base_url} is not a PEP 691 project page: {error}") from None
-    return {link.filename: link for link in links}
-
-
-def _sha256_of(entry: object) -> str:
-    hashes = entry.get("hashes") if isinstance(entry, dict) else None
-    value = hashes.get("sha256") if isinstance(hashes, dict) else None
-    return value if isinstance(value, str) else ""
-
-
-def parse_listing(text: str, content_type: str, base_url: str) -> dict[str, FileLink]:
-    """The files of a project page in whichever format the index answered with."""
-    if content_type == JSON_TYPE or content_type == "application/json":
-        return parse_simple_json(text, base_url)
-    return parse_simple_html(text, base_url)
-
-
 def project_url(simple_url: str, project: str) -> str:
     """The simple API page of PROJECT on the index at SIMPLE_URL."""
     return f"{_slash(simple_url)}{normalize_project(project)}/"
@@ -315,19 +229,9 @@ def list_links(
     return parse_listing(page.body, page.content_type, page.url)
 
 
-def list_files(
-    simple_url: str,
-    project: str,
-    *,
-    timeout: float = 10.0,
-    attempts: int = 5,
-    sleep: Callable[[float], None] = time.sleep,
-    report: Callable[[str], None] | None = None,
-) -> dict[str, str]:
-    """The files of PROJECT on the index as {filename: sha256 or ""}."""
-    links = list_links(
-        simple_url, project, timeout=timeout, attempts=attempts, sleep=sleep, report=report
-    )
+def list_files(simple_url: str, project: str, **options: Any) -> dict[str, str]:
+    """The files of PROJECT on the index as {filename: sha256 or ""}; OPTIONS as list_links."""
+    links = list_links(simple_url, project, **options)
     return {name: link.sha256 for name, link in links.items()}
 
 

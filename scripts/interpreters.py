@@ -72,3 +72,16 @@ def supported_versions(pyproject: Path) -> list[str]:
     found = {c.removeprefix(prefix) for c in classifiers if c.startswith(prefix)}
     minors = [v for v in found if re.fullmatch(r"\d+\.\d+", v)]
     return sorted(minors, key=lambda v: tuple(int(part) for part in v.split(".")))
+
+
+def choose_versions(versions: list[str], choice: str) -> list[str]:
+    """What a CI job installs of the matrix VERSIONS: all, default (first), newest, none or X.Y."""
+    picks = {"all": versions, "default": versions[:1], "newest": versions[-1:], "none": []}
+    if choice in picks:
+        return list(picks[choice])
+    if choice in versions:
+        return [choice]
+    raise ValueError(
+        f"--python must be all, default, newest, none or one of {', '.join(versions)}; "
+        f"got {choice!r}"
+    )

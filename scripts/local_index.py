@@ -7,7 +7,6 @@ runs one in the foreground until Ctrl-C or SIGTERM; `start_local_index` starts o
 
 from __future__ import annotations
 
-import argparse
 import base64
 import hashlib
 import os
@@ -23,9 +22,10 @@ import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import FrameType, TracebackType
+from types import FrameType
 
 from scripts import processes
+from scripts.output import command_line
 
 HOST = "127.0.0.1"
 POLL_INTERVAL = 0.1
@@ -77,7 +77,7 @@ def write_htpasswd(path: Path, username: str, password: str) -> None:
 
 
 @dataclass(eq=False)
-class LocalIndex:
+class LocalIndex(processes.Stoppable):
     """A running pypi-server on 127.0.0.1; stop() it, or use it as a context manager."""
 
     packages_dir: Path
@@ -86,32 +86,18 @@ class LocalIndex:
     log_file: Path | None = field(default=None)
     scratch: Path | None = field(default=None)  # generated htpasswd (and log) until stop()
 
-    @property
-    def url(self) -> str:
-        """The root URL, which is also where twine uploads."""
-        return f"http://{HOST}:{self.port}/"
+    url: str = field(init=False)  # the root URL, which is also where twine uploads
+    simple_url: str = field(init=False)  # the simple API (PEP 503) of the index
 
-    @property
-    def simple_url(self) -> str:
-        """The simple API (PEP 503) of the index."""
-        return f"{self.url}simple/"
+    def __post_init__(self) -> None:
+        self.url = f"http://{HOST}:{self.port}/"
+        self.simple_url = f"{self.url}simple/"
 
     def stop(self) -> None:
         """Stop the server: terminate, wait up to 5 s, then kill. Safe to call again."""
         if self.scratch is not None:
             shutil.rmtree(self.scratch, ignore_errors=True)
         processes.stop(self.process)
-
-    def __enter__(self) -> LocalIndex:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def default_server_command() -> list[str]:
@@ -244,9 +230,7 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: `serve DIR` runs a local index in the foreground."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.local_index", description="A local PyPI-compatible index."
-    )
+    parser = command_line("local_index", "A local PyPI-compatible index.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve DIR on 127.0.0.1 until Ctrl-C or SIGTERM")
     serve.add_argument("directory", type=Path, help="where the uploaded files are kept")

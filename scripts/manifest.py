@@ -9,7 +9,6 @@ checks it too.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import string
 import sys
@@ -25,6 +24,7 @@ from packaging.utils import (
 from packaging.version import InvalidVersion, Version
 
 from scripts.files import write_atomic
+from scripts.output import command_line, fail
 
 MANIFEST_NAME = "SHA256SUMS"
 ARTIFACT_SUFFIXES = (".whl", ".tar.gz")
@@ -170,11 +170,7 @@ def check_version(filenames: Iterable[str], expected: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write or check the manifest of a dist/ folder."""
-    parser = argparse.ArgumentParser(
-        prog="python -m scripts.manifest",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = command_line("manifest", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     write = commands.add_parser(
         "write", help=f"hash the wheels and sdists of DIST into {MANIFEST_NAME}"
@@ -198,8 +194,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 check_version(sums, args.expected_version)
             print(f"{dist / MANIFEST_NAME} matches {', '.join(sums)}")
     except (ManifestError, OSError) as error:
-        print(error, file=sys.stderr)
-        return 1
+        return fail(str(error))
     return 0
 
 

@@ -1,7 +1,9 @@
-"""What the helpers print: the last line of a tool's output, with every secret masked."""
+"""What the helpers print: command lines, one-line errors, a tool's last line, secrets masked."""
 
 from __future__ import annotations
 
+import argparse
+import sys
 from collections.abc import Mapping
 
 # Variables whose values must never reach any output or log.
@@ -27,3 +29,18 @@ def last_line(output: str) -> str:
     """The last non-blank line of a tool's OUTPUT, stripped ("no output" if there is none)."""
     lines = [line.strip() for line in output.splitlines() if line.strip()]
     return lines[-1] if lines else "no output"
+
+
+def command_line(module: str, doc: str | None) -> argparse.ArgumentParser:
+    """The parser of `python -m scripts.MODULE`, with DOC (its docstring) shown as written."""
+    return argparse.ArgumentParser(
+        prog=f"python -m scripts.{module}",
+        description=doc,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+
+
+def fail(message: str) -> int:
+    """Print the one-line MESSAGE on stderr; the exit status of a command that failed."""
+    print(message, file=sys.stderr)
+    return 1

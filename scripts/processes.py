@@ -8,9 +8,23 @@ import signal
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Self
 
 STOP_TIMEOUT = 5.0
+
+
+class Stoppable:
+    """Something that runs until `stop()`; as a context manager it is stopped on the way out."""
+
+    def stop(self) -> None:
+        """End it; safe to call again."""
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
 
 
 def start(

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts import PROJECT, index, manifest
-from scripts.output import last_line, redact
+from scripts.output import command_line, fail, last_line, redact
 
 USAGE_ERROR = 2  # argparse's exit status: a wrong command line, not a network problem
 TOKEN_USERNAME = "__token__"  # noqa: S105 (the user name for API tokens, not a secret)
@@ -351,7 +351,7 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.publish TARGET [--dist DIR] [--local-url URL]."""
-    parser = argparse.ArgumentParser(prog="python -m scripts.publish", description=__doc__)
+    parser = command_line("publish", __doc__)
     parser.add_argument("target", help="testpypi, pypi, local or an upload URL")
     parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
     parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
@@ -397,8 +397,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             say=say,
         )
     except (PublishError, ValueError) as error:
-        print(f"publish: error: {redact(str(error), environ)}", file=sys.stderr)
-        return 1
+        return fail(f"publish: error: {redact(str(error), environ)}")
     return 0
 
 

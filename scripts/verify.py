@@ -10,7 +10,6 @@ different errors.
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -22,7 +21,7 @@ from pathlib import Path
 from packaging.version import InvalidVersion, Version
 
 from scripts import PROJECT, index, manifest
-from scripts.output import last_line, redact
+from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
 # The public contract of `agentops init`: what a user finds after it.
@@ -263,7 +262,7 @@ def verify(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.verify TARGET [--version V] [--deadline SECONDS]."""
-    parser = argparse.ArgumentParser(prog="python -m scripts.verify", description=__doc__)
+    parser = command_line("verify", __doc__)
     parser.add_argument("target", help="testpypi, pypi, local or an index URL")
     parser.add_argument("--version", help="default: the version in dist/SHA256SUMS")
     parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
@@ -284,8 +283,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = index.resolve_target(args.target, local_url=args.local_url)
         verify(target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say)
     except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
-        print(f"verify: error: {redact(str(error), environ)}", file=sys.stderr)
-        return 1
+        return fail(f"verify: error: {redact(str(error), environ)}")
     return 0
 
 

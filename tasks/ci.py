@@ -10,12 +10,14 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import changelog, gitops
+from scripts import changelog, gitops, interpreters
 
 from .steps import CHANGELOG, DEVELOP, REMOTE, ROOT, Refused, first_few, task
 
 SHIPPED = ("src/", "pyproject.toml")
 NO_CHANGELOG_LABEL = "no-changelog"
+# Ends the multi-line `install` output in $GITHUB_OUTPUT.
+OUTPUT_END = "END_OF_VERSIONS"
 
 
 def _nox_json(*args: str) -> list[dict[str, object]]:
@@ -30,26 +32,35 @@ def _nox_json(*args: str) -> list[dict[str, object]]:
     return sessions
 
 
-@task
-def ci_matrix(c: Context) -> None:
+@task(
+    help={
+        "python": "also write `install` (one version a line) to $GITHUB_OUTPUT: all, default "
+        "(the first), newest, none or one X.Y of the matrix"
+    }
+)
+def ci_matrix(c: Context, python: str = "") -> None:
     """Print the Python versions of the test matrix (and write them to $GITHUB_OUTPUT in CI)."""
     pythons = [str(s["python"]) for s in _nox_json("--sessions", "tests")]
+    try:
+        install = interpreters.choose_versions(pythons, python) if python else None
+    except ValueError as error:
+        raise Refused(str(error)) from None
     line = json.dumps(pythons)
     print(line)
     if output := os.environ.get("GITHUB_OUTPUT"):
         with Path(output).open("a", encoding="utf-8") as handle:
             handle.write(f"python={line}\n")
+            if install is not None:
+                handle.write(f"install<<{OUTPUT_END}\n" + "".join(f"{v}\n" for v in install))
+                handle.write(f"{OUTPUT_END}\n")
 
 
 @task
 def ci(c: Context) -> None:
-    """Run the CI workflow's sessions locally, in order; stop at the first failure."""
-    sessions = [str(s["session"]) for s in _nox_json("--tags", "ci")]
-    for session in sessions:
-        result = c.run(f"nox -s {session}", warn=True, pty=False)
-        if result is None or not result.ok:
-            raise Refused(f"{session} failed; reproduce it with: nox -s {session}")
-    print(f"ci: {len(sessions)} sessions passed: {', '.join(sessions)}")
+    """Run the CI workflow's sessions locally, in order: `nox -t ci --stop-on-first-error`."""
+    result = c.run("nox -t ci --stop-on-first-error", warn=True, pty=False)
+    if result is None or not result.ok:
+        raise Refused("a session failed: nox printed the command that reproduces it above")
 
 
 @task(

@@ -7,8 +7,8 @@ import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 
+from scripts.processes import Stoppable
 from scripts.scratch import GIT_IDENTITY, ROOT, git
 from scripts.scratch import commit as commit
 from scripts.scratch import copy_project as copy_project
@@ -75,7 +75,7 @@ def run_tool(
     )
 
 
-class RecordingIndex:
+class RecordingIndex(Stoppable):
     """An HTTP server on 127.0.0.1 that answers 404 to everything and records each request.
 
     It proves that bad input fails before any request reaches an index.
@@ -109,14 +109,3 @@ class RecordingIndex:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
-
-    def __enter__(self) -> RecordingIndex:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -7,7 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from scripts.interpreters import find_interpreter, link_interpreters, supported_versions
+from scripts.interpreters import (
+    choose_versions,
+    find_interpreter,
+    link_interpreters,
+    supported_versions,
+)
 
 
 def fake_python(folder: Path, name: str) -> Path:
@@ -84,3 +89,29 @@ def test_supported_versions(tmp_path: Path, classifiers: list[str], expected: li
     listed = ", ".join(f'"{c}"' for c in classifiers)
     pyproject.write_text(f'[project]\nname = "x"\nclassifiers = [{listed}]\n')
     assert supported_versions(pyproject) == expected
+
+
+MATRIX = ["3.11", "3.12", "3.13"]
+
+
+@pytest.mark.parametrize(
+    ("choice", "chosen"),
+    [
+        pytest.param("all", MATRIX, id="all"),
+        pytest.param("default", ["3.11"], id="default-is-the-first"),
+        pytest.param("newest", ["3.13"], id="newest-is-the-last"),
+        pytest.param("none", [], id="none"),
+        pytest.param("3.12", ["3.12"], id="one-of-the-matrix"),
+    ],
+)
+def test_choose_versions(choice: str, chosen: list[str]) -> None:
+    assert choose_versions(MATRIX, choice) == chosen
+
+
+@pytest.mark.parametrize("choice", ["3.9", "", "latest", "3.12\n3.13"])
+def test_choose_versions_refuses_what_the_matrix_lacks(choice: str) -> None:
+    with pytest.raises(ValueError) as caught:
+        choose_versions(MATRIX, choice)
+    assert str(caught.value) == (
+        f"--python must be all, default, newest, none or one of 3.11, 3.12, 3.13; got {choice!r}"
+    )

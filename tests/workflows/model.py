@@ -23,6 +23,9 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
 STAND_INS = Path(__file__).resolve().parent / "stand-ins"
+# The composite action every job sets up with, and its definition.
+SETUP = "./.github/actions/setup"
+SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
 NAMES = ("ci.yml", "_build.yml", "staging.yml", "release.yml", "cut-release.yml")
 
 SHA_PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})$")
@@ -103,6 +106,27 @@ def steps(name: str, workflow: Mapping[str, Any] | None = None) -> Iterator[Step
                 **(data.get("env") or {}),
             }
             yield Step(name, job_id, index, data, {k: str(v) for k, v in env.items()})
+
+
+def load_action() -> dict[str, Any]:
+    """The setup composite action as a mapping."""
+    data = yaml.safe_load(SETUP_ACTION.read_text(encoding="utf-8"))
+    assert isinstance(data, dict), f"{SETUP_ACTION} is not a mapping"
+    return data
+
+
+def action_steps() -> Iterator[Step]:
+    """Every step of the setup action, as the job `setup` of `action.yml`."""
+    for index, data in enumerate(load_action()["runs"]["steps"]):
+        env = {k: str(v) for k, v in (data.get("env") or {}).items()}
+        yield Step("actions/setup/action.yml", "setup", index, data, env)
+
+
+def every_step() -> Iterator[Step]:
+    """Every step of every workflow and of the setup action."""
+    for name in workflow_names():
+        yield from steps(name)
+    yield from action_steps()
 
 
 def needs(job: Mapping[str, Any]) -> set[str]:
@@ -233,7 +257,8 @@ def pinned_uses_problems(text: str) -> list[str]:
         value, _, comment = stripped.removeprefix("uses:").partition("#")
         target = value.strip().strip("'\"")
         if target.startswith("./"):
-            if not (ROOT / target).is_file():
+            local = ROOT / target
+            if not (local.is_file() or (local / "action.yml").is_file()):
                 problems.append(f"line {number}: {target} does not exist")
             continue
         if not SHA_PIN.match(target):
@@ -244,13 +269,12 @@ def pinned_uses_problems(text: str) -> list[str]:
 
 
 def pinned_actions() -> dict[str, set[str]]:
-    """{owner/repo: {sha, ...}} over every workflow."""
+    """{owner/repo: {sha, ...}} over every workflow and the setup action."""
     found: dict[str, set[str]] = {}
-    for name in workflow_names():
-        for step in steps(name):
-            match = SHA_PIN.match(step.uses or "")
-            if match:
-                found.setdefault(match["action"], set()).add(match["sha"])
+    for step in every_step():
+        match = SHA_PIN.match(step.uses or "")
+        if match:
+            found.setdefault(match["action"], set()).add(match["sha"])
     return found
 
 

@@ -3,6 +3,7 @@ chain. Fast: PyYAML, the raw text, and the real `nox --list` / `invoke --list` m
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
 import os
@@ -16,7 +17,18 @@ import pytest
 import yaml
 
 from tests.workflows import model
-from tests.workflows.model import NAMES, ROOT, WORKFLOWS, jobs, load, needs, steps, triggers
+from tests.workflows.model import (
+    NAMES,
+    ROOT,
+    SETUP,
+    WORKFLOWS,
+    jobs,
+    load,
+    load_action,
+    needs,
+    steps,
+    triggers,
+)
 
 pytestmark = pytest.mark.workflows
 
@@ -92,12 +104,29 @@ def test_every_action_is_pinned_to_a_commit_with_its_version(name: str) -> None:
     assert model.pinned_uses_problems(text) == []
     for step in steps(name):
         if step.uses is not None:
+            assert step.uses == SETUP or model.SHA_PIN.match(step.uses), f"{step.where}"
+
+
+def test_the_setup_action_pins_its_actions_and_runs_one_call_per_step() -> None:
+    assert model.pinned_uses_problems(model.SETUP_ACTION.read_text(encoding="utf-8")) == []
+    problems = []
+    for step in model.action_steps():
+        if step.uses is not None:
             assert model.SHA_PIN.match(step.uses), f"{step.where}: {step.uses}"
+            continue
+        assert step.data.get("shell") == "bash", f"{step.where}: a composite step names its shell"
+        for problem in model.run_step_problems(
+            step.run or "", step.env, model.nox_sessions(), model.invoke_tasks(), {}
+        ):
+            problems.append(f"{step.where}: `{(step.run or '').strip()}` {problem}")
+    assert problems == []
 
 
 def test_each_action_is_pinned_to_one_commit_everywhere() -> None:
     pins = model.pinned_actions()
     assert {CHECKOUT, "astral-sh/setup-uv", "actions/setup-python", UPLOAD, DOWNLOAD} <= set(pins)
+    direct = {(s.uses or "").split("@")[0] for name in NAMES for s in steps(name)}
+    assert direct & {"astral-sh/setup-uv", "actions/setup-python"} == set(), "use the setup action"
     assert {action: shas for action, shas in pins.items() if len(shas) > 1} == {}
 
 
@@ -153,10 +182,17 @@ def test_release_tooling_is_never_cached(name: str) -> None:
     # never in the jobs that build or publish.
     for job_id, job in jobs(load(name)).items():
         builds = any("nox -s build" in c or "nox -s publish" in c for c in job_runs(job))
-        for step in step_using(job, "astral-sh/setup-uv"):
-            cache = (step.get("with") or {}).get("enable-cache")
+        for step in step_using(job, SETUP):
+            cache = (step.get("with") or {}).get("cache", False)
             if name != "ci.yml" or builds:
                 assert cache is False, f"{name} job {job_id}"
+
+
+def test_the_setup_action_caches_only_when_asked() -> None:
+    action = load_action()
+    assert action["inputs"]["cache"]["default"] == "false"
+    (uv,) = [s for s in action["runs"]["steps"] if "setup-uv" in str(s.get("uses"))]
+    assert uv["with"]["enable-cache"] == "${{ inputs.cache }}"
 
 
 def test_every_action_used_has_a_stand_in_for_act() -> None:
@@ -164,11 +200,48 @@ def test_every_action_used_has_a_stand_in_for_act() -> None:
         definition = model.stand_in(action) / "action.yml"
         assert definition.is_file(), f"no stand-in for {action} at {definition}"
         inputs = set((yaml.safe_load(definition.read_text()) or {}).get("inputs") or {})
-        for name in model.workflow_names():
-            for step in steps(name):
-                if (step.uses or "").split("@")[0] == action:
-                    unknown = set(step.data.get("with") or {}) - inputs
-                    assert unknown == set(), f"{step.where}: stand-in lacks inputs {unknown}"
+        for step in model.every_step():
+            if (step.uses or "").split("@")[0] == action:
+                unknown = set(step.data.get("with") or {}) - inputs
+                assert unknown == set(), f"{step.where}: stand-in lacks inputs {unknown}"
+
+
+@functools.cache
+def session_pythons(session: str) -> frozenset[str]:
+    """The Pythons nox runs SESSION on (every one of the matrix for `tests`)."""
+    listing = json.loads(model._run(sys.executable, "-m", "nox", "--list", "--json", "-s", session))
+    return frozenset(str(entry["python"]) for entry in listing)
+
+
+def pythons_needed(job: dict[str, Any]) -> str:
+    """The setup action's `python` choice that covers exactly the sessions JOB runs."""
+    versions = model.noxfile_pythons()
+    wanted: set[str] = set()
+    for command in job_runs(job):
+        words = command.split()
+        if words[:3] != ["uv", "run", "nox"]:
+            continue
+        session = words[4].strip('"')
+        if session == "$NOX_SESSION":
+            return "${{ matrix.python }}"
+        wanted |= session_pythons(session)
+    if not wanted:
+        return "none"
+    if wanted == set(versions):
+        return "all"
+    (only,) = wanted
+    return "default" if only == versions[0] else "newest" if only == versions[-1] else only
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_job_checks_out_sets_up_and_installs_only_the_pythons_it_runs(name: str) -> None:
+    for job_id, job in jobs(load(name)).items():
+        if "uses" in job:  # a reusable workflow: its own jobs are checked
+            continue
+        assert job_uses(job)[:2] == [CHECKOUT, SETUP], f"{name} job {job_id}"
+        (setup,) = step_using(job, SETUP)
+        chosen = (setup.get("with") or {}).get("python", "default")
+        assert chosen == pythons_needed(job), f"{name} job {job_id}"
 
 
 # --- the Python matrix ------------------------------------------------------------------------
@@ -195,10 +268,19 @@ def test_ci_matrix_prints_exactly_the_noxfile_versions(tmp_path: Path) -> None:
 
 def test_the_test_matrix_comes_from_the_matrix_job() -> None:
     ci = jobs(load("ci.yml"))
-    # A stale uv.lock fails first: `uv run` would quietly relock it.
-    assert job_runs(ci["matrix"]) == ["uv lock --check", "uv run invoke ci-matrix"]
-    assert run_step(ci["matrix"], "uv run invoke ci-matrix")["id"] == "matrix"
-    assert ci["matrix"]["outputs"] == {"python": "${{ steps.matrix.outputs.python }}"}
+    # The setup action reads the matrix; a stale uv.lock fails first: `uv run` would relock it.
+    action = load_action()
+    runs = [(s.get("id"), s.get("run")) for s in action["runs"]["steps"] if "run" in s]
+    assert [run.split("#")[0].strip() for _, run in runs] == [
+        "uv lock --check",
+        'uv run invoke ci-matrix --python "$PYTHON"',
+    ]
+    assert runs[1][0] == "matrix"
+    assert action["outputs"]["python"]["value"] == "${{ steps.matrix.outputs.python }}"
+    assert job_runs(ci["matrix"]) == []
+    (setup,) = step_using(ci["matrix"], SETUP)
+    assert setup["id"] == "setup"
+    assert ci["matrix"]["outputs"] == {"python": "${{ steps.setup.outputs.python }}"}
     tests = ci["tests"]
     assert needs(tests) == {"matrix"}
     assert tests["runs-on"] == "${{ matrix.os }}"
@@ -209,8 +291,6 @@ def test_the_test_matrix_comes_from_the_matrix_job() -> None:
     step = run_step(tests, 'uv run nox -s "$NOX_SESSION"')
     assert step["env"] == {"NOX_SESSION": "tests-${{ matrix.python }}"}
     assert load("ci.yml")["defaults"]["run"]["shell"] == "bash"  # "$NOX_SESSION" on Windows too
-    build = jobs(load("_build.yml"))["build"]
-    assert run_step(build, "uv run invoke ci-matrix")["id"] == "matrix"
 
 
 def test_junit_and_coverage_reports_are_uploaded() -> None:
@@ -281,14 +361,10 @@ def test_the_build_is_tested_and_built_once_from_full_history() -> None:
     (checkout,) = step_using(job, CHECKOUT)
     assert checkout["with"]["fetch-depth"] == 0
     assert checkout["with"]["ref"] == "${{ inputs.release_tag }}"
-    assert job_uses(job)[:2] == [CHECKOUT, "astral-sh/setup-uv"]
+    assert job_uses(job)[:2] == [CHECKOUT, SETUP]
+    assert step_using(job, SETUP)[0]["with"]["python"] == "all"
     commands = job_runs(job)
-    assert commands == [
-        "uv lock --check",
-        "uv run invoke ci-matrix",
-        "uv run nox -s tests",
-        "uv run nox -s build",
-    ]
+    assert commands == ["uv run nox -s tests", "uv run nox -s build"]
     assert run_step(job, "uv run nox -s build")["env"] == {
         "EXPECTED_VERSION": "${{ inputs.release_tag }}"
     }

@@ -1,0 +1,99 @@
+"""A project's page of the simple API, read: PEP 503 HTML or PEP 691 JSON, to files and digests."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+from dataclasses import dataclass
+from html.parser import HTMLParser
+
+from packaging.utils import canonicalize_name
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+
+
+class PackageIndexError(Exception):
+    """Anything that went wrong while asking a package index."""
+
+
+@dataclass(frozen=True)
+class FileLink:
+    """One file of a project on an index: its name, absolute URL and sha256 ("" if not given)."""
+
+    filename: str
+    url: str
+    sha256: str
+
+
+def normalize_project(name: str) -> str:
+    """The PEP 503 normalized form of a project name (lower case, runs of -_. become -)."""
+    return str(canonicalize_name(name))
+
+
+class _AnchorParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.anchors: list[tuple[str, str]] = []
+        self._href: str | None = None
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "a":
+            self._href = dict(attrs).get("href") or None
+            self._text = []
+
+    def handle_data(self, data: str) -> None:
+        if self._href is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "a" and self._href is not None:
+            self.anchors.append((self._href, "".join(self._text).strip()))
+            self._href = None
+
+
+def _link(base_url: str, href: str, filename: str, sha256: str) -> FileLink:
+    url, _ = urllib.parse.urldefrag(urllib.parse.urljoin(base_url, href))
+    if not filename:
+        filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    return FileLink(filename, url, sha256.lower())
+
+
+def parse_simple_html(text: str, base_url: str) -> dict[str, FileLink]:
+    """The files of a PEP 503 project page: anchor text, absolute href, #sha256= fragment."""
+    parser = _AnchorParser()
+    parser.feed(text)
+    parser.close()
+    links: dict[str, FileLink] = {}
+    for href, text_ in parser.anchors:
+        algorithm, _, value = urllib.parse.urlsplit(href).fragment.partition("=")
+        link = _link(base_url, href, text_, value if algorithm == "sha256" else "")
+        links[link.filename] = link
+    return links
+
+
+def parse_simple_json(text: str, base_url: str) -> dict[str, FileLink]:
+    """The files of a PEP 691 project page: files[].filename, url and hashes.sha256."""
+    try:
+        data = json.loads(text)
+        files = data["files"]
+        links = [
+            _link(base_url, str(entry["url"]), str(entry["filename"]), _sha256_of(entry))
+            for entry in files
+        ]
+    except (ValueError, KeyError, TypeError) as error:
+        raise PackageIndexError(f"{base_url} is not a PEP 691 project page: {error}") from None
+    return {link.filename: link for link in links}
+
+
+def _sha256_of(entry: object) -> str:
+    hashes = entry.get("hashes") if isinstance(entry, dict) else None
+    value = hashes.get("sha256") if isinstance(hashes, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+def parse_listing(text: str, content_type: str, base_url: str) -> dict[str, FileLink]:
+    """The files of a project page in whichever format the index answered with."""
+    if content_type == JSON_TYPE or content_type == "application/json":
+        return parse_simple_json(text, base_url)
+    return parse_simple_html(text, base_url)
