@@ -31,6 +31,7 @@ import pytest
 
 from scripts import changelog, index, interpreters, manifest, processes
 from scripts.local_index import LocalIndex, start_local_index
+from scripts.output import SECRET_VARIABLES
 from tests.helpers import FAKES, ROOT, commit, copy_project, git, release_world
 from tests.workflows import model
 
@@ -125,7 +126,12 @@ class ActRun:
                 text = text.split("\n", 1)[0]  # a step's header: its first line is enough
             messages.append(f"[{entry.get('jobID', '')}] {text}")
         tail = "\n".join(messages[-80:])
-        return f"{' '.join(self.command)}\nexit {self.returncode}; log {self.log}\n{tail}"
+        # `--env TWINE_PASSWORD=...`: the index's throwaway password is still not for the log.
+        shown = [
+            f"{word.partition('=')[0]}=***" if word.partition("=")[0] in SECRET_VARIABLES else word
+            for word in self.command
+        ]
+        return f"{' '.join(shown)}\nexit {self.returncode}; log {self.log}\n{tail}"
 
 
 def host_environment() -> dict[str, str]:
