@@ -53,6 +53,10 @@ SessionFunction = Callable[[nox.Session], None]
 # Environment variables that change what a session does: part of the command that reproduces it.
 REPRODUCE_INPUTS = ("EXPECTED_VERSION", "VERIFY_DEADLINE", "LOCAL_INDEX_URL")
 REPORTS = ROOT / "reports"
+# The unit tests run on every Python; the suites that drive tools as subprocesses (which run on
+# the default Python whatever pytest runs on) run once.
+UNIT_SUITES = ("unit",)
+MACHINERY_SUITES = ("integration", "workflows", "faults")
 
 # pyenv's interpreters are not on PATH; link the ones the matrix needs into one folder first.
 _LINKS = ROOT / ".nox" / "_interpreters"
@@ -131,17 +135,35 @@ def lint(session: nox.Session) -> None:
         session.run("zizmor", "--offline", "--no-progress", str(github))
 
 
-def _pytest(session: nox.Session, *args: str) -> None:
+def _pytest(session: nox.Session, *args: str, suites: Sequence[str] = ()) -> None:
     # A worker per core: most of the suite waits on subprocesses (git, uv, nox, pypiserver).
     # Exit code 5 (no test collected, e.g. a -k that matches nothing) is not a failure.
-    session.run("pytest", "-n", "auto", *args, *session.posargs, success_codes=[0, 5])
+    # SUITES are the default folders: a path among the posargs replaces them.
+    named = any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
+    paths = [] if named else [str(ROOT / "tests" / suite) for suite in suites]
+    session.run("pytest", "-n", "auto", *args, *paths, *session.posargs, success_codes=[0, 5])
+
+
+def _everything_requested(session: nox.Session) -> bool:
+    """Whether nox was asked for `tests` as a whole (not one `tests-X.Y` cell)."""
+    requested = getattr(getattr(session, "_runner", None), "global_config", None)
+    return "tests" in (getattr(requested, "sessions", None) or ())
 
 
 @reproducible(python=PYTHON_VERSIONS, tags=["ci", "tests"])
 def tests(session: nox.Session) -> None:
-    """The test suite on one Python, with a JUnit XML report in reports/."""
+    """The unit tests on one Python (JUnit XML in reports/); `nox -s tests` adds the machinery."""
+    if _everything_requested(session):
+        session.notify("machinery")
     sync(session, "test")
-    _pytest(session, f"--junitxml={REPORTS / f'junit-{session.python}.xml'}")
+    _pytest(session, f"--junitxml={REPORTS / f'junit-{session.python}.xml'}", suites=UNIT_SUITES)
+
+
+@reproducible(python=DEFAULT_PYTHON, tags=["ci", "tests"])
+def machinery(session: nox.Session) -> None:
+    """The integration, workflow and fault suites, once: they drive nox, git, uv and act."""
+    sync(session, "test")
+    _pytest(session, f"--junitxml={REPORTS / 'junit-machinery.xml'}", suites=MACHINERY_SUITES)
 
 
 @reproducible(python=NEWEST_PYTHON, tags=["ci"])

@@ -169,6 +169,7 @@ def _read_only_runner(folder: Path) -> list[str]:
     return ["unshare", "--map-root-user", "--mount", "sh", "-c", script, str(folder), "--"]
 
 
+@pytest.mark.posix
 def test_init_in_a_read_only_folder_is_a_one_line_error(tmp_path: Path) -> None:
     folder = tmp_path / "readonly"
     folder.mkdir()

@@ -11,6 +11,7 @@ import pytest
 from scripts.files import write_atomic
 
 
+@pytest.mark.posix
 @pytest.mark.parametrize(
     ("mode", "umask", "expected_mode"),
     [

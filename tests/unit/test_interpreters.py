@@ -14,6 +14,8 @@ from scripts.interpreters import (
     supported_versions,
 )
 
+pytestmark = pytest.mark.posix
+
 
 def fake_python(folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)

@@ -216,6 +216,7 @@ def test_bad_settings_are_errors(tmp_path: Path, options: dict[str, Any], messag
     assert message in str(one_line_error(tmp_path / "packages", **options))
 
 
+@pytest.mark.posix
 @pytest.mark.integration
 def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "scripts.local_index", "serve", str(tmp_path / "packages")]

@@ -174,6 +174,7 @@ def fake_cli(bin_dir: Path, body: str) -> None:
     script.chmod(0o755)
 
 
+@pytest.mark.posix
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -232,6 +233,7 @@ def test_smoke_test_without_the_command(tmp_path: Path) -> None:
         smoke_test(tmp_path / "bin", "1.2.3", tmp_path)
 
 
+@pytest.mark.posix
 def test_smoke_test_passes_a_working_cli(tmp_path: Path) -> None:
     fake_cli(tmp_path / "bin", GOOD_CLI)
     assert smoke_test(tmp_path / "bin", "1.2.3", tmp_path, timeout=10) == [

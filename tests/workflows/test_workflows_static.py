@@ -213,6 +213,10 @@ def session_pythons(session: str) -> frozenset[str]:
     return frozenset(str(entry["python"]) for entry in listing)
 
 
+# Sessions that need every Python installed whatever they run on: machinery's act runs test on all.
+NEEDS_EVERY_PYTHON = {"machinery"}
+
+
 def pythons_needed(job: dict[str, Any]) -> str:
     """The setup action's `python` choice that covers exactly the sessions JOB runs."""
     versions = model.noxfile_pythons()
@@ -224,7 +228,7 @@ def pythons_needed(job: dict[str, Any]) -> str:
         session = words[4].strip('"')
         if session == "$NOX_SESSION":
             return "${{ matrix.python }}"
-        wanted |= session_pythons(session)
+        wanted |= set(versions) if session in NEEDS_EVERY_PYTHON else session_pythons(session)
     if not wanted:
         return "none"
     if wanted == set(versions):
@@ -299,11 +303,16 @@ def test_junit_and_coverage_reports_are_uploaded() -> None:
     assert junit["with"]["path"] == "reports/junit-${{ matrix.python }}.xml"
     assert "${{ matrix.os }}" in junit["with"]["name"]
     assert "${{ matrix.python }}" in junit["with"]["name"]
+    (machinery,) = step_using(ci["machinery"], UPLOAD)
+    assert machinery["with"]["path"] == "reports/junit-machinery.xml"
+    run_step(ci["machinery"], "uv run nox -s machinery")
+    assert ci["machinery"]["runs-on"] == "ubuntu-latest"  # once, not per cell
+    assert needs(ci["build-dev"]) >= {"tests", "machinery"}
     assert needs(ci["coverage"]) >= {"tests"}
     run_step(ci["coverage"], "uv run nox -s coverage")
     (coverage,) = step_using(ci["coverage"], UPLOAD)
     assert coverage["with"]["path"] == "reports/coverage.xml"
-    for step in (junit, coverage):
+    for step in (junit, machinery, coverage):
         assert step["if"] == "${{ !cancelled() }}"  # the report of a failed run matters most
         assert step["with"]["if-no-files-found"] == "error"
 
