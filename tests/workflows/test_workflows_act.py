@@ -10,6 +10,8 @@ index's files, refs.
 
 Inside act the project's own test suite runs (the tests cell, the build's `nox -s tests`); it
 must not run act again, so AGENTOPS_INSIDE_ACT=1 is given to act and this module skips itself.
+The jobs test a slice of the suite (the outer run has run all of it): each test step still runs
+for real and must pass, on what its job's checked reports need.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -25,7 +28,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -39,8 +42,11 @@ INSIDE_ACT = "AGENTOPS_INSIDE_ACT"
 PROJECT = "agentops-accelerator"
 RELEASE_BRANCH = "release/v1.2.3"
 ACT_TIMEOUT = 600  # seconds for one act run: a hung job fails the test, never the whole suite
-# Test folders left out of the copy the jobs test: slow, and run by the outer suite already.
-SLOW_TESTS = (("tests", "integration"), ("tests", "faults"))
+# The slices of tests/ a copy keeps (suite folders or test modules). ci.yml's run checks the
+# reports of the tests cell, of coverage (its threshold needs the unit suite) and of machinery
+# (the recursion guard needs this module); a build job's `nox -s tests` needs only to pass.
+CI_SLICE = ("tests/unit", "tests/workflows")
+BUILD_SLICE = ("tests/unit/test_cli.py",)
 # Variables of this process that must not leak into the jobs act runs on the host.
 DROPPED = {
     "VIRTUAL_ENV",
@@ -258,8 +264,21 @@ def assert_succeeded(run: ActRun, expected: Mapping[str, int]) -> None:
 # --- the project copy and the index -----------------------------------------------------------
 
 
-def project_copy(destination: Path) -> Path:
-    """A git copy of the whole working tree, as a checkout would hold it, less the slow tests.
+def in_slice(name: str, chosen: tuple[str, ...]) -> bool:
+    """Whether file NAME (relative to the root) belongs in a copy whose tests are CHOSEN."""
+    path = PurePosixPath(name)
+    if path.parts[0] != "tests" or len(path.parts) == 2 or path.parts[1] == "fakes":
+        return True  # not a test, or a helper every suite shares
+    picks = [PurePosixPath(pick) for pick in chosen]
+    if any(path.is_relative_to(pick) for pick in picks):
+        return True
+    # A suite with a chosen module keeps its own helpers (conftest, stand-ins), no other module.
+    suite = PurePosixPath(*path.parts[:2])
+    return any(pick.is_relative_to(suite) for pick in picks) and not path.name.startswith("test_")
+
+
+def project_copy(destination: Path, tests: tuple[str, ...]) -> Path:
+    """A git copy of the whole working tree, as a checkout would hold it, with a slice of tests/.
 
     copy_project holds what the sessions need; the jobs also run the test suite, whose tests
     may read any file of the repository, so every file git does not ignore is added.
@@ -268,7 +287,7 @@ def project_copy(destination: Path) -> Path:
     listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
     for name in filter(None, listed.split("\0")):
         source, target = ROOT / name, project / name
-        if Path(name).parts[:2] in SLOW_TESTS or not source.is_file() or target.exists():
+        if not in_slice(name, tests) or not source.is_file() or target.exists():
             continue
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target)
@@ -291,12 +310,34 @@ def staging_index(tmp_path: Path) -> Iterator[tuple[LocalIndex, str, str]]:
         server.stop()
 
 
+@pytest.mark.parametrize(
+    ("name", "chosen", "kept"),
+    [
+        ("src/agentops/cli.py", BUILD_SLICE, True),
+        ("tests/helpers.py", BUILD_SLICE, True),
+        ("tests/fakes/gh", BUILD_SLICE, True),
+        ("tests/unit/test_cli.py", BUILD_SLICE, True),
+        ("tests/unit/__init__.py", BUILD_SLICE, True),
+        ("tests/unit/test_docs.py", BUILD_SLICE, False),
+        ("tests/faults/conftest.py", BUILD_SLICE, False),
+        ("tests/workflows/model.py", BUILD_SLICE, False),
+        ("tests/workflows/model.py", CI_SLICE, True),
+        ("tests/unit/test_docs.py", CI_SLICE, True),
+        ("tests/integration/test_tasks.py", CI_SLICE, False),
+    ],
+)
+def test_a_copy_keeps_its_slice_of_the_tests(
+    name: str, chosen: tuple[str, ...], kept: bool
+) -> None:
+    assert in_slice(name, chosen) is kept
+
+
 # --- the runs ---------------------------------------------------------------------------------
 
 
 def test_act_reads_every_workflow(tmp_path: Path) -> None:
     assert ACT is not None
-    project = project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project", BUILD_SLICE)
     result = subprocess.run(
         [ACT, "--list", "-W", ".github/workflows/", "--action-cache-path", str(tmp_path / "c")],
         cwd=project,
@@ -316,7 +357,7 @@ def test_ci_on_develop_runs_lint_a_tests_cell_coverage_and_the_dev_release(
     tmp_path: Path, staging_index: tuple[LocalIndex, str, str]
 ) -> None:
     server, username, password = staging_index
-    project = project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project", CI_SLICE)
     git(project, "switch", "-q", "-c", "develop")  # a push to develop: the dev release runs too
     event = tmp_path / "push.json"  # github.ref comes from the event, not from the checkout
     event.write_text(json.dumps({"ref": "refs/heads/develop"}))
@@ -391,7 +432,7 @@ def test_staging_builds_publishes_and_verifies(
     tmp_path: Path, staging_index: tuple[LocalIndex, str, str]
 ) -> None:
     server, username, password = staging_index
-    project = project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project", BUILD_SLICE)
     git(project, "switch", "-q", "-c", RELEASE_BRANCH)
 
     run = run_act(
@@ -408,6 +449,12 @@ def test_staging_builds_publishes_and_verifies(
         f"TWINE_PASSWORD={password}",
     )
     assert_succeeded(run, {"build": 1, "publish": 1, "verify": 1})
+    log = run.log.read_text(encoding="utf-8")
+    # The build's slice of the suite ran and passed.
+    assert re.search(r"(?<![0-9])[1-9][0-9]* passed", log), run.explain()
+    assert "Session tests-3.13 was successful" in log, run.explain()
+    # The slice has no machinery suite: that session says so instead of running the unit tests.
+    assert "no test folder of integration, workflows, faults in this checkout" in log, run.explain()
 
     dist = tmp_path / "artifacts" / "dist"
     built = manifest.check_dist(dist)
