@@ -2,10 +2,10 @@
 
 First it waits for the release's files to appear in the index's simple API (polling with backoff
 up to a deadline), then it installs `agentops-accelerator==VERSION` into a new environment with
-uv, the package taken only from the target index and its dependencies only from PyPI, with no
-cache, and runs `agentops --version`, `agentops --help` and `agentops init`, each with a time
-limit. "Not there yet" (the deadline passed) and "installed but broken" (fails at once) are
-different errors.
+uv, the package taken only from the target index (never from uv's cache: a cached file of the same
+version may hold other bytes) and its dependencies from PyPI or the cache, and runs `agentops
+--version`, `agentops --help` and `agentops init`, each with a time limit. "Not there yet" (the
+deadline passed) and "installed but broken" (fails at once) are different errors.
 """
 
 from __future__ import annotations
@@ -151,7 +151,8 @@ def install(version: str, target: index.Target, workdir: Path, environ: Mapping[
         "-m",
         "uv",
         "sync",
-        "--no-cache",
+        "--refresh-package",
+        PROJECT,
         "--quiet",
         "--python",
         sys.executable,

@@ -35,7 +35,6 @@ USER = "rehearsal"
 SECRET = "s3cr3t-XYZ-token"
 WRONG_PASSWORD = "wrong-pa55word"
 VERSION = "1.2.3"
-BROKEN_VERSION = "6.6.6"
 WHEEL = f"agentops_accelerator-{VERSION}-py3-none-any.whl"
 SDIST = f"agentops_accelerator-{VERSION}.tar.gz"
 
@@ -62,7 +61,10 @@ def good_project(base: Path) -> Path:
 
 
 def broken_project(base: Path) -> Path:
-    """The project at tag v6.6.6, with a `main()` that raises: it installs, but does not work."""
+    """The project at tag v1.2.3, with a `main()` that raises: it installs, but does not work.
+
+    Same version as the good one, other bytes: what a stale cache could hold.
+    """
     repo = copy_project(base / "project")
     cli = repo / "src" / "agentops" / "cli.py"
     text = cli.read_text()
@@ -70,7 +72,7 @@ def broken_project(base: Path) -> Path:
     assert working in text
     broken = '    """Broken on purpose."""\n    raise RuntimeError("broken on purpose")\n'
     commit(repo, "break the CLI", files={"src/agentops/cli.py": text.replace(working, broken)})
-    git(repo, "tag", f"v{BROKEN_VERSION}")
+    git(repo, "tag", f"v{VERSION}")
     return repo
 
 
@@ -97,7 +99,7 @@ def good_dist(dists: dict[str, Path]) -> Path:
 
 @pytest.fixture
 def broken_dist(dists: dict[str, Path]) -> Path:
-    """The wheel, sdist and SHA256SUMS of the broken project at v6.6.6."""
+    """The wheel, sdist and SHA256SUMS of the broken project at v1.2.3."""
     return dists["broken"]
 
 
@@ -178,14 +180,20 @@ def release_env(password: str = SECRET) -> dict[str, str]:
     return env
 
 
-def run(module: str, url: str, *args: str | Path, password: str = SECRET) -> Run:
+def run(
+    module: str,
+    url: str,
+    *args: str | Path,
+    password: str = SECRET,
+    extra_env: dict[str, str] | None = None,
+) -> Run:
     """python -m scripts.MODULE local --local-url URL ARGS, from the project root."""
     started = time.monotonic()
     result = subprocess.run(
         [sys.executable, "-m", f"scripts.{module}", "local", "--local-url", url]
         + [str(arg) for arg in args],
         cwd=ROOT,
-        env=release_env(password),
+        env={**release_env(password), **(extra_env or {})},
         capture_output=True,
         text=True,
         timeout=120,
@@ -507,7 +515,7 @@ def test_verify_a_broken_package_fails_fast(server: LocalIndex, broken_dist: Pat
     message = one_line_error(result, "verify")
     assert message == (
         "installed but broken: `agentops --version` exited 1: RuntimeError: broken on purpose "
-        f"(expected 'agentops {BROKEN_VERSION}')"
+        f"(expected 'agentops {VERSION}')"
     )
     assert result.seconds < 20
 
@@ -521,6 +529,23 @@ def test_verify_a_good_package(server: LocalIndex, good_dist: Path) -> None:
     for check in ("agentops --version", "agentops --help", "agentops init"):
         assert f"ok      {check}" in result.out
     assert f"verified {PROJECT}=={VERSION} from local" in result.out
+
+
+def test_verify_never_installs_a_cached_file_of_the_same_version(
+    server: LocalIndex, good_dist: Path, broken_dist: Path, tmp_path: Path
+) -> None:
+    """A cache that holds other bytes under the same file name and index URL is not used."""
+    cache = {"UV_CACHE_DIR": str(tmp_path / "uv-cache")}
+    seed(server, *(broken_dist / name for name in (WHEEL, SDIST)))
+    first = run("verify", server.url, "--dist", broken_dist, "--deadline", "30", extra_env=cache)
+    assert "RuntimeError: broken on purpose" in one_line_error(first, "verify")
+    unpacked = f"agentops_accelerator-{VERSION}.dist-info"
+    assert list((tmp_path / "uv-cache").rglob(unpacked)), "the broken wheel should be cached now"
+    for name in (WHEEL, SDIST):  # the index now serves the good bytes under the same names
+        shutil.copy2(good_dist / name, server.packages_dir / name)
+    second = run("verify", server.url, "--dist", good_dist, "--deadline", "30", extra_env=cache)
+    assert second.code == 0, second
+    assert f"verified {PROJECT}=={VERSION} from local" in second.out
 
 
 def test_the_packages_folder_is_the_index(server: LocalIndex, good_dist: Path) -> None:
