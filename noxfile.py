@@ -204,11 +204,28 @@ def _last_commit_time() -> str | None:
         return None  # not a git checkout (an unpacked sdist): no timestamp to pin
 
 
+def refuse_other_version(session: nox.Session, expected: str) -> None:
+    """Fail before building when setuptools-scm gives the checkout another version than EXPECTED."""
+    try:
+        wanted = manifest.expected_version(expected)
+    except manifest.ManifestError as error:
+        session.error(str(error))
+    output = session.run("python", "-m", "setuptools_scm", silent=True)
+    found = str(output).strip().splitlines()[-1] if output else "unknown"
+    if found != str(wanted) and manifest.expected_version(found) != wanted:
+        session.error(
+            f"the checkout is at version {found} (setuptools-scm), not the expected {wanted}: "
+            "is the release tag on this commit? Nothing was built; dist/ is as it was"
+        )
+
+
 def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, str]:
     """Build sdist and wheel into a fresh dist/, check them, and write dist/SHA256SUMS."""
     started = time.perf_counter()
     if gitops.is_repository(ROOT) and (problem := gitops.shallow_problem(ROOT)):
         session.error(problem)  # before dist/ is touched: the last good build stays
+    if expected_version:
+        refuse_other_version(session, expected_version)
     shutil.rmtree(DIST, ignore_errors=True)
     env = {}
     if "SOURCE_DATE_EPOCH" not in os.environ and (epoch := _last_commit_time()):

@@ -137,14 +137,19 @@ def artifact_version(filename: str) -> tuple[str, str]:
     return str(name), str(version)
 
 
-def check_version(filenames: Iterable[str], expected: str) -> None:
-    """Raise ManifestError unless FILENAMES are one wheel and one sdist of version EXPECTED."""
+def expected_version(expected: str) -> Version:
+    """EXPECTED (`1.2.3` or the tag `v1.2.3`) as a Version; ManifestError if it is not PEP 440."""
     try:
-        wanted = Version(expected.removeprefix("v"))
+        return Version(expected.removeprefix("v"))
     except InvalidVersion:
         raise ManifestError(
             f"invalid expected version {expected!r}: not a PEP 440 version"
         ) from None
+
+
+def check_version(filenames: Iterable[str], expected: str) -> None:
+    """Raise ManifestError unless FILENAMES are one wheel and one sdist of version EXPECTED."""
+    wanted = expected_version(expected)
     found = {name: artifact_version(name) for name in sorted(filenames)}
     wheels = [name for name in found if name.endswith(".whl")]
     sdists = [name for name in found if name.endswith(".tar.gz")]

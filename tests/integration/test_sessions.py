@@ -129,13 +129,17 @@ def test_build_removes_stale_files(built: Path, envdir: Path) -> None:
 
 @pytest.mark.parametrize("how", ["argument", "environment"])
 def test_build_refuses_an_unexpected_version(built: Path, envdir: Path, how: str) -> None:
+    before = manifest.check_dist(built / "dist")
     if how == "argument":
         result = run_nox(built, envdir, "-s", "build", "--", "--expected-version", "1.2.4")
     else:
         result = run_nox(built, envdir, "-s", "build", env={"EXPECTED_VERSION": "v1.2.4"})
     assert result.returncode == 1
-    assert "1.2.4" in result.stderr
-    assert "1.2.3" in result.stderr
+    assert "the checkout is at version 1.2.3 (setuptools-scm), not the expected 1.2.4" in (
+        result.stderr
+    )
+    assert "Nothing was built; dist/ is as it was" in result.stderr
+    assert manifest.check_dist(built / "dist") == before  # the last good build is untouched
 
 
 def test_build_accepts_the_tag_version(built: Path, envdir: Path) -> None:
