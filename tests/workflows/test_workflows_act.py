@@ -62,6 +62,7 @@ DROPPED = {
     "UV_RUN_RECURSION_DEPTH",
     "EXPECTED_VERSION",
     "SOURCE_DATE_EPOCH",
+    "COVERAGE_FILE",
     "VERIFY_DEADLINE",
     "LOCAL_INDEX_URL",
     "TEST_PYPI_TOKEN",
@@ -395,10 +396,13 @@ def test_ci_on_develop_runs_lint_a_tests_cell_coverage_and_the_dev_release(
         },
     )
     assert run.matrices["tests"] == [{"os": "ubuntu-latest", "python": python}]
+    log = run.log.read_text(encoding="utf-8")
 
     artifacts = tmp_path / "artifacts"
     assert sorted(path.name for path in artifacts.iterdir()) == [
         "coverage",
+        f"coverage-data-{python}",
+        "coverage-data-machinery",
         "dist",
         "junit-machinery",
         f"junit-ubuntu-latest-{python}",
@@ -417,8 +421,10 @@ def test_ci_on_develop_runs_lint_a_tests_cell_coverage_and_the_dev_release(
         if "test_workflows_act" in case.get("classname", "")
     ]
     assert inner and all(case.find("skipped") is not None for case in inner)
+    # Coverage combined the data of the tests cell and machinery, running no test itself.
     coverage = ET.parse(artifacts / "coverage" / "coverage.xml").getroot()  # noqa: S314
     assert coverage.tag == "coverage" and float(coverage.get("line-rate", "0")) > 0
+    assert f"combining coverage-{python}.data, coverage-machinery.data" in log, run.explain()
     # The dev release: built once, and exactly those bytes are on the index.
     built = manifest.check_dist(artifacts / "dist")
     versions = {manifest.artifact_version(name)[1] for name in built}

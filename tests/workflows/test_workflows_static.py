@@ -299,22 +299,45 @@ def test_the_test_matrix_comes_from_the_matrix_job() -> None:
 
 def test_junit_and_coverage_reports_are_uploaded() -> None:
     ci = jobs(load("ci.yml"))
-    (junit,) = step_using(ci["tests"], UPLOAD)
+    junit, _data = step_using(ci["tests"], UPLOAD)
     assert junit["with"]["path"] == "reports/junit-${{ matrix.python }}.xml"
     assert "${{ matrix.os }}" in junit["with"]["name"]
     assert "${{ matrix.python }}" in junit["with"]["name"]
-    (machinery,) = step_using(ci["machinery"], UPLOAD)
+    machinery, _data = step_using(ci["machinery"], UPLOAD)
     assert machinery["with"]["path"] == "reports/junit-machinery.xml"
     run_step(ci["machinery"], "uv run nox -s machinery")
     assert ci["machinery"]["runs-on"] == "ubuntu-latest"  # once, not per cell
     assert needs(ci["build-dev"]) >= {"tests", "machinery"}
-    assert needs(ci["coverage"]) >= {"tests"}
     run_step(ci["coverage"], "uv run nox -s coverage")
     (coverage,) = step_using(ci["coverage"], UPLOAD)
     assert coverage["with"]["path"] == "reports/coverage.xml"
     for step in (junit, machinery, coverage):
         assert step["if"] == "${{ !cancelled() }}"  # the report of a failed run matters most
         assert step["with"]["if-no-files-found"] == "error"
+
+
+def test_coverage_combines_what_the_test_jobs_measured() -> None:
+    """The test jobs upload their coverage data; the coverage job combines it, running no test."""
+    ci = jobs(load("ci.yml"))
+    _junit, cell_data = step_using(ci["tests"], UPLOAD)
+    _junit, machinery_data = step_using(ci["machinery"], UPLOAD)
+    assert cell_data["if"] == "${{ matrix.os == 'ubuntu-latest' }}"
+    assert cell_data["with"]["name"] == "coverage-data-${{ matrix.python }}"
+    assert cell_data["with"]["path"] == "reports/coverage-${{ matrix.python }}.data"
+    assert machinery_data["with"]["name"] == "coverage-data-machinery"
+    assert machinery_data["with"]["path"] == "reports/coverage-machinery.data"
+    for step in (cell_data, machinery_data):
+        assert step["with"]["if-no-files-found"] == "error"
+        assert step["with"]["name"].startswith("coverage-data-")
+    coverage = ci["coverage"]
+    assert needs(coverage) == {"tests", "machinery"}
+    (download,) = step_using(coverage, DOWNLOAD)
+    assert download["with"] == {
+        "pattern": "coverage-data-*",
+        "path": "reports",
+        "merge-multiple": True,
+    }
+    assert job_runs(coverage) == ["uv run nox -s coverage"]
 
 
 # --- triggers, chains and environments --------------------------------------------------------
