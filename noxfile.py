@@ -56,7 +56,8 @@ REPORTS = ROOT / "reports"
 # The unit tests run on every Python; the suites that drive tools as subprocesses (which run on
 # the default Python whatever pytest runs on) run once.
 UNIT_SUITES = ("unit",)
-MACHINERY_SUITES = ("integration", "workflows", "faults")
+# workflows first: its act runs are the longest tests, and a long test started last ends last.
+MACHINERY_SUITES = ("workflows", "integration", "faults")
 
 # pyenv's interpreters are not on PATH; link the ones the matrix needs into one folder first.
 _LINKS = ROOT / ".nox" / "_interpreters"
@@ -139,6 +140,7 @@ def _pytest(
     session: nox.Session, *args: str, suites: Sequence[str] = (), measured: str | None = None
 ) -> None:
     # A worker per core: most of the suite waits on subprocesses (git, uv, nox, pypiserver).
+    # worksteal: an idle worker takes queued tests from a busy one (durations vary 1000-fold).
     # Exit code 5 (no test collected, e.g. a -k that matches nothing) is not a failure.
     # SUITES are the default folders: a path among the posargs replaces them.
     named = any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
@@ -156,6 +158,8 @@ def _pytest(
         "pytest",
         "-n",
         "auto",
+        "--dist",
+        "worksteal",
         # The threshold is for the combined figure only (`nox -s coverage`).
         *(["--cov", "--cov-report=", "--cov-fail-under=0"] if data is not None else []),
         *args,
@@ -179,10 +183,9 @@ def _everything_requested(session: nox.Session) -> bool:
 
 @reproducible(python=PYTHON_VERSIONS, tags=["ci", "tests"])
 def tests(session: nox.Session) -> None:
-    """Unit tests on one Python (JUnit in reports/); `nox -s tests` adds machinery and coverage."""
+    """The unit tests on one Python (JUnit XML in reports/); `nox -s tests` adds the machinery."""
     if _everything_requested(session):
         session.notify("machinery")
-        session.notify("coverage")
     sync(session, "test")
     _pytest(
         session,

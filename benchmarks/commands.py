@@ -18,6 +18,10 @@ from scripts import processes
 from .model import Bench, BenchError, Run
 
 COMMAND_TIMEOUT = 900.0
+# The README's test command (its Quick start's second line; a unit test keeps the two equal).
+README_TEST_COMMAND = "python3 -m uv run nox -s tests"
+HATCH_ENVS = ".hatch"  # where the scratch project's hatch.toml puts hatch's environments
+HATCH_STARTS = "cmd [1] | pytest"  # hatch -v announces the script's command as it starts it
 # Environment variables of the bench session that must not leak into the contenders
 # (nox's uv backend sets UV_PYTHON: tox-uv's `uv pip install` would then fill the bench's venv).
 DROPPED_ENV = (
@@ -92,6 +96,26 @@ def logged_command(run: Run, start: str) -> list[str]:
     raise BenchError(f"nox never logged a `{start}` command: {run.last_line()}")
 
 
+def logged_commands(run: Run, tools: Sequence[str]) -> list[list[str]]:
+    """Every command line nox logged whose program is one of TOOLS, in order, split into words."""
+    found = []
+    for _, line in run.lines:
+        if line.startswith("nox > "):
+            words = shlex.split(line.removeprefix("nox > "))
+            if words and words[0] in tools:
+                found.append(words)
+    return found
+
+
+def session_times(run: Run) -> dict[str, float]:
+    """Seconds per session of a nox run: from its `Running session NAME` line to the next one."""
+    marks = [
+        (at, line.split()[4]) for at, line in run.lines if line.startswith("nox > Running session ")
+    ]
+    marks.append((run.seconds, ""))
+    return {name: end - start for (start, name), (end, _) in itertools.pairwise(marks)}
+
+
 def step_name(text: str) -> str:
     """A short name for the step a `nox > TEXT` line starts."""
     words = text.split()
@@ -136,6 +160,12 @@ def rehearsal_table(run: Run) -> dict[str, float]:
         with contextlib.suppress(ValueError):
             steps[parts[0].strip()] = float(parts[1])
     return steps
+
+
+def hatch(bench: Bench) -> Run:
+    """`hatch -v run bench:pytest PYTEST ARGS` in the scratch project."""
+    command = [sys.executable, "-m", "hatch", "-v", "run", "bench:pytest", *bench.pytest_args]
+    return timed(command, cwd=bench.project, env=bench.env)
 
 
 def tox(bench: Bench, name: str) -> Run:

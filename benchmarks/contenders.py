@@ -6,6 +6,7 @@ import contextlib
 import queue
 import random
 import secrets
+import shlex
 import shutil
 import subprocess
 import sys
@@ -17,11 +18,25 @@ from pathlib import Path
 
 from scripts import local_index, manifest, processes
 
-from .commands import nox, rehearsal_table, session_steps, start, timed, tox
+from .commands import (
+    HATCH_ENVS,
+    HATCH_STARTS,
+    README_TEST_COMMAND,
+    hatch,
+    nox,
+    rehearsal_table,
+    session_steps,
+    session_times,
+    start,
+    timed,
+    tox,
+)
 from .model import Bench, BenchError, Contender, Group, Measure, Sample
 from .project import (
     prepare_build,
+    prepare_hatch,
     prepare_lint,
+    prepare_readme,
     prepare_rehearse,
     prepare_tests,
     prepare_tox,
@@ -33,6 +48,7 @@ UPLOAD_DELAY = (2.0, 8.0)  # seconds verify polls before the upload starts (vari
 NOTICED = "all files listed after"
 BROKEN = "installed but broken"
 INDEX_USER = "bench"
+README_TEST_SECONDS = 180.0  # the README's test command on 2 cores, uv's cache warm
 
 
 def tests_session(bench: Bench, *extra: str) -> Sample:
@@ -87,12 +103,19 @@ def cold_tox(name: str) -> Measure:
     return measure
 
 
-def measure_bare_ruff(bench: Bench, _: int) -> Sample:
-    """`ruff check .` then `ruff format --check .` from the lint environment."""
-    ruff = bench.venv("lint") / "bin" / "ruff"
-    check = timed([ruff, "check", "."], cwd=bench.project, env=bench.env)
-    formatted = timed([ruff, "format", "--check", "."], cwd=bench.project, env=bench.env)
-    return Sample(check.seconds + formatted.seconds)
+def measure_bare_lint(bench: Bench, _: int) -> Sample:
+    """Each tool the lint session ran, its exact command line, from the lint environment."""
+    if not bench.lint_commands:
+        raise BenchError("the lint warm-up logged no tool command")
+    bin_dir = bench.venv("lint") / "bin"
+    parts: dict[str, float] = {}
+    for command in bench.lint_commands:
+        # mypy is reported, not blocking: its exit status does not stop the session either.
+        program: list[str | Path] = [bin_dir / command[0], *command[1:]]
+        run = timed(program, cwd=bench.project, env=bench.env, codes=None)
+        name = " ".join(command[:2]) if command[0] == "ruff" else command[0]
+        parts[name] = parts.get(name, 0.0) + run.seconds
+    return Sample(sum(parts.values()), parts)
 
 
 def measure_lint(bench: Bench, _: int) -> Sample:
@@ -113,6 +136,24 @@ def measure_build(bench: Bench, _: int) -> Sample:
     """The build session: build, twine check, SHA256SUMS."""
     run = nox(bench, "-s", "build")
     return Sample(run.seconds, session_steps(run))
+
+
+def cold_hatch(bench: Bench, _: int) -> Sample:
+    """`hatch run bench:pytest ARGS` with hatch's environment deleted first."""
+    shutil.rmtree(bench.project / HATCH_ENVS, ignore_errors=True)
+    run = hatch(bench)
+    return Sample(run.seconds, {"until pytest starts": run.arrival(HATCH_STARTS) or run.seconds})
+
+
+def measure_readme_tests(bench: Bench, round_index: int) -> Sample:
+    """The README's test command in a fresh clone of the scratch project, uv's cache warm."""
+    clone = bench.scratch / f"fresh-clone-{round_index}"
+    timed(["git", "clone", "-q", str(bench.project), str(clone)], cwd=bench.scratch, env=bench.env)
+    try:
+        run = timed(shlex.split(README_TEST_COMMAND), cwd=clone, env=bench.env)
+    finally:
+        shutil.rmtree(clone, ignore_errors=True)
+    return Sample(run.seconds, session_times(run))
 
 
 def measure_rehearse(bench: Bench, _: int) -> Sample:
@@ -205,10 +246,14 @@ def measure_verify_broken(bench: Bench, _: int) -> Sample:
     return Sample(run.seconds)
 
 
-def groups(python: str) -> list[Group]:
-    """Every contender, grouped by the warm-up it needs, in the order of the table."""
+def groups(python: str, *, readme: bool = True) -> list[Group]:
+    """Every contender, grouped by the warm-up it needs, in the order of the table.
+
+    README: include the README's test command (one round, minutes long).
+    """
     tests = f"`nox -s tests-{python}`"
-    lint = "bare `ruff check .` + `ruff format --check .`"
+    lint = "bare tools: ruff check, ruff format, mypy, check-jsonschema, zizmor"
+    until = "until pytest starts"
     build = "`python -m build --no-isolation`, ready environment"
     # fmt: off
     return [
@@ -221,20 +266,24 @@ def groups(python: str) -> list[Group]:
         ]),
         Group("tox", prepare_tox, [
             Contender("tox_lock", "cold tox-uv, uv-venv-lock-runner", cold_tox("lock"),
-                      "cold_tests", least=4),
+                      "cold_tests", least=2, part=until),
             Contender("tox_plain", "cold tox-uv, uv-venv-runner, editable", cold_tox("plain"),
-                      "cold_tests", least=4),
+                      "cold_tests", least=4, part=until),
+        ]),
+        Group("hatch", prepare_hatch, [
+            Contender("hatch", "cold hatch, uv installer, dev mode", cold_hatch, "cold_tests",
+                      part=until),
         ]),
         Group("lint", prepare_lint, [
-            Contender("bare_ruff", lint, measure_bare_ruff),
-            Contender("lint", "warm `nox -s lint`", measure_lint, "bare_ruff", most=1.5),
+            Contender("bare_lint", lint, measure_bare_lint),
+            Contender("lint", "warm `nox -s lint`", measure_lint, "bare_lint", most=1.3),
         ]),
         Group("build", prepare_build, [
             Contender("build_floor", build, measure_build_floor),
             Contender("build", "`nox -s build`", measure_build, "build_floor", most=2),
         ]),
         Group("rehearse", prepare_rehearse, [
-            Contender("rehearse", "warm `nox -s rehearse`", measure_rehearse),
+            Contender("rehearse", "warm `nox -s rehearse`", measure_rehearse, median_at_most=5),
         ]),
         Group("verify", prepare_verify, [
             Contender("verify_latency", "verify: upload done -> files noticed",
@@ -242,5 +291,9 @@ def groups(python: str) -> list[Group]:
             Contender("verify_broken", "verify: broken package -> exit 1", measure_verify_broken,
                       worst=30),
         ]),
+        *([Group("readme", prepare_readme, [
+            Contender("readme_tests", f"README's `{README_TEST_COMMAND}`, fresh clone",
+                      measure_readme_tests, worst=README_TEST_SECONDS, rounds=1),
+        ])] if readme else []),
     ]
     # fmt: on

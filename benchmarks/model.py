@@ -60,6 +60,7 @@ class Bench:
     env: dict[str, str]
     pytest_args: list[str] = field(default_factory=list)
     build_args: list[str] = field(default_factory=list)
+    lint_commands: list[list[str]] = field(default_factory=list)
     release_dist: Path | None = None
     broken_dist: Path | None = None
 
@@ -82,6 +83,14 @@ class Contender:
     most: float | None = None  # the ratio must be at most this
     least: float | None = None  # the ratio must be at least this
     worst: float | None = None  # every sample must take at most this many seconds
+    median_at_most: float | None = None  # the median must take at most this many seconds
+    part: str | None = None  # the ratio is of this part of both sides, not of their totals
+    rounds: int | None = None  # measured in the first ROUNDS rounds only (a long row)
+
+    def has_target(self) -> bool:
+        """Whether the row is held to anything."""
+        limits = (self.most, self.least, self.worst, self.median_at_most)
+        return any(limit is not None for limit in limits)
 
 
 @dataclass
@@ -108,10 +117,15 @@ class Results:
     samples: dict[str, list[Sample]] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
 
-    def median(self, key: str) -> float | None:
-        """The median seconds of KEY, None when it has no sample."""
+    def median(self, key: str, part: str | None = None) -> float | None:
+        """The median seconds of KEY (of its PART, when given), None when it has no sample."""
         found = self.samples.get(key)
-        return statistics.median(sample.seconds for sample in found) if found else None
+        if not found:
+            return None
+        if part is None:
+            return statistics.median(sample.seconds for sample in found)
+        values = [sample.parts[part] for sample in found if part in sample.parts]
+        return statistics.median(values) if values else None
 
     def parts(self, key: str) -> dict[str, float]:
         """The median of each part of KEY's samples, in the order they first appeared."""

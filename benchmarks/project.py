@@ -12,7 +12,16 @@ from pathlib import Path
 from scripts import manifest
 from scripts.scratch import ROOT, commit, copy_project, git
 
-from .commands import child_env, logged_command, nox, timed, tox
+from .commands import (
+    HATCH_ENVS,
+    child_env,
+    hatch,
+    logged_command,
+    logged_commands,
+    nox,
+    timed,
+    tox,
+)
 from .model import Bench, BenchError
 
 # Two tox-uv flavours over the same lock and dependency group as the tests session.
@@ -32,6 +41,18 @@ runner = uv-venv-lock-runner
 runner = uv-venv-runner
 package = editable
 """
+
+# hatch over the same dependency group, with uv as its installer; the project in dev mode.
+HATCH_TOML = """\
+[dirs.env]
+virtual = "{envs}"
+
+[envs.bench]
+installer = "uv"
+python = "{python}"
+dependency-groups = ["test"]
+"""
+LINT_TOOLS = ("ruff", "mypy", "check-jsonschema", "zizmor")
 
 # The one line of src/agentops/cli.py the broken copy changes: --version then prints a lie.
 VERSION_ECHO = 'typer.echo(f"agentops {__version__}")'
@@ -78,7 +99,15 @@ def make_bench(scratch: Path, suite: list[str]) -> Bench:
     project = make_project(scratch / "project")
     env = child_env(project)
     python = default_python(project, env)
-    commit(project, "benchmark: tox.ini", files={"tox.ini": TOX_INI.format(python=python)})
+    files = {
+        "tox.ini": TOX_INI.format(python=python),
+        "hatch.toml": HATCH_TOML.format(python=python, envs=HATCH_ENVS),
+    }
+    commit(project, "benchmark: tox.ini and hatch.toml", files=files)
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    if uv:  # hatch's own uv would be installed from PyPI into an internal environment
+        env["HATCH_ENV_TYPE_VIRTUAL_UV_PATH"] = uv
+    env["HATCH_DATA_DIR"] = str(scratch / "hatch-data")
     return Bench(scratch, project, python, suite, env)
 
 
@@ -98,9 +127,25 @@ def prepare_tox(bench: Bench) -> None:
         tox(bench, name)
 
 
+def prepare_hatch(bench: Bench) -> None:
+    """Check hatch is here and fill uv's cache for its environment once."""
+    if not importlib.util.find_spec("hatch"):
+        raise BenchError("hatch is not installed here: run it as `nox -s bench`")
+    if not bench.pytest_args:
+        raise BenchError("needs the tests warm-up, which failed")
+    hatch(bench)
+
+
 def prepare_lint(bench: Bench) -> None:
-    """Make the lint environment and its caches (ruff, mypy)."""
-    nox(bench, "-s", "lint")
+    """Make the lint environment and its caches (ruff, mypy); learn each tool's command line."""
+    run = nox(bench, "-s", "lint")
+    bench.lint_commands = logged_commands(run, LINT_TOOLS)
+
+
+def prepare_readme(bench: Bench) -> None:
+    """Nothing to warm: the README's command runs in a fresh clone, uv's cache already warm."""
+    if shutil.which("git") is None:
+        raise BenchError("git is not on PATH")
 
 
 def prepare_build(bench: Bench) -> None:

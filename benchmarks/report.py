@@ -16,7 +16,7 @@ SHORT_NAMES = {
     "warm_tests": "warm session",
     "bare_pytest": "bare pytest",
     "bare_serial": "bare pytest -n 0",
-    "bare_ruff": "bare ruff",
+    "bare_lint": "bare tools",
     "build_floor": "floor",
 }
 
@@ -25,18 +25,22 @@ def ratio_of(contender: Contender, results: Results) -> float | None:
     """median(CONTENDER) / median(its versus), None when either is missing."""
     if contender.versus is None:
         return None
-    mine, theirs = results.median(contender.key), results.median(contender.versus)
+    mine = results.median(contender.key, contender.part)
+    theirs = results.median(contender.versus, contender.part)
     return mine / theirs if mine is not None and theirs else None
 
 
 def met(contender: Contender, results: Results) -> bool | None:
     """Whether CONTENDER holds its target; None when it has none."""
-    if contender.most is None and contender.least is None and contender.worst is None:
+    if not contender.has_target():
         return None
     if contender.key in results.errors or contender.key not in results.samples:
         return False
     if contender.worst is not None:
         return max(sample.seconds for sample in results.samples[contender.key]) <= contender.worst
+    if contender.median_at_most is not None:
+        median = results.median(contender.key)
+        return median is not None and median <= contender.median_at_most
     ratio = ratio_of(contender, results)
     if ratio is None:
         return False
@@ -49,6 +53,10 @@ def target_text(contender: Contender) -> str:
     """The target column."""
     if contender.worst is not None:
         return f"worst <= {contender.worst:g} s"
+    if contender.median_at_most is not None:
+        return f"<= {contender.median_at_most:g} s"
+    if contender.part is not None and contender.least is not None:
+        return f">= {contender.least:g}x, {contender.part}"
     if contender.most is not None:
         return f"<= {contender.most:g}x"
     if contender.least is not None:
@@ -60,7 +68,8 @@ def ratio_text(contender: Contender, results: Results) -> str:
     """The ratio column: NNx what it is taken against, or the floor's 1.00."""
     ratio = ratio_of(contender, results)
     if ratio is not None and contender.versus is not None:
-        return f"{ratio:.2f}x {SHORT_NAMES.get(contender.versus, contender.versus)}"
+        of = f" ({contender.part})" if contender.part else ""
+        return f"{ratio:.2f}x {SHORT_NAMES.get(contender.versus, contender.versus)}{of}"
     if contender.versus is None and contender.key in SHORT_NAMES:
         return "1.00 (floor)"
     return ""
@@ -102,7 +111,7 @@ def parts_table(title: str, parts: dict[str, float], total: float | None) -> lis
 
 def setup_table(results: Results, contenders: list[Contender]) -> list[str]:
     """How long each tests contender took before pytest started: the environment work alone."""
-    keys = [c for c in contenders if c.key in ("cold_tests", "warm_tests", "tox_lock", "tox_plain")]
+    keys = [c for c in contenders if c.key in ("cold_tests", "warm_tests") or c.part]
     ours = results.parts("cold_tests").get("until pytest starts")
     lines = ["", "Environment work only: seconds from launch until pytest starts (median).", ""]
     lines += ["| what | until pytest starts | vs cold session |", "| --- | ---: | ---: |"]
@@ -113,24 +122,6 @@ def setup_table(results: Results, contenders: list[Contender]) -> list[str]:
         versus = f"{seconds / ours:.2f}x" if ours else ""
         lines.append(f"| {contender.what} | {seconds:.2f} s | {versus} |")
     return lines
-
-
-OPT_IN_STEPS = ("mypy", "check-jsonschema", "zizmor")
-
-
-def lint_estimate(results: Results) -> list[str]:
-    """What the lint session would cost with mypy and the workflow checks made opt-in."""
-    lint, ruff = results.median("lint"), results.median("bare_ruff")
-    steps = results.parts("lint")
-    if lint is None or not ruff or not steps:
-        return []
-    opt_in = sum(seconds for name, seconds in steps.items() if name.split()[0] in OPT_IN_STEPS)
-    rest = lint - opt_in
-    return [
-        "",
-        f"Without mypy and the workflow checks ({opt_in:.2f} s of it), the lint session would take "
-        f"about {rest:.2f} s = {rest / ruff:.1f}x bare ruff (estimate from the steps above).",
-    ]
 
 
 def verify_rounds(results: Results) -> list[str]:
@@ -155,8 +146,6 @@ def details(contenders: list[Contender], results: Results) -> list[str]:
             }
             total = parts.get("total") or results.median(contender.key)
             lines += parts_table(title, parts, total)
-            if contender.key == "lint":
-                lines += lint_estimate(results)
     return lines + verify_rounds(results)
 
 

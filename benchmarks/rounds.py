@@ -33,6 +33,8 @@ def run_rounds(bench: Bench, ready: list[Group], rounds: int, results: Results) 
         for group in ready:
             step = -1 if round_index % 2 else 1
             for contender in group.contenders[::step]:
+                if contender.rounds is not None and round_index >= contender.rounds:
+                    continue
                 try:
                     sample = contender.measure(bench, round_index)
                 except (BenchError, OSError, local_index.LocalIndexError) as error:

@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
-from benchmarks.commands import logged_command, rehearsal_table, session_steps, step_name
-from benchmarks.model import BenchError, Contender, Results, Run, Sample
+from benchmarks.commands import (
+    README_TEST_COMMAND,
+    logged_command,
+    logged_commands,
+    rehearsal_table,
+    session_steps,
+    session_times,
+    step_name,
+)
+from benchmarks.model import Bench, BenchError, Contender, Group, Results, Run, Sample
 from benchmarks.report import met, parts_table, ratio_of, ratio_text, table_row, target_text
+from benchmarks.rounds import run_rounds
+from tests.helpers import ROOT
 
 
 def nothing(*_: object) -> Sample:
@@ -87,12 +99,97 @@ def test_logged_command() -> None:
         logged_command(run, "python -m build")
 
 
+def test_logged_commands_keeps_the_named_tools_in_order() -> None:
+    lines = [
+        "nox > uv sync --locked --quiet",
+        "nox > ruff check .",
+        "All checks passed!",
+        "nox > mypy",
+        "nox > check-jsonschema '--builtin-schema=vendor.github-workflows' a.yml",
+        "nox > ruff format --check .",
+    ]
+    run = Run(1.0, 0, [(0.0, line) for line in lines])
+    assert logged_commands(run, ("ruff", "mypy", "check-jsonschema")) == [
+        ["ruff", "check", "."],
+        ["mypy"],
+        ["check-jsonschema", "--builtin-schema=vendor.github-workflows", "a.yml"],
+        ["ruff", "format", "--check", "."],
+    ]
+
+
+def test_session_times_run_from_one_session_line_to_the_next() -> None:
+    lines = [
+        (0.5, "nox > Running session tests-3.11"),
+        (20.0, "nox > Session tests-3.11 was successful in 20 seconds."),
+        (20.5, "nox > Running session machinery"),
+        (150.0, "nox > Running session coverage"),
+    ]
+    assert session_times(Run(152.0, 0, lines)) == {
+        "tests-3.11": 20.0,
+        "machinery": 129.5,
+        "coverage": 2.0,
+    }
+
+
+def test_the_readme_row_runs_the_readme_test_command() -> None:
+    quick_start = (ROOT / "README.md").read_text().split("## Quick start", 1)[1].split("## ", 1)[0]
+    assert f"\n{README_TEST_COMMAND}\n" in quick_start
+
+
+def test_a_row_measured_in_fewer_rounds_runs_only_in_those() -> None:
+    calls: dict[str, list[int]] = {"every": [], "once": []}
+
+    def measure(key: str) -> Callable[[Bench, int], Sample]:
+        def run(_: Bench, round_index: int) -> Sample:
+            calls[key].append(round_index)
+            return Sample(1.0)
+
+        return run
+
+    rows = [
+        Contender("every", "e", measure("every")),
+        Contender("once", "o", measure("once"), rounds=1),
+    ]
+    found = Results(rounds=3)
+    run_rounds(Bench(ROOT, ROOT, "3.11", [], {}), [Group("g", lambda _: None, rows)], 3, found)
+    assert calls == {"every": [0, 1, 2], "once": [0]}
+    assert len(found.samples["once"]) == 1
+
+
 def test_results_median_and_parts() -> None:
     found = Results(rounds=3)
     found.samples["a"] = [Sample(3.0, {"x": 1.0}), Sample(1.0, {"x": 3.0, "y": 2.0}), Sample(2.0)]
     assert found.median("a") == 2.0
     assert found.median("missing") is None
     assert found.parts("a") == {"x": 1.0, "y": 0.0}
+    assert found.median("a", "x") == 2.0  # of the samples that have the part
+    assert found.median("a", "z") is None
+
+
+def part_results(**samples: list[tuple[float, float]]) -> Results:
+    found = Results(rounds=3)
+    for key, pairs in samples.items():
+        found.samples[key] = [Sample(total, {"setup": part}) for total, part in pairs]
+    return found
+
+
+@pytest.mark.parametrize(
+    ("samples", "ratio", "verdict"),
+    [
+        pytest.param({"a": [(9.0, 2.0)], "b": [(3.0, 0.5)]}, 4.0, True, id="the-part-holds"),
+        pytest.param({"a": [(90.0, 1.0)], "b": [(3.0, 0.5)]}, 2.0, False,
+                     id="totals-would-hold-the-part-does-not"),
+    ],
+)  # fmt: skip
+def test_a_ratio_of_a_part(
+    samples: dict[str, list[tuple[float, float]]], ratio: float, verdict: bool
+) -> None:
+    row = Contender("a", "the a row", nothing, "b", least=4, part="setup")
+    found = part_results(**samples)
+    assert ratio_of(row, found) == ratio
+    assert met(row, found) is verdict
+    assert target_text(row) == ">= 4x, setup"
+    assert ratio_text(row, found) == f"{ratio:.2f}x b (setup)"
 
 
 @pytest.mark.parametrize(
@@ -106,6 +203,10 @@ def test_results_median_and_parts() -> None:
                      ">= 4x", id="at-least-held"),
         pytest.param(contender("a", worst=5), {"a": [1, 5.5, 2]}, None, False,
                      "worst <= 5 s", id="worst-sample-missed"),
+        pytest.param(contender("a", median_at_most=5), {"a": [1, 5.5, 4]}, None, True,
+                     "<= 5 s", id="median-held-though-one-sample-is-over"),
+        pytest.param(contender("a", median_at_most=5), {"a": [6, 5.5, 4]}, None, False,
+                     "<= 5 s", id="median-missed"),
         pytest.param(contender("a", "b", most=2), {"a": [3]}, None, False, "<= 2x",
                      id="versus-never-measured"),
         pytest.param(contender("a", "b"), {"a": [3], "b": [6]}, 0.5, None, "", id="no-target"),
