@@ -64,6 +64,11 @@ _LINKS = ROOT / ".nox" / "_interpreters"
 interpreters.link_interpreters(PYTHON_VERSIONS, _LINKS)
 os.environ["PATH"] = os.pathsep.join([str(_LINKS), os.environ.get("PATH", "")])
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+# Where PYTHONDONTWRITEBYTECODE is set (container images set it), every process the sessions
+# start would compile every module it imports again: a build took 3.7 s instead of 2.0 s. Its
+# intent, no __pycache__ in the working tree, is kept: the bytecode goes under .nox/ instead.
+if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
+    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(ROOT / ".nox" / "_pycache"))
 
 
 def reproducible(**options: Any) -> Callable[[SessionFunction], SessionFunction]:

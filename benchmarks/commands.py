@@ -6,6 +6,7 @@ import contextlib
 import itertools
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import threading
@@ -20,7 +21,7 @@ from .model import Bench, BenchError, Run
 COMMAND_TIMEOUT = 900.0
 # The README's test command (its Quick start's second line; a unit test keeps the two equal).
 README_TEST_COMMAND = "python3 -m uv run nox -s tests"
-HATCH_ENVS = ".hatch"  # where the scratch project's hatch.toml puts hatch's environments
+HATCH_DATA = "hatch-data"  # hatch's data folder in the scratch folder; its environments in env/
 HATCH_STARTS = "cmd [1] | pytest"  # hatch -v announces the script's command as it starts it
 # Environment variables of the bench session that must not leak into the contenders
 # (nox's uv backend sets UV_PYTHON: tox-uv's `uv pip install` would then fill the bench's venv).
@@ -80,7 +81,17 @@ def child_env(project: Path) -> dict[str, str]:
     """This environment minus the bench session's own settings, the matrix's Pythons first."""
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env["PATH"] = os.pathsep.join([str(project / ".nox" / "_interpreters"), env.get("PATH", "")])
+    if env.get("PYTHONPYCACHEPREFIX"):  # the noxfile's bytecode folder: the scratch gets its own
+        env["PYTHONPYCACHEPREFIX"] = str(project.parent / "pycache")
     return env
+
+
+def forget(env: dict[str, str], folder: Path) -> None:
+    """Delete FOLDER and the bytecode Python cached for it under PYTHONPYCACHEPREFIX, if any."""
+    shutil.rmtree(folder, ignore_errors=True)
+    if env.get("PYTHONPYCACHEPREFIX"):
+        mirror = Path(env["PYTHONPYCACHEPREFIX"]) / folder.resolve().relative_to(folder.anchor)
+        shutil.rmtree(mirror, ignore_errors=True)
 
 
 def nox(bench: Bench, *args: str) -> Run:

@@ -19,9 +19,10 @@ from pathlib import Path
 from scripts import local_index, manifest, processes
 
 from .commands import (
-    HATCH_ENVS,
+    HATCH_DATA,
     HATCH_STARTS,
     README_TEST_COMMAND,
+    forget,
     hatch,
     nox,
     rehearsal_table,
@@ -61,7 +62,7 @@ def tests_session(bench: Bench, *extra: str) -> Sample:
 
 def measure_cold_tests(bench: Bench, _: int) -> Sample:
     """The tests session with its environment deleted first."""
-    shutil.rmtree(bench.venv(f"tests-{bench.python}"), ignore_errors=True)
+    forget(bench.env, bench.venv(f"tests-{bench.python}"))
     return tests_session(bench)
 
 
@@ -96,7 +97,7 @@ def cold_tox(name: str) -> Measure:
     """A measure of tox environment NAME, its .tox/ deleted first."""
 
     def measure(bench: Bench, _: int) -> Sample:
-        shutil.rmtree(bench.project / ".tox", ignore_errors=True)
+        forget(bench.env, bench.project / ".tox")
         run = tox(bench, name)
         return Sample(run.seconds, {"until pytest starts": run.arrival("commands[0]>") or 0.0})
 
@@ -140,7 +141,7 @@ def measure_build(bench: Bench, _: int) -> Sample:
 
 def cold_hatch(bench: Bench, _: int) -> Sample:
     """`hatch run bench:pytest ARGS` with hatch's environment deleted first."""
-    shutil.rmtree(bench.project / HATCH_ENVS, ignore_errors=True)
+    forget(bench.env, bench.scratch / HATCH_DATA / "env")
     run = hatch(bench)
     return Sample(run.seconds, {"until pytest starts": run.arrival(HATCH_STARTS) or run.seconds})
 

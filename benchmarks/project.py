@@ -13,7 +13,7 @@ from scripts import manifest
 from scripts.scratch import ROOT, commit, copy_project, git
 
 from .commands import (
-    HATCH_ENVS,
+    HATCH_DATA,
     child_env,
     hatch,
     logged_command,
@@ -44,9 +44,6 @@ package = editable
 
 # hatch over the same dependency group, with uv as its installer; the project in dev mode.
 HATCH_TOML = """\
-[dirs.env]
-virtual = "{envs}"
-
 [envs.bench]
 installer = "uv"
 python = "{python}"
@@ -101,13 +98,13 @@ def make_bench(scratch: Path, suite: list[str]) -> Bench:
     python = default_python(project, env)
     files = {
         "tox.ini": TOX_INI.format(python=python),
-        "hatch.toml": HATCH_TOML.format(python=python, envs=HATCH_ENVS),
+        "hatch.toml": HATCH_TOML.format(python=python),
     }
     commit(project, "benchmark: tox.ini and hatch.toml", files=files)
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     if uv:  # hatch's own uv would be installed from PyPI into an internal environment
         env["HATCH_ENV_TYPE_VIRTUAL_UV_PATH"] = uv
-    env["HATCH_DATA_DIR"] = str(scratch / "hatch-data")
+    env["HATCH_DATA_DIR"] = str(scratch / HATCH_DATA)  # its environments go below, in env/
     return Bench(scratch, project, python, suite, env)
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from benchmarks.commands import (
     README_TEST_COMMAND,
+    forget,
     logged_command,
     logged_commands,
     rehearsal_table,
@@ -129,6 +131,21 @@ def test_session_times_run_from_one_session_line_to_the_next() -> None:
         "machinery": 129.5,
         "coverage": 2.0,
     }
+
+
+@pytest.mark.parametrize("prefixed", [True, False])
+def test_forget_deletes_a_folder_and_its_cached_bytecode(tmp_path: Path, prefixed: bool) -> None:
+    env_folder = tmp_path / "project" / ".nox" / "tests-3-11"
+    (env_folder / "lib").mkdir(parents=True)
+    prefix = tmp_path / "pycache"
+    mirror = prefix / env_folder.resolve().relative_to(env_folder.anchor) / "lib"
+    mirror.mkdir(parents=True)
+    kept = prefix / "elsewhere"
+    kept.mkdir()
+    forget({"PYTHONPYCACHEPREFIX": str(prefix)} if prefixed else {}, env_folder)
+    assert not env_folder.exists()
+    assert mirror.exists() is not prefixed
+    assert kept.is_dir()
 
 
 def test_the_readme_row_runs_the_readme_test_command() -> None:
