@@ -165,7 +165,8 @@ def header(bench: Bench, results: Results) -> list[str]:
         f"- {results.rounds} round(s), each contender once per round, in turn; medians and min-max",
         f"- suite: {' '.join(bench.suite)}",
         f"- pytest command of the session and of the floor: `{pytest}`",
-        "- cold: the environment (or .tox/) deleted before each round; uv's cache stays warm",
+        "- cold: the environment (`.nox/...`, `.tox/`, hatch's `env/`) and its cached bytecode "
+        "deleted before each round; uv's cache stays warm",
         "",
     ]
 
