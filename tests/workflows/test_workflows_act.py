@@ -44,8 +44,9 @@ RELEASE_BRANCH = "release/v1.2.3"
 ACT_TIMEOUT = 600  # seconds for one act run: a hung job fails the test, never the whole suite
 # The slices of tests/ a copy keeps (suite folders or test modules). ci.yml's run checks the
 # reports of the tests cell, of coverage (its threshold needs the unit suite) and of machinery
-# (the recursion guard needs this module); a build job's `nox -s tests` needs only to pass.
-CI_SLICE = ("tests/unit", "tests/workflows")
+# (the recursion guard needs this module, and no other); a build job's `nox -s tests` needs
+# only to pass.
+CI_SLICE = ("tests/unit", "tests/workflows/test_workflows_act.py")
 BUILD_SLICE = ("tests/unit/test_cli.py",)
 # Variables of this process that must not leak into the jobs act runs on the host.
 DROPPED = {
@@ -323,6 +324,9 @@ def staging_index(tmp_path: Path) -> Iterator[tuple[LocalIndex, str, str]]:
         ("tests/faults/conftest.py", BUILD_SLICE, False),
         ("tests/workflows/model.py", BUILD_SLICE, False),
         ("tests/workflows/model.py", CI_SLICE, True),
+        ("tests/workflows/stand-ins/actions/checkout/action.yml", CI_SLICE, True),
+        ("tests/workflows/test_workflows_act.py", CI_SLICE, True),
+        ("tests/workflows/test_workflows_static.py", CI_SLICE, False),
         ("tests/unit/test_docs.py", CI_SLICE, True),
         ("tests/integration/test_tasks.py", CI_SLICE, False),
     ],
