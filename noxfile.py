@@ -47,7 +47,6 @@ nox.options.error_on_missing_interpreters = os.environ.get("CI", "").lower() in 
 
 PYTHON_VERSIONS = interpreters.supported_versions(ROOT / "pyproject.toml")
 DEFAULT_PYTHON = PYTHON_VERSIONS[0]
-NEWEST_PYTHON = PYTHON_VERSIONS[-1]
 DIST = ROOT / "dist"
 SessionFunction = Callable[[nox.Session], None]
 # Environment variables that change what a session does: part of the command that reproduces it.
