@@ -8,13 +8,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import copy_project
+from tests.helpers import BUILT_VERSION, built_once, copy_project, shared_dir
 
 
 @pytest.fixture
 def project_repo(tmp_path: Path) -> Iterator[Path]:
     """A fresh git repository holding a copy of this project, one commit, no tags."""
     yield copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel, sdist and SHA256SUMS of this project tagged v1.2.3, built once for the run
+    (every suite and xdist worker shares them: treat them as read-only)."""
+    dist = built_once(shared_dir(tmp_path_factory.getbasetemp()))
+    stem = f"agentops_accelerator-{BUILT_VERSION}"
+    assert sorted(p.name for p in dist.iterdir()) == sorted(
+        ["SHA256SUMS", f"{stem}.tar.gz", f"{stem}-py3-none-any.whl"]
+    )
+    return dist
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

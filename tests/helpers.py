@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import subprocess
+import sys
+import tempfile
 import threading
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from scripts.manifest import write_manifest
 from scripts.processes import Stoppable
 from scripts.scratch import GIT_IDENTITY, ROOT, git
 from scripts.scratch import commit as commit
@@ -109,3 +115,57 @@ class RecordingIndex(Stoppable):
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+try:
+    import fcntl
+
+    HAVE_FCNTL = True
+except ImportError:  # pragma: no cover (Windows: no locking; each worker builds its own)
+    HAVE_FCNTL = False
+
+BUILT_VERSION = "1.2.3"  # the version of the distributions every suite shares
+
+
+def shared_dir(base: Path) -> Path:
+    """A folder all xdist workers of this run share, given pytest's base temp BASE."""
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+@contextlib.contextmanager
+def locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on PATH (a no-op where fcntl is missing)."""
+    if not HAVE_FCNTL:  # pragma: no cover
+        yield
+        return
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def built_once(shared: Path) -> Path:
+    """The wheel, sdist and SHA256SUMS of this project tagged v1.2.3, built once in SHARED.
+
+    The first xdist worker to ask builds them under a lock; the others wait and reuse them.
+    """
+    dist = shared / f"dist-{BUILT_VERSION}"
+    with locked(shared / f"dist-{BUILT_VERSION}.lock"):
+        if not (dist / "SHA256SUMS").is_file():
+            work = Path(tempfile.mkdtemp(prefix="build-", dir=shared))
+            project = copy_project(work / "project")
+            git(project, "tag", "-a", f"v{BUILT_VERSION}", "-m", f"Release {BUILT_VERSION}")
+            outdir = work / "dist"
+            build = [sys.executable, "-m", "build", "--no-isolation", "--quiet"]
+            subprocess.run(
+                [*build, "--outdir", str(outdir), str(project)],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+            write_manifest(outdir)
+            outdir.replace(dist)
+            shutil.rmtree(work, ignore_errors=True)
+    return dist

@@ -22,7 +22,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Generator, Iterator
@@ -34,25 +33,19 @@ import pytest
 
 from scripts import changelog, local_index
 from scripts.local_index import LocalIndex
-from scripts.manifest import sha256_file, write_manifest
+from scripts.manifest import sha256_file
+from scripts.scratch import GIT_IDENTITY, git
 from scripts.versions import Release
 from tests.helpers import (
+    BUILT_VERSION,
     FAKES,
-    GIT_IDENTITY,
     commit,
-    copy_project,
     deny_pushes,
-    git,
+    locked,
     release_world,
+    shared_dir,
 )
 from tests.proxy import ScriptedProxy, start_proxy
-
-try:
-    import fcntl
-
-    HAVE_FCNTL = True
-except ImportError:  # pragma: no cover (Windows: no locking; each worker builds its own)
-    HAVE_FCNTL = False
 
 INJECT = Path(__file__).resolve().parent / "inject"
 USER = "rehearsal"
@@ -64,7 +57,6 @@ SECRETS = {
 }
 WRONG_PASSWORD = "wr0ng-faults-password-000"
 ALL_SECRETS = (*SECRETS.values(), WRONG_PASSWORD)
-BUILT_VERSION = "1.2.3"
 WHEEL = f"agentops_accelerator-{BUILT_VERSION}-py3-none-any.whl"
 SDIST = f"agentops_accelerator-{BUILT_VERSION}.tar.gz"
 # Variables of the caller that would change what a command does: never inherited.
@@ -163,51 +155,7 @@ def leaked_secrets(text: str) -> list[str]:
 
 
 # --- shared, built once per run (and per worker lock) -------------------------------------------
-
-
-def shared_dir(factory: pytest.TempPathFactory) -> Path:
-    """A folder all xdist workers of this run share (the base temp itself without xdist)."""
-    base = factory.getbasetemp()
-    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
-
-
-@contextlib.contextmanager
-def locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on PATH (a no-op where fcntl is missing)."""
-    if not HAVE_FCNTL:  # pragma: no cover
-        yield
-        return
-    with path.open("a") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-@pytest.fixture(scope="session")
-def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The wheel, sdist and SHA256SUMS of the project tagged v1.2.3, built once for the run."""
-    shared = shared_dir(tmp_path_factory)
-    dist = shared / f"faults-dist-{BUILT_VERSION}"
-    with locked(shared / "faults-build.lock"):
-        if not (dist / "SHA256SUMS").is_file():
-            work = Path(tempfile.mkdtemp(prefix="build-", dir=shared))
-            project = copy_project(work / "project")
-            git(project, "tag", "-a", f"v{BUILT_VERSION}", "-m", f"Release {BUILT_VERSION}")
-            outdir = work / "dist"
-            build = [sys.executable, "-m", "build", "--no-isolation", "--quiet"]
-            subprocess.run(
-                [*build, "--outdir", str(outdir), str(project)],
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-            write_manifest(outdir)
-            outdir.replace(dist)
-            shutil.rmtree(work, ignore_errors=True)
-    assert sorted(p.name for p in dist.iterdir()) == sorted(["SHA256SUMS", SDIST, WHEEL])
-    return dist
+# built_dist comes from tests/conftest.py: one build for every suite of the run.
 
 
 @pytest.fixture(scope="session")
@@ -224,7 +172,7 @@ def impostor_wheel(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def nox_envdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Session environments shared by every scenario that runs the real nox (under a lock)."""
-    envdir = shared_dir(tmp_path_factory) / "faults-nox-envs"
+    envdir = shared_dir(tmp_path_factory.getbasetemp()) / "faults-nox-envs"
     envdir.mkdir(exist_ok=True)
     return envdir
 

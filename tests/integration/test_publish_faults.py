@@ -15,7 +15,6 @@ import sys
 import time
 import zipfile
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,25 +38,7 @@ WHEEL = f"agentops_accelerator-{VERSION}-py3-none-any.whl"
 SDIST = f"agentops_accelerator-{VERSION}.tar.gz"
 
 
-# --- distributions, built once per module ------------------------------------------------------
-
-
-def build(repo: Path, outdir: Path) -> Path:
-    subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", outdir, repo],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    write_manifest(outdir)
-    return outdir
-
-
-def good_project(base: Path) -> Path:
-    """The real project at tag v1.2.3."""
-    repo = copy_project(base / "project")
-    git(repo, "tag", f"v{VERSION}")
-    return repo
+# --- distributions: the good one is the run's shared build, the broken one built here -----------
 
 
 def broken_project(base: Path) -> Path:
@@ -76,31 +57,29 @@ def broken_project(base: Path) -> Path:
     return repo
 
 
+@pytest.fixture
+def good_dist(built_dist: Path) -> Path:
+    """The wheel, sdist and SHA256SUMS of the project at v1.2.3 (shared: read-only)."""
+    assert sorted(path.name for path in built_dist.iterdir()) == sorted(
+        ["SHA256SUMS", SDIST, WHEEL]
+    )
+    return built_dist
+
+
 @pytest.fixture(scope="module")
-def dists(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each distinct distribution, built once for the module (side by side, to save time)."""
-    projects = {"good": good_project, "broken": broken_project}
-    bases = {name: tmp_path_factory.mktemp(name) for name in projects}
-    repos = {name: make(bases[name]) for name, make in projects.items()}
-    with ThreadPoolExecutor(max_workers=len(repos)) as pool:
-        futures = {
-            name: pool.submit(build, repo, bases[name] / "dist") for name, repo in repos.items()
-        }
-        return {name: future.result() for name, future in futures.items()}
-
-
-@pytest.fixture
-def good_dist(dists: dict[str, Path]) -> Path:
-    """The wheel, sdist and SHA256SUMS of the project at v1.2.3."""
-    dist = dists["good"]
-    assert sorted(path.name for path in dist.iterdir()) == sorted(["SHA256SUMS", SDIST, WHEEL])
-    return dist
-
-
-@pytest.fixture
-def broken_dist(dists: dict[str, Path]) -> Path:
+def broken_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, sdist and SHA256SUMS of the broken project at v1.2.3."""
-    return dists["broken"]
+    base = tmp_path_factory.mktemp("broken")
+    repo = broken_project(base)
+    outdir = base / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", outdir, repo],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    write_manifest(outdir)
+    return outdir
 
 
 @pytest.fixture(scope="module")
