@@ -258,7 +258,11 @@ def refuse_other_version(session: nox.Session, expected: str) -> None:
         session.error(str(error))
     output = session.run("python", "-m", "setuptools_scm", silent=True)
     found = str(output).strip().splitlines()[-1] if output else "unknown"
-    if found != str(wanted) and manifest.expected_version(found) != wanted:
+    try:
+        same = manifest.expected_version(found) == wanted
+    except manifest.ManifestError:
+        same = False  # not a version at all: say what setuptools-scm answered
+    if not same:
         session.error(
             f"the checkout is at version {found} (setuptools-scm), not the expected {wanted}: "
             "is the release tag on this commit? Nothing was built; dist/ is as it was"

@@ -186,6 +186,15 @@ def test_publish_without_dist_is_refused(project_repo: Path, envdir: Path) -> No
     assert "publish: error: no dist/ folder" in result.stdout + result.stderr
 
 
+def test_coverage_without_data_names_the_command_to_run_first(
+    project_repo: Path, envdir: Path
+) -> None:
+    result = run_nox(project_repo, envdir, "-s", "coverage")
+    assert result.returncode == 1
+    assert "no coverage data in reports/: run `nox -s tests`" in result.stderr
+    assert not (project_repo / "reports" / "coverage.xml").exists()
+
+
 def test_rehearse_runs_the_whole_staging_path(tagged_project: Path, envdir: Path) -> None:
     result = run_nox(tagged_project, envdir, "-s", "rehearse")
     assert result.returncode == 0, result.stdout + result.stderr
