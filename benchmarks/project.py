@@ -5,12 +5,11 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from scripts import manifest
-from scripts.scratch import ROOT, commit, copy_project, git
+from scripts.scratch import commit, copy_project, copy_working_tree, git
 
 from .commands import (
     HATCH_DATA,
@@ -57,30 +56,6 @@ BROKEN_ECHO = 'typer.echo("agentops 0.0.0")'
 BROKEN_VERSION = "9.9.9"
 
 
-def working_tree_files() -> list[str]:
-    """Every file of the working tree git would track (committed or not, ignored excluded)."""
-    listed = subprocess.run(
-        ["git", "-C", str(ROOT), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return [name for name in listed.split("\0") if name]
-
-
-def make_project(destination: Path) -> Path:
-    """A git copy of the working tree, tests and documents included (copy_project plus the rest)."""
-    project = copy_project(destination)
-    for name in working_tree_files():
-        source, target = ROOT / name, project / name
-        if source.is_file() and not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target)
-    git(project, "add", "-A")
-    git(project, "commit", "-q", "-m", "benchmark: the rest of the working tree")
-    return project
-
-
 def default_python(project: Path, env: dict[str, str]) -> str:
     """The Python of the first tests session, as the noxfile lists it."""
     run = timed([sys.executable, "-m", "nox", "--list", "--json"], cwd=project, env=env)
@@ -93,7 +68,7 @@ def default_python(project: Path, env: dict[str, str]) -> str:
 
 def make_bench(scratch: Path, suite: list[str]) -> Bench:
     """The scratch project with a tox.ini for the tox contenders, committed."""
-    project = make_project(scratch / "project")
+    project = copy_working_tree(scratch / "project")
     env = child_env(project)
     python = default_python(project, env)
     files = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,3 +65,25 @@ def copy_project(destination: Path) -> Path:
     git(destination, "config", "tag.gpgsign", "false")
     commit(destination, "initial import", files={})
     return destination
+
+
+def working_tree_files() -> list[str]:
+    """Every file of the working tree git would track (committed or not, ignored excluded)."""
+    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+    return [name for name in listed.split("\0") if name]
+
+
+def copy_working_tree(destination: Path, keep: Callable[[str], bool] = lambda _: True) -> Path:
+    """copy_project, plus every other working-tree file KEEP accepts (tests, documents), committed.
+
+    What a checkout holds: the copy's own test suite may read any file of the repository.
+    """
+    project = copy_project(destination)
+    for name in working_tree_files():
+        source, target = ROOT / name, project / name
+        if keep(name) and source.is_file() and not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target)
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "the rest of the working tree")
+    return project

@@ -146,6 +146,18 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def build_dist(project: Path, outdir: Path) -> Path:
+    """Build PROJECT's sdist and wheel into OUTDIR (no isolation) and write its SHA256SUMS."""
+    subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", outdir, project],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    write_manifest(outdir)
+    return outdir
+
+
 def built_once(shared: Path) -> Path:
     """The wheel, sdist and SHA256SUMS of this project tagged v1.2.3, built once in SHARED.
 
@@ -157,15 +169,6 @@ def built_once(shared: Path) -> Path:
             work = Path(tempfile.mkdtemp(prefix="build-", dir=shared))
             project = copy_project(work / "project")
             git(project, "tag", "-a", f"v{BUILT_VERSION}", "-m", f"Release {BUILT_VERSION}")
-            outdir = work / "dist"
-            build = [sys.executable, "-m", "build", "--no-isolation", "--quiet"]
-            subprocess.run(
-                [*build, "--outdir", str(outdir), str(project)],
-                check=True,
-                capture_output=True,
-                timeout=300,
-            )
-            write_manifest(outdir)
-            outdir.replace(dist)
+            build_dist(project, work / "dist").replace(dist)
             shutil.rmtree(work, ignore_errors=True)
     return dist

@@ -22,8 +22,8 @@ import pytest
 
 from scripts import index, local_index
 from scripts.local_index import LocalIndex
-from scripts.manifest import sha256_file, write_manifest
-from tests.helpers import commit, copy_project, git
+from scripts.manifest import sha256_file
+from tests.helpers import build_dist, commit, copy_project, git
 from tests.proxy import ScriptedProxy, start_proxy
 
 pytestmark = pytest.mark.integration
@@ -60,9 +60,6 @@ def broken_project(base: Path) -> Path:
 @pytest.fixture
 def good_dist(built_dist: Path) -> Path:
     """The wheel, sdist and SHA256SUMS of the project at v1.2.3 (shared: read-only)."""
-    assert sorted(path.name for path in built_dist.iterdir()) == sorted(
-        ["SHA256SUMS", SDIST, WHEEL]
-    )
     return built_dist
 
 
@@ -70,16 +67,7 @@ def good_dist(built_dist: Path) -> Path:
 def broken_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The wheel, sdist and SHA256SUMS of the broken project at v1.2.3."""
     base = tmp_path_factory.mktemp("broken")
-    repo = broken_project(base)
-    outdir = base / "dist"
-    subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", outdir, repo],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-    write_manifest(outdir)
-    return outdir
+    return build_dist(broken_project(base), base / "dist")
 
 
 @pytest.fixture(scope="module")

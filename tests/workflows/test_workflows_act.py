@@ -35,7 +35,8 @@ import pytest
 from scripts import changelog, index, interpreters, manifest, processes
 from scripts.local_index import LocalIndex, start_local_index
 from scripts.output import SECRET_VARIABLES
-from tests.helpers import FAKES, ROOT, commit, copy_project, git, release_world
+from scripts.scratch import copy_working_tree
+from tests.helpers import FAKES, ROOT, commit, git, release_world
 from tests.workflows import model
 
 INSIDE_ACT = "AGENTOPS_INSIDE_ACT"
@@ -280,21 +281,8 @@ def in_slice(name: str, chosen: tuple[str, ...]) -> bool:
 
 
 def project_copy(destination: Path, tests: tuple[str, ...]) -> Path:
-    """A git copy of the whole working tree, as a checkout would hold it, with a slice of tests/.
-
-    copy_project holds what the sessions need; the jobs also run the test suite, whose tests
-    may read any file of the repository, so every file git does not ignore is added.
-    """
-    project = copy_project(destination)
-    listed = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
-    for name in filter(None, listed.split("\0")):
-        source, target = ROOT / name, project / name
-        if not in_slice(name, tests) or not source.is_file() or target.exists():
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(source, target)
-    commit(project, "the rest of the working tree", files={})
-    return project
+    """A git copy of the whole working tree, as a checkout would hold it, with a slice of tests/."""
+    return copy_working_tree(destination, keep=lambda name: in_slice(name, tests))
 
 
 @pytest.fixture
