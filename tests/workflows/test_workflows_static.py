@@ -276,7 +276,7 @@ def test_the_test_matrix_comes_from_the_matrix_job() -> None:
     action = load_action()
     runs = [(s.get("id"), s.get("run")) for s in action["runs"]["steps"] if "run" in s]
     assert [run.split("#")[0].strip() for _, run in runs] == [
-        "uv lock --check",
+        "uv sync --locked --only-group runners",
         'uv run invoke ci-matrix --python "$PYTHON"',
     ]
     assert runs[1][0] == "matrix"
@@ -565,3 +565,41 @@ def test_the_menus_are_read_from_nox_and_invoke() -> None:
     assert {"lint", "build", "publish", "verify", "coverage"} <= model.nox_sessions()
     assert {f"tests-{v}" for v in model.noxfile_pythons()} <= model.nox_sessions()
     assert {"ci-matrix", "check-changelog", "cut-release", "github-release"} <= model.invoke_tasks()
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_uv_run_keeps_the_runners_the_setup_action_installed(name: str) -> None:
+    # Without UV_NO_SYNC, the first `uv run` would sync the whole dev group into every job.
+    assert load(name).get("env", {}).get("UV_NO_SYNC") == "1"
+
+
+def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
+    import ast
+    import tomllib
+
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runners = {
+        re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].replace("-", "_")  # the import name
+        for spec in groups["dependency-groups"]["runners"]
+    }
+    todo = sorted((ROOT / "tasks").glob("*.py"))
+    seen: set[Path] = set()
+    third_party: dict[str, Path] = {}
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            for top in (full.split(".")[0] for full in names):
+                if top == "scripts":
+                    todo.extend(sorted((ROOT / "scripts").glob("*.py")))
+                elif top not in sys.stdlib_module_names and top != "tasks":
+                    third_party.setdefault(top, path)
+    assert {top: str(path) for top, path in third_party.items() if top not in runners} == {}
