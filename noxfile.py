@@ -346,7 +346,8 @@ def _release_args(session: nox.Session, name: str, default_target: str | None) -
     try:  # the helper's own rule for what a target is (`local` only needs some URL here)
         index.resolve_target(args[0], local_url="http://127.0.0.1/")
     except ValueError:
-        session.error(f"Usage: nox -s {name} -- [testpypi|pypi|local|URL] [options]")
+        usage = "[testpypi|pypi|local|INDEX-NAME|URL [--simple-url URL]] [options]"
+        session.error(f"Usage: nox -s {name} -- {usage}")
     return args
 
 

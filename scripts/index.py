@@ -12,11 +12,12 @@ import http.client
 import os
 import tempfile
 import time
+import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,7 +32,15 @@ T = TypeVar("T")
 
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
 USER_AGENT = "agentops-release-scripts (urllib)"
-ACCEPTED_FORMS = "testpypi, pypi, local or an http(s) upload URL"
+ACCEPTED_FORMS = (
+    "testpypi, pypi, local, an index named in pyproject.toml's [[tool.uv.index]] or an http(s) "
+    "upload URL"
+)
+PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+# How long the simple API root may take to answer the configuration check, and how much of it
+# is read (a root lists every project: only its first bytes are needed to know what it is).
+PROBE_TIMEOUT = 5.0
+PROBE_BYTES = 1 << 16
 # 4xx answers that mean "ask again later": retried like a 5xx.
 RETRIED_STATUSES = frozenset({408, 429})
 CHUNK = 1 << 16
@@ -43,6 +52,10 @@ class IndexUnavailable(PackageIndexError):
 
 class IndexRefused(PackageIndexError):
     """The index answered with a refusal (401, 403 or another 4xx but 404): never retried."""
+
+
+class IndexMisconfigured(PackageIndexError):
+    """The simple API named or found for a target is not an index: never waited on."""
 
 
 class NotThereYet(PackageIndexError):
@@ -63,11 +76,16 @@ class _Missing(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    """Where a release goes: a name, the upload URL for twine and the simple API to verify."""
+    """Where a release goes: a name, the upload URL for twine and the simple API to verify.
+
+    CANDIDATES are the simple API roots to check, in order, before the first request
+    (`locate_simple_api`); empty for the well-known indexes, which are never probed.
+    """
 
     name: str
     upload_url: str
     simple_url: str
+    candidates: tuple[str, ...] = ()
 
 
 KNOWN_TARGETS: Mapping[str, Target] = {
@@ -87,10 +105,49 @@ def _is_http_url(url: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def resolve_target(spec: str, *, local_url: str | None = None) -> Target:
-    """The Target named by SPEC: testpypi, pypi, local (needs LOCAL_URL) or an upload URL."""
+def simple_api_candidates(upload_url: str) -> tuple[str, ...]:
+    """Where an index that takes uploads at UPLOAD_URL usually serves its simple API, in order.
+
+    Warehouse takes uploads at .../legacy/ and serves .../simple/ beside it; pypiserver, Nexus
+    and Artifactory serve simple/ below the upload URL; devpi serves +simple/ below it.
+    """
+    upload = _slash(upload_url)
+    base, _, last = upload.rstrip("/").rpartition("/")
+    below = (f"{upload}simple/", f"{upload}+simple/")
+    return (f"{base}/simple/", *below) if last == "legacy" else below
+
+
+def named_indexes(pyproject: Path = PYPROJECT) -> dict[str, tuple[str, str | None]]:
+    """pyproject's [[tool.uv.index]] entries, as uv reads them: name -> (url, publish-url)."""
+    try:
+        with pyproject.open("rb") as handle:
+            settings = tomllib.load(handle)
+    except FileNotFoundError:
+        return {}
+    entries = settings.get("tool", {}).get("uv", {}).get("index", [])
+    return {
+        str(entry["name"]): (str(entry.get("url", "")), entry.get("publish-url"))
+        for entry in entries
+        if isinstance(entry, dict) and entry.get("name")
+    }
+
+
+def resolve_target(
+    spec: str,
+    *,
+    local_url: str | None = None,
+    simple_url: str | None = None,
+    indexes: Mapping[str, tuple[str, str | None]] | None = None,
+) -> Target:
+    """The Target SPEC names: testpypi, pypi, local (needs LOCAL_URL), an index of INDEXES
+    (default: pyproject's [[tool.uv.index]]) or an upload URL, whose simple API is SIMPLE_URL
+    when given, else one of `simple_api_candidates`."""
     key = spec.strip()
+    if simple_url is not None and not _is_http_url(simple_url):
+        raise ValueError(f"the simple URL must be http(s)://..., not {simple_url!r}")
     if key.lower() in KNOWN_TARGETS:
+        if simple_url is not None:
+            raise ValueError(f"{key.lower()} has its own simple API: drop --simple-url")
         return KNOWN_TARGETS[key.lower()]
     if key.lower() == "local":
         if not local_url:
@@ -101,15 +158,71 @@ def resolve_target(spec: str, *, local_url: str | None = None) -> Target:
         if not _is_http_url(local_url):
             raise ValueError(f"the local index URL must be http(s)://HOST:PORT/, not {local_url!r}")
         root = _slash(local_url)
-        return Target("local", root, f"{root}simple/")
+        simple = _slash(simple_url) if simple_url else f"{root}simple/"
+        return Target("local", root, simple, (simple,))
     if _is_http_url(key):
         upload = _slash(key)
-        base, _, last = upload.rstrip("/").rpartition("/")
-        # Warehouse-style indexes take uploads at .../legacy/ and serve .../simple/ beside it;
-        # others (pypiserver, devpi, Artifactory) serve simple/ below the upload URL.
-        simple = f"{base}/simple/" if last == "legacy" else f"{upload}simple/"
-        return Target(upload, upload, simple)
+        candidates = (_slash(simple_url),) if simple_url else simple_api_candidates(upload)
+        return Target(upload, upload, candidates[0], candidates)
+    known = named_indexes() if indexes is None else indexes
+    if key in known:
+        url, publish_url = known[key]
+        if not publish_url or not _is_http_url(publish_url) or not _is_http_url(url):
+            raise ValueError(
+                f"index {key!r} of [[tool.uv.index]] needs an http(s) `url` (its simple API) and "
+                "`publish-url` (its upload URL)"
+            )
+        simple = _slash(simple_url or url)
+        return Target(key, _slash(publish_url), simple, (simple,))
     raise ValueError(f"unknown index {spec!r}: expected {ACCEPTED_FORMS}")
+
+
+def _probe(url: str, timeout: float) -> str | None:
+    """None when URL is a simple API root; else why not (one phrase). Raises _Transient."""
+    try:
+        response = _open(url, accept=ACCEPT, timeout=timeout)
+    except _Missing:
+        return "answers HTTP 404 Not Found"
+    except IndexRefused as error:
+        return f"answers {str(error).rpartition(' refused: ')[2]}"
+    with response:
+        try:
+            head = response.read(PROBE_BYTES)
+        except (OSError, http.client.HTTPException) as error:
+            raise _Transient(_reason(error)) from None
+        kind = response.headers.get_content_type()
+    if kind == JSON_TYPE or (kind == "text/html" and b"<" in head):
+        return None
+    return f"answers {kind}, not a simple API page (PEP 503 HTML or PEP 691 JSON)"
+
+
+def locate_simple_api(
+    target: Target,
+    *,
+    timeout: float = PROBE_TIMEOUT,
+    report: Callable[[str], None] | None = None,
+) -> Target:
+    """TARGET with the simple API it really has, checked once before anything waits on it.
+
+    A candidate that answers 404, refuses or is not an index is passed over; none left is a
+    one-line IndexMisconfigured. An index that cannot be reached is not decided here: the
+    first candidate is kept, and the caller's retries report the outage as usual.
+    """
+    if not target.candidates:
+        return target
+    tried = []
+    for candidate in target.candidates:
+        try:
+            why = _probe(candidate, timeout)
+        except _Transient:
+            return Target(target.name, target.upload_url, target.candidates[0])
+        if why is None:
+            if report is not None and len(target.candidates) > 1:
+                report(f"simple API of {target.upload_url}: {candidate}")
+            return Target(target.name, target.upload_url, candidate)
+        tried.append(f"{candidate} {why}")
+    hint = "pass --simple-url" if len(target.candidates) > 1 else "check the simple URL"
+    raise IndexMisconfigured(f"no simple API for {target.name}: {'; '.join(tried)} ({hint})")
 
 
 def _reason(error: object) -> str:
@@ -235,6 +348,29 @@ def list_files(simple_url: str, project: str, **options: Any) -> dict[str, str]:
     return {name: link.sha256 for name, link in links.items()}
 
 
+def list_on_target(
+    target: Target,
+    project: str,
+    *,
+    timeout: float = 10.0,
+    attempts: int = 5,
+    report: Callable[[str], None] | None = None,
+) -> tuple[Target, dict[str, FileLink]]:
+    """The files of PROJECT on TARGET, and TARGET with its simple API settled.
+
+    Nothing listed is ambiguous (a new project, or a simple URL that is wrong): only then is the
+    simple API root checked (`locate_simple_api`) and, if it lives elsewhere, asked there.
+    """
+    options: dict[str, Any] = {"timeout": timeout, "attempts": attempts, "report": report}
+    links = list_links(target.simple_url, project, **options)
+    if links or not target.candidates:
+        return replace(target, candidates=()), links
+    located = locate_simple_api(target, timeout=min(timeout, PROBE_TIMEOUT), report=report)
+    if located.simple_url != target.simple_url:
+        links = list_links(located.simple_url, project, **options)
+    return located, links
+
+
 def _download_once(url: str, dest: Path, timeout: float) -> str:
     try:
         response = _open(url, accept="*/*", timeout=timeout)
@@ -310,8 +446,13 @@ def wait_for_files(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     report: Callable[[str], None] | None = None,
+    locate: Callable[[], str] | None = None,
 ) -> dict[str, FileLink]:
-    """Poll the index until every one of FILENAMES is listed; raise NotThereYet at the deadline."""
+    """Poll the index until every one of FILENAMES is listed; raise NotThereYet at the deadline.
+
+    LOCATE is called once, the first time nothing at all is listed: it returns the simple API
+    to poll from then on, or raises when there is none (a wrong URL is no reason to wait).
+    """
     wanted = list(dict.fromkeys(filenames))
     url = project_url(simple_url, project)
     end = clock() + deadline
@@ -326,6 +467,11 @@ def wait_for_files(
             )
         except IndexUnavailable as error:
             links, problem = {}, f"{error}; "
+        else:
+            if not links and locate is not None:
+                simple_url, locate = locate(), None
+                url = project_url(simple_url, project)
+                continue
         missing = [name for name in wanted if name not in links]
         if not missing:
             return {name: links[name] for name in wanted}

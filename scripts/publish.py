@@ -197,15 +197,16 @@ def digests_on_index(
     limits: Limits,
     attempts: int | None = None,
     say: Callable[[str], None],
-) -> dict[str, str]:
-    """{file name: sha256} of what the index lists; WANTED files it lists without one are hashed.
+) -> tuple[index.Target, dict[str, str]]:
+    """TARGET with its simple API settled, and {file name: sha256} of what the index lists;
+    WANTED files it lists without one are hashed.
 
     An index that gives no sha256 in its listing is asked for the file itself: "no hash" must
     never read as "other bytes".
     """
     tries = limits.attempts if attempts is None else attempts
-    links = index.list_links(
-        target.simple_url, PROJECT, timeout=limits.timeout, attempts=tries, report=say
+    target, links = index.list_on_target(
+        target, PROJECT, timeout=limits.timeout, attempts=tries, report=say
     )
     digests = {name: link.sha256 for name, link in links.items()}
     unhashed = [name for name in sorted(wanted) if digests.get(name) == ""]
@@ -220,7 +221,7 @@ def digests_on_index(
                     attempts=tries,
                     report=say,
                 )
-    return digests
+    return target, digests
 
 
 def upload_file(
@@ -262,7 +263,7 @@ def upload_file(
             )
         # The upload may have landed even though the answer was lost: one look before retrying.
         try:
-            listed = digests_on_index(target, [path.name], limits=limits, attempts=1, say=say)
+            _, listed = digests_on_index(target, [path.name], limits=limits, attempts=1, say=say)
         except index.PackageIndexError:
             listed = {}
         if listed.get(path.name) == digest:
@@ -302,7 +303,9 @@ def publish(
         raise PublishError(str(error)) from None
     options = credentials_for(target, environ)
     try:
-        plan = plan_upload(built, digests_on_index(target, built, limits=limits, say=say))
+        # Before any upload: a wrong simple URL must not become "uploaded, but not listed".
+        target, digests = digests_on_index(target, built, limits=limits, say=say)
+        plan = plan_upload(built, digests)
     except index.PackageIndexError as error:
         raise PublishError(str(error)) from None
     if plan.conflicts:
@@ -323,7 +326,7 @@ def publish(
         upload_file(dist / name, built[name], target, options, environ, limits=limits, say=say)
     if plan.upload:
         try:
-            listed = digests_on_index(target, plan.upload, limits=limits, say=say)
+            _, listed = digests_on_index(target, plan.upload, limits=limits, say=say)
         except index.PackageIndexError as error:
             raise PublishError(f"uploaded, but could not check the index: {error}") from None
         missing = [name for name in plan.upload if listed.get(name) != built[name]]
@@ -352,9 +355,13 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.publish TARGET [--dist DIR] [--local-url URL]."""
     parser = command_line("publish", __doc__)
-    parser.add_argument("target", help="testpypi, pypi, local or an upload URL")
+    parser.add_argument("target", help=f"the index: {index.ACCEPTED_FORMS}")
     parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
     parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
+    parser.add_argument(
+        "--simple-url",
+        help="the index's simple API (default: found beside or below the upload URL)",
+    )
     defaults = Limits()
     parser.add_argument(
         "--attempts",
@@ -387,7 +394,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     limits = Limits(int(args.attempts), args.timeout, args.upload_timeout)
     try:
-        target = index.resolve_target(args.target, local_url=args.local_url)
+        target = index.resolve_target(
+            args.target, local_url=args.local_url, simple_url=args.simple_url
+        )
         publish(
             args.dist,
             target,
@@ -396,7 +405,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             require_nothing_new=args.require_nothing_new,
             say=say,
         )
-    except (PublishError, ValueError) as error:
+    except (PublishError, index.PackageIndexError, ValueError) as error:
         return fail(f"publish: error: {redact(str(error), environ)}")
     return 0
 

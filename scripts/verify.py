@@ -232,14 +232,26 @@ def verify(
     files = sorted(sums) or expected_files(version)
     started = time.perf_counter()
     say(f"waiting for {', '.join(files)} on {target.simple_url} (deadline {deadline:g} s)")
+    located = [target]
+
+    def locate() -> str:  # nothing listed yet: is this the simple API at all?
+        located[0] = index.locate_simple_api(target, report=say)
+        return located[0].simple_url
+
     try:
         links = index.wait_for_files(
-            target.simple_url, PROJECT, files, deadline=deadline, report=say
+            target.simple_url,
+            PROJECT,
+            files,
+            deadline=deadline,
+            report=say,
+            locate=locate if target.candidates else None,
         )
     except index.NotThereYet as error:
         raise VerifyError(f"not there yet: {error}") from None
     except index.IndexRefused as error:
         raise VerifyError(str(error)) from None
+    target = located[0]
     say(f"all files listed after {time.perf_counter() - started:.1f} s")
     for name, expected in sums.items():
         served = links[name].sha256
@@ -264,10 +276,14 @@ def verify(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.verify TARGET [--version V] [--deadline SECONDS]."""
     parser = command_line("verify", __doc__)
-    parser.add_argument("target", help="testpypi, pypi, local or an index URL")
+    parser.add_argument("target", help=f"the index: {index.ACCEPTED_FORMS}")
     parser.add_argument("--version", help="default: the version in dist/SHA256SUMS")
     parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
     parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
+    parser.add_argument(
+        "--simple-url",
+        help="the index's simple API (default: found beside or below the upload URL)",
+    )
     parser.add_argument(
         "--deadline",
         type=float,
@@ -281,7 +297,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(redact(message, environ), flush=True)  # an index URL may carry a token
 
     try:
-        target = index.resolve_target(args.target, local_url=args.local_url)
+        target = index.resolve_target(
+            args.target, local_url=args.local_url, simple_url=args.simple_url
+        )
         verify(target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say)
     except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
         return fail(f"verify: error: {redact(str(error), environ)}")

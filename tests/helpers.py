@@ -10,6 +10,7 @@ import sys
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -84,16 +85,26 @@ def run_tool(
 class RecordingIndex(Stoppable):
     """An HTTP server on 127.0.0.1 that answers 404 to everything and records each request.
 
-    It proves that bad input fails before any request reaches an index.
+    It proves that bad input fails before any request reaches an index. A GET of one of
+    SIMPLE_ROOTS (paths) answers an empty simple index instead: the index passes the check of
+    its simple API, and what comes after it can be seen.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, simple_roots: tuple[str, ...] = ()) -> None:
         self.requests: list[tuple[str, str]] = []
         recorded = self.requests
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 recorded.append((self.command, self.path))
+                body = b"<html><body></body></html>"
+                if self.command == "GET" and self.path in simple_roots:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -125,6 +136,32 @@ except ImportError:  # pragma: no cover (Windows: no locking; each worker builds
     HAVE_FCNTL = False
 
 BUILT_VERSION = "1.2.3"  # the version of the distributions every suite shares
+BUILT_WHEEL = f"agentops_accelerator-{BUILT_VERSION}-py3-none-any.whl"
+BUILT_SDIST = f"agentops_accelerator-{BUILT_VERSION}.tar.gz"
+
+
+@dataclass
+class ScriptRun:
+    """How a run of one of the release helpers (python -m scripts.X) ended."""
+
+    code: int
+    out: str
+    err: str
+    seconds: float
+
+
+def release_env(user: str, password: str) -> dict[str, str]:
+    """This environment without any credentials or index settings, then USER and PASSWORD."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("TWINE_", "ACTIONS_ID_TOKEN_"))
+        and name not in ("PYPI_TOKEN", "TEST_PYPI_TOKEN", "LOCAL_INDEX_URL", "VERIFY_DEADLINE")
+    }
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["TWINE_USERNAME"] = user
+    env["TWINE_PASSWORD"] = password
+    return env
 
 
 def shared_dir(base: Path) -> Path:

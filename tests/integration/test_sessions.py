@@ -168,7 +168,8 @@ def test_publish_and_verify_against_a_local_index(
 def test_publish_rejects_an_unknown_target(built: Path, envdir: Path) -> None:
     result = run_nox(built, envdir, "-s", "publish", "--", "prod")
     assert result.returncode == 1
-    assert "Usage: nox -s publish -- [testpypi|pypi|local|URL]" in result.stderr
+    usage = "Usage: nox -s publish -- [testpypi|pypi|local|INDEX-NAME|URL [--simple-url URL]]"
+    assert usage in result.stderr
 
 
 def test_publish_without_credentials_fails_before_any_upload(built: Path, envdir: Path) -> None:

@@ -32,60 +32,48 @@ SHA_B = "b" * 64
 # --- pure functions ---------------------------------------------------------------------------
 
 
+NAMED = {
+    "team": ("https://pkgs.example.org/team/+simple", "https://pkgs.example.org/team/"),
+    "no-publish": ("https://pkgs.example.org/mirror/simple/", None),
+}
+
+
 @pytest.mark.parametrize(
-    ("spec", "local_url", "expected"),
+    ("spec", "local_url", "simple_url", "upload", "candidates"),
     [
-        ("testpypi", None, index.KNOWN_TARGETS["testpypi"]),
-        ("pypi", None, index.KNOWN_TARGETS["pypi"]),
-        (" PyPI ", None, index.KNOWN_TARGETS["pypi"]),
-        (
-            "local",
-            "http://127.0.0.1:8080",
-            Target("local", "http://127.0.0.1:8080/", "http://127.0.0.1:8080/simple/"),
-        ),
-        (
-            "local",
-            "http://127.0.0.1:8080//",
-            Target("local", "http://127.0.0.1:8080/", "http://127.0.0.1:8080/simple/"),
-        ),
-        (
-            "https://test.pypi.org/legacy",
-            None,
-            Target(
-                "https://test.pypi.org/legacy/",
-                "https://test.pypi.org/legacy/",
-                "https://test.pypi.org/simple/",
-            ),
-        ),
-        (
-            "https://pypi.example.org/mirror/legacy/",
-            None,
-            Target(
-                "https://pypi.example.org/mirror/legacy/",
-                "https://pypi.example.org/mirror/legacy/",
-                "https://pypi.example.org/mirror/simple/",
-            ),
-        ),
-        (
-            "http://127.0.0.1:9000",
-            None,
-            Target(
-                "http://127.0.0.1:9000/", "http://127.0.0.1:9000/", "http://127.0.0.1:9000/simple/"
-            ),
-        ),
-        (
-            "https://pkgs.example.org/api/pypi/team/",
-            "http://127.0.0.1:1/",
-            Target(
-                "https://pkgs.example.org/api/pypi/team/",
-                "https://pkgs.example.org/api/pypi/team/",
-                "https://pkgs.example.org/api/pypi/team/simple/",
-            ),
-        ),
+        (" PyPI ", None, None, "https://upload.pypi.org/legacy/", ()),
+        ("testpypi", None, None, "https://test.pypi.org/legacy/", ()),
+        ("local", "http://127.0.0.1:8080//", None, "http://127.0.0.1:8080/",
+         ("http://127.0.0.1:8080/simple/",)),
+        ("local", "http://127.0.0.1:8080", "http://127.0.0.1:8080/other", "http://127.0.0.1:8080/",
+         ("http://127.0.0.1:8080/other/",)),
+        # Warehouse's layout first (legacy/ beside simple/), then simple/ and +simple/ below.
+        ("https://pypi.example.org/mirror/legacy", None, None,
+         "https://pypi.example.org/mirror/legacy/",
+         ("https://pypi.example.org/mirror/simple/", "https://pypi.example.org/mirror/legacy/simple/",
+          "https://pypi.example.org/mirror/legacy/+simple/")),
+        ("http://127.0.0.1:9000", None, None, "http://127.0.0.1:9000/",
+         ("http://127.0.0.1:9000/simple/", "http://127.0.0.1:9000/+simple/")),
+        ("https://pkgs.example.org/api/pypi/team/", "http://127.0.0.1:1/",
+         "https://pkgs.example.org/api/pypi/team/simple", "https://pkgs.example.org/api/pypi/team/",
+         ("https://pkgs.example.org/api/pypi/team/simple/",)),
+        ("team", None, None, "https://pkgs.example.org/team/",
+         ("https://pkgs.example.org/team/+simple/",)),
+        ("team", None, "https://elsewhere.example.org/simple/", "https://pkgs.example.org/team/",
+         ("https://elsewhere.example.org/simple/",)),
     ],
-)
-def test_resolve_target(spec: str, local_url: str | None, expected: Target) -> None:
-    assert index.resolve_target(spec, local_url=local_url) == expected
+)  # fmt: skip
+def test_resolve_target(
+    spec: str,
+    local_url: str | None,
+    simple_url: str | None,
+    upload: str,
+    candidates: tuple[str, ...],
+) -> None:
+    target = index.resolve_target(spec, local_url=local_url, simple_url=simple_url, indexes=NAMED)
+    assert (target.upload_url, target.candidates) == (upload, candidates)
+    # Until it is checked, the simple API is the first candidate (a known index's own).
+    assert target.simple_url == (candidates[0] if candidates else target.simple_url)
 
 
 def test_known_targets() -> None:
@@ -97,22 +85,45 @@ def test_known_targets() -> None:
     )
 
 
+def test_named_indexes_are_read_as_uv_reads_them(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(
+        '[[tool.uv.index]]\nname = "team"\nurl = "https://h/team/+simple/"\n'
+        'publish-url = "https://h/team/"\nexplicit = true\n\n'
+        '[[tool.uv.index]]\nname = "mirror"\nurl = "https://h/simple/"\n',
+        encoding="utf-8",
+    )
+    assert index.named_indexes(pyproject) == {
+        "team": ("https://h/team/+simple/", "https://h/team/"),
+        "mirror": ("https://h/simple/", None),
+    }
+    assert index.named_indexes(tmp_path / "missing.toml") == {}
+
+
+FORMS = "expected testpypi, pypi, local, an index named in pyproject.toml's [[tool.uv.index]]"
+
+
 @pytest.mark.parametrize(
-    ("spec", "local_url", "message"),
+    ("spec", "local_url", "simple_url", "message"),
     [
-        ("", None, "expected testpypi, pypi, local or an http(s) upload URL"),
-        ("test-pypi", None, "unknown index 'test-pypi'"),
-        ("ftp://example.org/legacy/", None, "expected testpypi, pypi, local or an http(s)"),
-        ("http://", None, "expected testpypi, pypi, local or an http(s) upload URL"),
-        ("example.org/legacy/", None, "expected testpypi, pypi, local or an http(s)"),
-        ("local", None, "the local index is not running: "),
-        ("local", "", "the local index is not running: "),
-        ("local", "127.0.0.1:8080", "the local index URL must be http(s)"),
+        ("", None, None, FORMS),
+        ("test-pypi", None, None, "unknown index 'test-pypi'"),
+        ("ftp://example.org/legacy/", None, None, FORMS),
+        ("http://", None, None, FORMS),
+        ("example.org/legacy/", None, None, FORMS),
+        ("local", None, None, "the local index is not running: "),
+        ("local", "", None, "the local index is not running: "),
+        ("local", "127.0.0.1:8080", None, "the local index URL must be http(s)"),
+        ("pypi", None, "https://pypi.org/simple/", "pypi has its own simple API"),
+        ("http://127.0.0.1:9/", None, "127.0.0.1:9/simple", "the simple URL must be http(s)"),
+        ("no-publish", None, None, "index 'no-publish' of [[tool.uv.index]] needs an http(s)"),
     ],
-)
-def test_resolve_target_refuses(spec: str, local_url: str | None, message: str) -> None:
+)  # fmt: skip
+def test_resolve_target_refuses(
+    spec: str, local_url: str | None, simple_url: str | None, message: str
+) -> None:
     with pytest.raises(ValueError, match=r"^.*$") as caught:
-        index.resolve_target(spec, local_url=local_url)
+        index.resolve_target(spec, local_url=local_url, simple_url=simple_url, indexes=NAMED)
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
 
@@ -602,3 +613,70 @@ def test_wait_for_files_stops_at_a_refusal(fake_index: FakeIndex) -> None:
         )
     assert clock.sleeps == []
     assert len(fake_index.requests) == 1
+
+
+# --- finding and checking the simple API ------------------------------------------------------
+
+INDEX_ROOT = Reply(200, b"<!DOCTYPE html><html><body></body></html>")
+
+
+def test_the_simple_api_is_found_at_the_first_layout_that_answers(fake_index: FakeIndex) -> None:
+    fake_index.script(Reply(404), INDEX_ROOT)  # simple/ beside legacy/: 404; simple/ below: yes
+    said: list[str] = []
+    upload = f"http://127.0.0.1:{fake_index.port}/team/legacy/"
+    target = index.locate_simple_api(index.resolve_target(upload), report=said.append)
+    assert target.simple_url == f"{upload}simple/"
+    assert [path for path, _ in fake_index.requests] == ["/team/simple/", "/team/legacy/simple/"]
+    assert said == [f"simple API of {upload}: {upload}simple/"]
+
+
+def test_a_devpi_layout_is_found_below_the_upload_url(fake_index: FakeIndex) -> None:
+    # devpi answers .../simple/ with a 415 JSON error and serves its API at .../+simple/.
+    json_root = json.dumps({"meta": {"api-version": "1.1"}, "projects": []}).encode()
+    fake_index.script(Reply(415, b"{}", "application/json"), Reply(200, json_root, index.JSON_TYPE))
+    upload = f"http://127.0.0.1:{fake_index.port}/root/dev/"
+    target = index.locate_simple_api(index.resolve_target(upload))
+    assert target.simple_url == f"{upload}+simple/"
+    assert target.candidates == ()
+
+
+@pytest.mark.parametrize(
+    ("replies", "why"),
+    [
+        ([Reply(404)], "answers HTTP 404 Not Found"),
+        ([Reply(200, b'{"type": "indexconfig"}', "application/json")],
+         "answers application/json, not a simple API page (PEP 503 HTML or PEP 691 JSON)"),
+        ([Reply(401)], "answers HTTP 401 Unauthorized"),
+    ],
+)  # fmt: skip
+def test_no_simple_api_is_a_configuration_error_at_once(
+    fake_index: FakeIndex, replies: list[Reply], why: str
+) -> None:
+    fake_index.script(*replies)
+    upload = f"http://127.0.0.1:{fake_index.port}/up/"
+    with pytest.raises(index.IndexMisconfigured) as caught:
+        index.locate_simple_api(index.resolve_target(upload))
+    assert str(caught.value) == (
+        f"no simple API for {upload}: {upload}simple/ {why}; {upload}+simple/ {why} "
+        "(pass --simple-url)"
+    )
+    assert len(fake_index.requests) == 2  # each candidate asked once, never retried
+
+
+def test_an_explicit_simple_url_that_is_no_index_names_it(fake_index: FakeIndex) -> None:
+    fake_index.script(Reply(404))
+    simple = f"http://127.0.0.1:{fake_index.port}/wrong/"
+    target = index.resolve_target("http://127.0.0.1:9/up/", simple_url=simple)
+    with pytest.raises(index.IndexMisconfigured, match=r"^no simple API for .*") as caught:
+        index.locate_simple_api(target)
+    assert str(caught.value).endswith(f"{simple} answers HTTP 404 Not Found (check the simple URL)")
+
+
+def test_an_unreachable_index_is_left_to_the_retries(fake_index: FakeIndex) -> None:
+    upload = f"http://127.0.0.1:{closed_port()}/up/"
+    target = index.locate_simple_api(index.resolve_target(upload))
+    assert (target.simple_url, target.candidates) == (f"{upload}simple/", ())
+
+
+def test_a_known_index_is_never_probed() -> None:
+    assert index.locate_simple_api(index.KNOWN_TARGETS["pypi"]) is index.KNOWN_TARGETS["pypi"]

@@ -545,8 +545,8 @@ def changed_dist(tmp_path: Path) -> Path:
             built_dist,
             "ftp://127.0.0.1/",
             "pw-1234",
-            "publish: error: unknown index 'ftp://127.0.0.1/': expected testpypi, pypi, local "
-            "or an http(s) upload URL",
+            "publish: error: unknown index 'ftp://127.0.0.1/': expected testpypi, pypi, local, "
+            "an index named in pyproject.toml's [[tool.uv.index]] or an http(s) upload URL",
             id="unknown-target",
         ),
         pytest.param(
@@ -623,7 +623,7 @@ def test_main_redacts_what_it_says(
     secret = "s3cr3t-in-the-url"
     monkeypatch.setenv("TWINE_PASSWORD", secret)
     dist = built_dist(tmp_path)
-    with RecordingIndex() as running:
+    with RecordingIndex(simple_roots=(f"/{secret}/simple/",)) as running:
         # The index answers 404 to the listing (nothing there) and to the upload URL.
         code = publish.main(
             [

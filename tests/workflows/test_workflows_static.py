@@ -443,10 +443,13 @@ def test_release_goes_testpypi_then_pypi_then_github() -> None:
     assert set(all_jobs) == set(chain)
     for before, after in itertools.pairwise(chain):
         assert before in needs(all_jobs[after]), f"{after} must need {before}"
-    assert publish_target(all_jobs["publish-testpypi"]) == "testpypi"
-    assert publish_target(all_jobs["publish-pypi"]) == "pypi"
-    run_step(all_jobs["verify-testpypi"], "uv run nox -s verify -- testpypi")
-    run_step(all_jobs["verify-pypi"], "uv run nox -s verify -- pypi")
+    # Both indexes come from repository variables, TestPyPI and PyPI unless they name others.
+    assert release["env"]["STAGING_INDEX"] == "${{ vars.STAGING_INDEX || 'testpypi' }}"
+    assert release["env"]["PRODUCTION_INDEX"] == "${{ vars.PRODUCTION_INDEX || 'pypi' }}"
+    assert publish_target(all_jobs["publish-testpypi"]) == '"$STAGING_INDEX"'
+    assert publish_target(all_jobs["publish-pypi"]) == '"$PRODUCTION_INDEX"'
+    run_step(all_jobs["verify-testpypi"], 'uv run nox -s verify -- "$STAGING_INDEX"')
+    run_step(all_jobs["verify-pypi"], 'uv run nox -s verify -- "$PRODUCTION_INDEX"')
     step = run_step(all_jobs["github-release"], 'uv run invoke github-release "$VERSION"')
     assert step["env"]["VERSION"] == tag
     assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
@@ -458,7 +461,7 @@ def test_publishing_jobs_use_the_right_environment(name: str) -> None:
         target = publish_target(job)
         if target is None:
             assert "environment" not in job, f"{name} job {job_id}"
-        elif target == "pypi":
+        elif target in ("pypi", '"$PRODUCTION_INDEX"'):
             assert job["environment"] == "release", f"{name} job {job_id}"
         else:
             assert target in ("testpypi", '"$STAGING_INDEX"'), f"{name} job {job_id}"
