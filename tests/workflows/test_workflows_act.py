@@ -21,67 +21,32 @@ import json
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scripts import changelog, index, interpreters, manifest, processes
+from scripts import act, changelog, index, interpreters, manifest
+from scripts.act import INSIDE_ACT
 from scripts.local_index import LocalIndex, start_local_index
-from scripts.output import SECRET_VARIABLES
 from scripts.scratch import copy_working_tree
 from tests.helpers import FAKES, ROOT, commit, git, release_world
 from tests.workflows import model
 
-INSIDE_ACT = "AGENTOPS_INSIDE_ACT"
 PROJECT = "agentops-accelerator"
 RELEASE_BRANCH = "release/v1.2.3"
-ACT_TIMEOUT = 600  # seconds for one act run: a hung job fails the test, never the whole suite
 # The slices of tests/ a copy keeps (suite folders or test modules). ci.yml's run checks the
 # reports of the tests cell, of coverage (its threshold needs the unit suite) and of machinery
 # (the recursion guard needs this module, and no other); a build job's `nox -s tests` needs
 # only to pass.
 CI_SLICE = ("tests/unit", "tests/workflows/test_workflows_act.py")
 BUILD_SLICE = ("tests/unit/test_cli.py",)
-# Variables of this process that must not leak into the jobs act runs on the host.
-DROPPED = {
-    "VIRTUAL_ENV",
-    "VIRTUAL_ENV_PROMPT",
-    "CONDA_PREFIX",
-    "PYTHONHOME",
-    "PYTHONPATH",
-    "UV_PROJECT_ENVIRONMENT",
-    "UV_PYTHON",
-    "UV_NO_SYNC",
-    "UV_FROZEN",
-    "UV_LOCKED",
-    "UV_RUN_RECURSION_DEPTH",
-    "EXPECTED_VERSION",
-    "SOURCE_DATE_EPOCH",
-    "COVERAGE_FILE",
-    "VERIFY_DEADLINE",
-    "LOCAL_INDEX_URL",
-    "TEST_PYPI_TOKEN",
-    "PYPI_TOKEN",
-    "PR_LABELS",
-    "GH_TOKEN",
-    "CI",
-}
-DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
-
-
-def _tool(name: str) -> str | None:
-    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
-
-
-ACT = _tool("act")
-UV = _tool("uv")
+ACT = act.find_tool("act")
+UV = act.find_tool("uv")
 
 pytestmark = [
     pytest.mark.workflows,
@@ -110,69 +75,6 @@ def _once_and_with_every_python() -> None:
 # --- running act ------------------------------------------------------------------------------
 
 
-@dataclass
-class ActRun:
-    """One act run: its exit code, each job's result and the log."""
-
-    command: list[str]
-    returncode: int
-    seconds: float
-    results: dict[str, list[str]]  # job id -> results (one per matrix cell)
-    matrices: dict[str, list[dict[str, str]]]  # job id -> matrix of each finished cell
-    log: Path
-
-    def explain(self) -> str:
-        """The end of the log, for a failed assertion."""
-        messages = []
-        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
-            try:
-                entry = json.loads(line)
-            except json.JSONDecodeError:
-                messages.append(line)
-                continue
-            text = str(entry.get("msg", "")).rstrip()
-            if not entry.get("raw_output"):
-                text = text.split("\n", 1)[0]  # a step's header: its first line is enough
-            messages.append(f"[{entry.get('jobID', '')}] {text}")
-        tail = "\n".join(messages[-80:])
-        # `--env TWINE_PASSWORD=...`: the index's throwaway password is still not for the log.
-        shown = [
-            f"{word.partition('=')[0]}=***" if word.partition("=")[0] in SECRET_VARIABLES else word
-            for word in self.command
-        ]
-        return f"{' '.join(shown)}\nexit {self.returncode}; log {self.log}\n{tail}"
-
-
-def host_environment() -> dict[str, str]:
-    """This process's environment, less what would leak into the jobs (venvs, CI, secrets)."""
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if key not in DROPPED and not key.startswith(DROPPED_PREFIXES)
-    }
-    kept = []
-    for part in env.get("PATH", "").split(os.pathsep):
-        folder = Path(part)
-        if not part or (folder.parent / "pyvenv.cfg").exists():
-            continue  # a virtual environment's bin: the jobs make their own
-        if folder.resolve().is_relative_to(ROOT):
-            continue  # this checkout's tools: the jobs use the copy's
-        kept.append(part)
-    env["PATH"] = os.pathsep.join(kept)
-    return env
-
-
-def local_repositories() -> list[str]:
-    """`--local-repository OWNER/REPO@SHA=STAND-IN` for every action the workflows pin."""
-    options = []
-    for action, shas in sorted(model.pinned_actions().items()):
-        folder = model.stand_in(action)
-        assert (folder / "action.yml").is_file(), f"no stand-in for {action}"
-        for sha in sorted(shas):
-            options += ["--local-repository", f"{action}@{sha}={folder}"]
-    return options
-
-
 def run_act(
     project: Path,
     scratch: Path,
@@ -182,7 +84,7 @@ def run_act(
     *options: str,
     repository: Path | None = None,
     path_prefix: Path | None = None,
-) -> ActRun:
+) -> act.ActRun:
     """Run `act EVENT -W .github/workflows/WORKFLOW [-j JOB] OPTIONS` in PROJECT, offline.
 
     REPOSITORY is what the checkout stand-in clones when act does not copy PROJECT itself
@@ -205,7 +107,7 @@ def run_act(
         *(["-j", job] if job else []),
         "-P",
         "ubuntu-latest=-self-hosted",
-        *local_repositories(),
+        *act.local_repositories(model.pinned_actions(), model.STAND_INS),
         "--pull=false",
         "--action-offline-mode",
         "--action-cache-path",
@@ -232,31 +134,17 @@ def run_act(
         "--json",
         *options,
     ]
-    env = host_environment()
+    env = act.host_environment(ROOT)
     if path_prefix is not None:
         env["PATH"] = os.pathsep.join([str(path_prefix), env["PATH"]])
     log = scratch / f"act-{workflow}-{job or 'all'}-{time.monotonic_ns()}.log"
-    started = time.monotonic()
-    with log.open("w", encoding="utf-8") as output:
-        # Its own process group, so a timeout stops act and every job it started.
-        process = processes.start(command, cwd=project, env=env, output=output, own_group=True)
-        returncode = processes.wait_or_stop(process, ACT_TIMEOUT)
-        if returncode is None:
-            pytest.fail(f"act did not finish in {ACT_TIMEOUT} s; log {log}")
-    results: dict[str, list[str]] = {}
-    matrices: dict[str, list[dict[str, str]]] = {}
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and "jobResult" in entry:
-            results.setdefault(entry["jobID"], []).append(entry["jobResult"])
-            matrices.setdefault(entry["jobID"], []).append(entry.get("matrix") or {})
-    return ActRun(command, returncode, time.monotonic() - started, results, matrices, log)
+    try:
+        return act.run_act(command, cwd=project, env=env, log=log)
+    except act.ActError as error:
+        pytest.fail(str(error))
 
 
-def assert_succeeded(run: ActRun, expected: Mapping[str, int]) -> None:
+def assert_succeeded(run: act.ActRun, expected: Mapping[str, int]) -> None:
     """Act exited 0 and exactly the EXPECTED jobs (id -> number of cells) succeeded."""
     assert run.returncode == 0, run.explain()
     succeeded = {job: len(results) for job, results in run.results.items()}
@@ -334,7 +222,7 @@ def test_act_reads_every_workflow(tmp_path: Path) -> None:
     result = subprocess.run(
         [ACT, "--list", "-W", ".github/workflows/", "--action-cache-path", str(tmp_path / "c")],
         cwd=project,
-        env=host_environment(),
+        env=act.host_environment(ROOT),
         capture_output=True,
         text=True,
         check=False,

@@ -606,3 +606,11 @@ def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
                 elif top not in sys.stdlib_module_names and top != "tasks":
                     third_party.setdefault(top, path)
     assert {top: str(path) for top, path in third_party.items() if top not in runners} == {}
+
+
+def test_the_act_runner_replaces_every_action_the_workflows_pin() -> None:
+    from scripts import act
+
+    paths = (*WORKFLOWS.glob("*.yml"), model.SETUP_ACTION)
+    texts = [path.read_text(encoding="utf-8") for path in paths]
+    assert act.pinned_actions(texts) == model.pinned_actions()

@@ -1,0 +1,159 @@
+"""Run the project's workflow jobs with act on this host, offline.
+
+Every job runs on the host (`-P ubuntu-latest=-self-hosted`), every action the workflows pin is
+replaced by a local stand-in (`--local-repository OWNER/REPO@SHA=FOLDER`), and nothing is fetched
+from GitHub: the project's own run steps execute for real. The tests and the release rehearsal
+share this runner.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from scripts import processes
+from scripts.output import SECRET_VARIABLES
+
+ACT_TIMEOUT = 600.0  # seconds for one act run: a hung job ends the run, never the caller
+INSIDE_ACT = "AGENTOPS_INSIDE_ACT"  # given to every job: the act tests skip themselves inside
+# Variables of the caller that must not leak into the jobs act runs on the host.
+DROPPED = frozenset(
+    {
+        "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH",
+        "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "UV_NO_SYNC", "UV_FROZEN", "UV_LOCKED",
+        "UV_RUN_RECURSION_DEPTH", "EXPECTED_VERSION", "SOURCE_DATE_EPOCH", "COVERAGE_FILE",
+        "VERIFY_DEADLINE", "LOCAL_INDEX_URL", "TEST_PYPI_TOKEN", "PYPI_TOKEN", "PR_LABELS",
+        "GH_TOKEN", "CI",
+    }
+)  # fmt: skip
+DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
+PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})\b", re.MULTILINE)
+
+
+class ActError(Exception):
+    """act could not run or did not finish; the message says why, in one line."""
+
+
+def find_tool(name: str) -> str | None:
+    """NAME beside this Python (the environment's own tools) or on PATH."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+
+
+@dataclass
+class ActRun:
+    """One act run: its exit code, each job's result and the log."""
+
+    command: list[str]
+    returncode: int
+    seconds: float
+    results: dict[str, list[str]]  # job id -> results (one per matrix cell)
+    matrices: dict[str, list[dict[str, str]]]  # job id -> matrix of each finished cell
+    log: Path
+
+    def explain(self) -> str:
+        """The command (secrets hidden), the exit code and the end of the log."""
+        messages = []
+        for line in self.log.read_text(encoding="utf-8", errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                messages.append(line)
+                continue
+            text = str(entry.get("msg", "")).rstrip()
+            if not entry.get("raw_output"):
+                text = text.split("\n", 1)[0]  # a step's header: its first line is enough
+            messages.append(f"[{entry.get('jobID', '')}] {text}")
+        tail = "\n".join(messages[-80:])
+        return f"{shown_command(self.command)}\nexit {self.returncode}; log {self.log}\n{tail}"
+
+
+def shown_command(command: Sequence[str]) -> str:
+    """COMMAND as a line to print: `--env TWINE_PASSWORD=...` and the like show `NAME=***`."""
+    return " ".join(
+        f"{word.partition('=')[0]}=***" if word.partition("=")[0] in SECRET_VARIABLES else word
+        for word in command
+    )
+
+
+def host_environment(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """ENVIRON (default: this process's) less what would leak into the jobs: virtual
+    environments, CI settings, secrets, and the tools of the checkout at ROOT."""
+    source = os.environ if environ is None else environ
+    env = {
+        key: value
+        for key, value in source.items()
+        if key not in DROPPED and not key.startswith(DROPPED_PREFIXES)
+    }
+    kept = []
+    for part in env.get("PATH", "").split(os.pathsep):
+        folder = Path(part)
+        if not part or (folder.parent / "pyvenv.cfg").exists():
+            continue  # a virtual environment's bin: the jobs make their own
+        if folder.resolve().is_relative_to(root.resolve()):
+            continue  # this checkout's tools: the jobs use their own copy's
+        kept.append(part)
+    env["PATH"] = os.pathsep.join(kept)
+    return env
+
+
+def pinned_actions(texts: Iterable[str]) -> dict[str, set[str]]:
+    """{owner/repo: {sha, ...}} of every `uses: owner/repo@<40 hex>` in the workflow TEXTS."""
+    found: dict[str, set[str]] = {}
+    for text in texts:
+        for action, sha in PINNED_USES.findall(text):
+            found.setdefault(action, set()).add(sha)
+    return found
+
+
+def local_repositories(pins: Mapping[str, Iterable[str]], stand_ins: Path) -> list[str]:
+    """`--local-repository OWNER/REPO@SHA=STAND_INS/OWNER/REPO` for every pinned action."""
+    options = []
+    for action, shas in sorted(pins.items()):
+        folder = stand_ins / action
+        if not (folder / "action.yml").is_file():
+            raise ActError(f"no stand-in for {action}: expected {folder / 'action.yml'}")
+        for sha in sorted(shas):
+            options += ["--local-repository", f"{action}@{sha}={folder}"]
+    return options
+
+
+def job_results(log: Path) -> tuple[dict[str, list[str]], dict[str, list[dict[str, str]]]]:
+    """From act's --json LOG: job id -> results, and job id -> the matrix of each cell."""
+    results: dict[str, list[str]] = {}
+    matrices: dict[str, list[dict[str, str]]] = {}
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and "jobResult" in entry:
+            results.setdefault(entry["jobID"], []).append(entry["jobResult"])
+            matrices.setdefault(entry["jobID"], []).append(entry.get("matrix") or {})
+    return results, matrices
+
+
+def run_act(
+    command: Sequence[str],
+    *,
+    cwd: Path,
+    env: Mapping[str, str],
+    log: Path,
+    timeout: float = ACT_TIMEOUT,
+) -> ActRun:
+    """Run the act COMMAND in CWD, its output (--json) into LOG; ActError if it never ends."""
+    started = time.monotonic()
+    with log.open("w", encoding="utf-8") as output:
+        # Its own process group, so a timeout stops act and every job it started.
+        process = processes.start(command, cwd=cwd, env=env, output=output, own_group=True)
+        returncode = processes.wait_or_stop(process, timeout)
+    if returncode is None:
+        raise ActError(f"act did not finish in {timeout:g} s; log {log}")
+    results, matrices = job_results(log)
+    return ActRun(list(command), returncode, time.monotonic() - started, results, matrices, log)

@@ -1,0 +1,76 @@
+"""The act runner's pure parts: the job results of a log, the stand-ins, the host environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from scripts import act
+
+SHA_A = "a" * 40
+SHA_B = "b" * 40
+
+
+def test_job_results_reads_every_finished_cell(tmp_path: Path) -> None:
+    log = tmp_path / "act.log"
+    entries = [
+        {"jobID": "tests", "jobResult": "success", "matrix": {"python": "3.11"}},
+        {"jobID": "tests", "msg": "a step, not a result"},
+        {"jobID": "tests", "jobResult": "failure", "matrix": {"python": "3.12"}},
+        {"jobID": "lint", "jobResult": "success"},
+    ]
+    log.write_text("\n".join([*map(json.dumps, entries), "not json at all"]), encoding="utf-8")
+    results, matrices = act.job_results(log)
+    assert results == {"tests": ["success", "failure"], "lint": ["success"]}
+    assert matrices == {"tests": [{"python": "3.11"}, {"python": "3.12"}], "lint": [{}]}
+
+
+def test_pinned_actions_are_read_from_the_uses_lines() -> None:
+    text = (
+        f"    - uses: actions/checkout@{SHA_A} # v4\n"
+        f"      uses: astral-sh/setup-uv@{SHA_B}\n"
+        "    - uses: ./.github/actions/setup\n"
+        f"    - uses: actions/checkout@{SHA_B}\n"
+        "    # uses: not/a-step@" + SHA_A + "\n"
+    )
+    assert act.pinned_actions([text]) == {
+        "actions/checkout": {SHA_A, SHA_B},
+        "astral-sh/setup-uv": {SHA_B},
+    }
+
+
+def test_every_pinned_action_needs_its_stand_in(tmp_path: Path) -> None:
+    (tmp_path / "actions" / "checkout").mkdir(parents=True)
+    (tmp_path / "actions" / "checkout" / "action.yml").write_text("name: stand-in\n")
+    folder = tmp_path / "actions" / "checkout"
+    pins = {"actions/checkout": {SHA_B, SHA_A}}
+    assert act.local_repositories(pins, tmp_path) == [
+        "--local-repository", f"actions/checkout@{SHA_A}={folder}",
+        "--local-repository", f"actions/checkout@{SHA_B}={folder}",
+    ]  # fmt: skip
+    with pytest.raises(act.ActError, match=r"^no stand-in for actions/cache: expected .*"):
+        act.local_repositories({"actions/cache": {SHA_A}}, tmp_path)
+
+
+def test_the_host_environment_keeps_nothing_that_would_leak(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr\n")
+    checkout = tmp_path / "checkout"
+    (checkout / "tools").mkdir(parents=True)
+    environ = {
+        "PATH": f"{venv / 'bin'}:{checkout / 'tools'}:/usr/bin",
+        "HOME": "/root",
+        "TWINE_PASSWORD": "secret",
+        "GITHUB_TOKEN": "secret",
+        "VIRTUAL_ENV": str(venv),
+        "CI": "true",
+    }
+    assert act.host_environment(checkout, environ) == {"PATH": "/usr/bin", "HOME": "/root"}
+
+
+def test_a_shown_command_hides_secret_values() -> None:
+    command = ["act", "--env", "TWINE_PASSWORD=hunter2", "--env", "TWINE_USERNAME=me"]
+    assert act.shown_command(command) == ("act --env TWINE_PASSWORD=*** --env TWINE_USERNAME=me")
