@@ -12,15 +12,21 @@ import http.client
 import os
 import tempfile
 import time
-import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from scripts.index_targets import ACCEPTED_FORMS as ACCEPTED_FORMS
+from scripts.index_targets import KNOWN_TARGETS as KNOWN_TARGETS
+from scripts.index_targets import Target as Target
+from scripts.index_targets import is_http_url, with_slash
+from scripts.index_targets import named_indexes as named_indexes
+from scripts.index_targets import resolve_target as resolve_target
+from scripts.index_targets import simple_api_candidates as simple_api_candidates
 from scripts.simple_pages import JSON_TYPE, normalize_project
 from scripts.simple_pages import FileLink as FileLink
 from scripts.simple_pages import PackageIndexError as PackageIndexError
@@ -32,11 +38,6 @@ T = TypeVar("T")
 
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
 USER_AGENT = "agentops-release-scripts (urllib)"
-ACCEPTED_FORMS = (
-    "testpypi, pypi, local, an index named in pyproject.toml's [[tool.uv.index]] or an http(s) "
-    "upload URL"
-)
-PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
 # How long the simple API root may take to answer the configuration check, and how much of it
 # is read (a root lists every project: only its first bytes are needed to know what it is).
 PROBE_TIMEOUT = 5.0
@@ -72,109 +73,6 @@ class _Transient(Exception):
 
 class _Missing(Exception):
     """The index answered 404."""
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where a release goes: a name, the upload URL for twine and the simple API to verify.
-
-    CANDIDATES are the simple API roots to check, in order, before the first request
-    (`locate_simple_api`); empty for the well-known indexes, which are never probed.
-    """
-
-    name: str
-    upload_url: str
-    simple_url: str
-    candidates: tuple[str, ...] = ()
-
-
-KNOWN_TARGETS: Mapping[str, Target] = {
-    "testpypi": Target(
-        "testpypi", "https://test.pypi.org/legacy/", "https://test.pypi.org/simple/"
-    ),
-    "pypi": Target("pypi", "https://upload.pypi.org/legacy/", "https://pypi.org/simple/"),
-}
-
-
-def _slash(url: str) -> str:
-    return url.rstrip("/") + "/"
-
-
-def _is_http_url(url: str) -> bool:
-    parts = urllib.parse.urlsplit(url)
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
-
-
-def simple_api_candidates(upload_url: str) -> tuple[str, ...]:
-    """Where an index that takes uploads at UPLOAD_URL usually serves its simple API, in order.
-
-    Warehouse takes uploads at .../legacy/ and serves .../simple/ beside it; pypiserver, Nexus
-    and Artifactory serve simple/ below the upload URL; devpi serves +simple/ below it.
-    """
-    upload = _slash(upload_url)
-    base, _, last = upload.rstrip("/").rpartition("/")
-    below = (f"{upload}simple/", f"{upload}+simple/")
-    return (f"{base}/simple/", *below) if last == "legacy" else below
-
-
-def named_indexes(pyproject: Path = PYPROJECT) -> dict[str, tuple[str, str | None]]:
-    """pyproject's [[tool.uv.index]] entries, as uv reads them: name -> (url, publish-url)."""
-    try:
-        with pyproject.open("rb") as handle:
-            settings = tomllib.load(handle)
-    except FileNotFoundError:
-        return {}
-    entries = settings.get("tool", {}).get("uv", {}).get("index", [])
-    return {
-        str(entry["name"]): (str(entry.get("url", "")), entry.get("publish-url"))
-        for entry in entries
-        if isinstance(entry, dict) and entry.get("name")
-    }
-
-
-def resolve_target(
-    spec: str,
-    *,
-    local_url: str | None = None,
-    simple_url: str | None = None,
-    indexes: Mapping[str, tuple[str, str | None]] | None = None,
-) -> Target:
-    """The Target SPEC names: testpypi, pypi, local (needs LOCAL_URL), an index of INDEXES
-    (default: pyproject's [[tool.uv.index]]) or an upload URL, whose simple API is SIMPLE_URL
-    when given, else one of `simple_api_candidates`."""
-    key = spec.strip()
-    if simple_url is not None and not _is_http_url(simple_url):
-        raise ValueError(f"the simple URL must be http(s)://..., not {simple_url!r}")
-    if key.lower() in KNOWN_TARGETS:
-        if simple_url is not None:
-            raise ValueError(f"{key.lower()} has its own simple API: drop --simple-url")
-        return KNOWN_TARGETS[key.lower()]
-    if key.lower() == "local":
-        if not local_url:
-            raise ValueError(
-                "the local index is not running: start it with "
-                "`python -m scripts.local_index serve DIR` and pass its URL"
-            )
-        if not _is_http_url(local_url):
-            raise ValueError(f"the local index URL must be http(s)://HOST:PORT/, not {local_url!r}")
-        root = _slash(local_url)
-        simple = _slash(simple_url) if simple_url else f"{root}simple/"
-        return Target("local", root, simple, (simple,))
-    if _is_http_url(key):
-        upload = _slash(key)
-        candidates = (_slash(simple_url),) if simple_url else simple_api_candidates(upload)
-        return Target(upload, upload, candidates[0], candidates)
-    known = named_indexes() if indexes is None else indexes
-    if key in known:
-        url, publish_url = known[key]
-        if not publish_url or not _is_http_url(publish_url) or not _is_http_url(url):
-            raise ValueError(
-                f"index {key!r} of [[tool.uv.index]] needs an http(s) `url` (its simple API) and "
-                "`publish-url` (its upload URL)"
-            )
-        simple = _slash(simple_url or url)
-        return Target(key, _slash(publish_url), simple, (simple,))
-    raise ValueError(f"unknown index {spec!r}: expected {ACCEPTED_FORMS}")
 
 
 def _probe(url: str, timeout: float) -> str | None:
@@ -264,7 +162,7 @@ def retry(
 
 def _open(url: str, *, accept: str, timeout: float) -> http.client.HTTPResponse:
     """GET URL; sort every failure into _Transient, _Missing or IndexRefused."""
-    if not _is_http_url(url):
+    if not is_http_url(url):
         raise ValueError(f"not an http(s) URL: {url!r}")
     request = urllib.request.Request(  # noqa: S310 (scheme checked above)
         url, headers={"Accept": accept, "User-Agent": USER_AGENT}
@@ -311,7 +209,7 @@ def _fetch_page(url: str, *, timeout: float) -> _Page | None:
 
 def project_url(simple_url: str, project: str) -> str:
     """The simple API page of PROJECT on the index at SIMPLE_URL."""
-    return f"{_slash(simple_url)}{normalize_project(project)}/"
+    return f"{with_slash(simple_url)}{normalize_project(project)}/"
 
 
 def list_links(
