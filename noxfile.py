@@ -57,6 +57,9 @@ REPORTS = ROOT / "reports"
 UNIT_SUITES = ("unit",)
 # workflows first: its act runs are the longest tests, and a long test started last ends last.
 MACHINERY_SUITES = ("workflows", "integration", "faults")
+# Set (to the reason) by `invoke rehearse-release`: its build jobs run the unit matrix, and the
+# machinery, which CI runs on every push and which would drive act inside act, is skipped.
+SKIP_MACHINERY = "AGENTOPS_SKIP_MACHINERY"
 
 # pyenv's interpreters are not on PATH; link the ones the matrix needs into one folder first.
 _LINKS = ROOT / ".nox" / "_interpreters"
@@ -154,6 +157,7 @@ def _pytest(
     if not named and suites and not paths:
         session.log(f"no test folder of {', '.join(suites)} in this checkout: nothing to run")
         return
+    sync(session, "test")  # only now: a checkout without the tests makes no environment
     # MEASURED: the run records its coverage in reports/, for `nox -s coverage` to combine.
     data = coverage_data(measured) if measured else None
     if data is not None:
@@ -190,7 +194,6 @@ def tests(session: nox.Session) -> None:
     """The unit tests on one Python (JUnit XML in reports/); `nox -s tests` adds the machinery."""
     if _everything_requested(session):
         session.notify("machinery")
-    sync(session, "test")
     _pytest(
         session,
         f"--junitxml={REPORTS / f'junit-{session.python}.xml'}",
@@ -202,7 +205,8 @@ def tests(session: nox.Session) -> None:
 @reproducible(python=DEFAULT_PYTHON, tags=["ci", "tests"])
 def machinery(session: nox.Session) -> None:
     """The integration, workflow and fault suites, once: they drive nox, git, uv and act."""
-    sync(session, "test")
+    if os.environ.get(SKIP_MACHINERY):
+        session.skip(f"{SKIP_MACHINERY} is set: {os.environ[SKIP_MACHINERY]}")
     _pytest(
         session,
         f"--junitxml={REPORTS / 'junit-machinery.xml'}",
@@ -232,7 +236,6 @@ def coverage(session: nox.Session) -> None:
 @reproducible(python=DEFAULT_PYTHON, default=False, tags=["faults"])
 def faults(session: nox.Session) -> None:
     """The fault-injection scenarios alone, ending with their totals (tests/faults)."""
-    sync(session, "test")
     _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"))
 
 

@@ -1,9 +1,9 @@
 """Run the project's workflow jobs with act on this host, offline.
 
 Every job runs on the host (`-P ubuntu-latest=-self-hosted`), every action the workflows pin is
-replaced by a local stand-in (`--local-repository OWNER/REPO@SHA=FOLDER`), and nothing is fetched
-from GitHub: the project's own run steps execute for real. The tests and the release rehearsal
-share this runner.
+replaced by a local stand-in from scripts/stand-ins (`--local-repository OWNER/REPO@SHA=FOLDER`),
+and nothing is fetched from GitHub: the project's own run steps execute for real. The tests and
+`invoke rehearse-release` share this runner.
 """
 
 from __future__ import annotations
@@ -12,16 +12,21 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from scripts import processes
 from scripts.output import SECRET_VARIABLES
 
 ACT_TIMEOUT = 600.0  # seconds for one act run: a hung job ends the run, never the caller
+STAND_INS = Path(__file__).resolve().parent / "stand-ins"  # one folder per pinned action
+STAND_IN_BIN = STAND_INS / "bin"  # put first on PATH: the recording stand-in for `gh`
 INSIDE_ACT = "AGENTOPS_INSIDE_ACT"  # given to every job: the act tests skip themselves inside
 # Variables of the caller that must not leak into the jobs act runs on the host.
 DROPPED = frozenset(
@@ -30,7 +35,7 @@ DROPPED = frozenset(
         "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "UV_NO_SYNC", "UV_FROZEN", "UV_LOCKED",
         "UV_RUN_RECURSION_DEPTH", "EXPECTED_VERSION", "SOURCE_DATE_EPOCH", "COVERAGE_FILE",
         "VERIFY_DEADLINE", "LOCAL_INDEX_URL", "TEST_PYPI_TOKEN", "PYPI_TOKEN", "PR_LABELS",
-        "GH_TOKEN", "CI",
+        "GH_TOKEN", "CI", "AGENTOPS_SKIP_MACHINERY", "GH_RECORD",
     }
 )  # fmt: skip
 DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
@@ -124,16 +129,62 @@ def local_repositories(pins: Mapping[str, Iterable[str]], stand_ins: Path) -> li
     return options
 
 
+def workflow_texts(project: Path) -> list[str]:
+    """The text of every workflow of PROJECT and of its setup action (what act will read)."""
+    github = project / ".github"
+    paths = sorted((github / "workflows").glob("*.y*ml")) + sorted(
+        github.glob("actions/*/action.yml")
+    )
+    return [path.read_text(encoding="utf-8") for path in paths]
+
+
+@dataclass(frozen=True)
+class ActScratch:
+    """What the act runs of one rehearsal or test share: a folder for the tool links, the
+    artifacts the jobs hand on, act's action cache, and the repository checkouts clone."""
+
+    folder: Path
+    repository: Path  # what the checkout stand-in clones when act does not copy the project
+    env_file: Path | None = None  # variables every job gets (credentials stay off the command)
+
+    def command(self, project: Path, event: str, workflow: str, *options: str) -> list[str]:
+        """`act EVENT -W .github/workflows/WORKFLOW OPTIONS` for PROJECT, offline, on the host."""
+        tool, uv = find_tool("act"), find_tool("uv")
+        if tool is None or uv is None:
+            raise ActError("act and uv are needed: install the test dependency group")
+        tools = self.folder / "tools"  # what setup-uv's stand-in puts on PATH: uv alone
+        tools.mkdir(parents=True, exist_ok=True)
+        if not (tools / "uv").exists():
+            (tools / "uv").symlink_to(uv)
+        empty = self.folder / "empty"
+        empty.touch()
+        (self.folder / "artifacts").mkdir(exist_ok=True)
+        return [
+            tool, event, "-W", f".github/workflows/{workflow}",
+            "-P", "ubuntu-latest=-self-hosted",
+            *local_repositories(pinned_actions(workflow_texts(project)), STAND_INS),
+            "--pull=false", "--action-offline-mode", "--no-cache-server",
+            "--action-cache-path", str(self.folder / "act-cache"),
+            "--actor", "act-e2e",
+            # Nothing from the caller's .env, .secrets, .vars or .input files.
+            "--env-file", str(self.env_file or empty), "--secret-file", str(empty),
+            "--var-file", str(empty), "--input-file", str(empty),
+            "--env", f"{INSIDE_ACT}=1",
+            "--env", f"ACT_STANDIN_TOOLS={tools}",
+            "--env", f"ACT_STANDIN_ARTIFACTS={self.folder / 'artifacts'}",
+            "--env", f"ACT_STANDIN_REPOSITORY={self.repository}",
+            "--json",
+            *options,
+        ]  # fmt: skip
+
+
 def job_results(log: Path) -> tuple[dict[str, list[str]], dict[str, list[dict[str, str]]]]:
     """From act's --json LOG: job id -> results, and job id -> the matrix of each cell."""
     results: dict[str, list[str]] = {}
     matrices: dict[str, list[dict[str, str]]] = {}
     for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(entry, dict) and "jobResult" in entry:
+        entry = _entry(line)
+        if entry is not None and "jobResult" in entry:
             results.setdefault(entry["jobID"], []).append(entry["jobResult"])
             matrices.setdefault(entry["jobID"], []).append(entry.get("matrix") or {})
     return results, matrices
@@ -146,14 +197,50 @@ def run_act(
     env: Mapping[str, str],
     log: Path,
     timeout: float = ACT_TIMEOUT,
+    on_entry: Callable[[dict[str, Any]], None] | None = None,
 ) -> ActRun:
-    """Run the act COMMAND in CWD, its output (--json) into LOG; ActError if it never ends."""
+    """Run the act COMMAND in CWD, its output (--json) into LOG; ActError if it never ends.
+
+    ON_ENTRY sees each log entry as it comes (a job starting, a step, a job's result). Ctrl-C or
+    any error on the way stops act and every job it started before it goes on.
+    """
     started = time.monotonic()
+    timed_out = threading.Event()
     with log.open("w", encoding="utf-8") as output:
-        # Its own process group, so a timeout stops act and every job it started.
-        process = processes.start(command, cwd=cwd, env=env, output=output, own_group=True)
-        returncode = processes.wait_or_stop(process, timeout)
-    if returncode is None:
+        # Its own process group, so stopping it stops every job it started.
+        process = processes.start(
+            command, cwd=cwd, env=env, output=subprocess.PIPE, own_group=True, text=True
+        )
+
+        def stop_when_late() -> None:
+            timed_out.set()
+            processes.stop(process)
+
+        watchdog = threading.Timer(timeout, stop_when_late)
+        watchdog.start()
+        try:
+            assert process.stdout is not None
+            for line in process.stdout:
+                output.write(line)
+                output.flush()
+                entry = _entry(line)
+                if on_entry is not None and entry is not None:
+                    on_entry(entry)
+            returncode = process.wait()
+        finally:
+            watchdog.cancel()
+            processes.stop(process)
+            if process.stdout is not None:
+                process.stdout.close()
+    if timed_out.is_set():
         raise ActError(f"act did not finish in {timeout:g} s; log {log}")
     results, matrices = job_results(log)
     return ActRun(list(command), returncode, time.monotonic() - started, results, matrices, log)
+
+
+def _entry(line: str) -> dict[str, Any] | None:
+    try:
+        entry = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return entry if isinstance(entry, dict) else None

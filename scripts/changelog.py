@@ -183,6 +183,16 @@ def unreleased_entries(text: str) -> list[str]:
     return [line.removesuffix("\n") for line in _entries(parse(text).sections[0])]
 
 
+def with_unreleased_entry(text: str, entry: str, heading: str = "### Changed") -> str:
+    """TEXT with ENTRY as a `- ` line under HEADING of its [Unreleased] section."""
+    changelog = parse(text)
+    unreleased, *older = changelog.sections
+    body = f"\n{heading}\n\n- {entry}\n" + unreleased.body.lstrip("\n")
+    body = body if body.endswith("\n\n") or not older else body + "\n"
+    sections = [Section(UNRELEASED, None, body), *older]
+    return render(Changelog(changelog.preamble, sections, changelog.links))
+
+
 def _repository(links: dict[str, str]) -> str | None:
     """https://github.com/OWNER/REPO as read from the [Unreleased] link, if there is one."""
     url = links.get(UNRELEASED)

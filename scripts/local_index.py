@@ -135,7 +135,8 @@ def _spawn(command: list[str], log_file: Path | None) -> subprocess.Popen[bytes]
         return processes.start(command, output=output)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether anything answers at URL (an HTTP error counts), never through a proxy."""
     # Loopback only: never let an http_proxy from the environment answer for the server.
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
@@ -208,7 +209,7 @@ def start_local_index(
             if process.poll() is not None:
                 problem = f"{command[0]} exited with status {process.returncode} at start"
                 break
-            if _answers(index.simple_url):
+            if answers(index.simple_url):
                 if process.poll() is None:
                     return index
                 continue

@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from scripts.act import STAND_IN_BIN as STAND_IN_BIN
 from scripts.manifest import write_manifest
 from scripts.processes import Stoppable
-from scripts.scratch import GIT_IDENTITY, ROOT, git
+from scripts.scratch import GIT_IDENTITY, git
+from scripts.scratch import ROOT as ROOT
 from scripts.scratch import commit as commit
 from scripts.scratch import copy_project as copy_project
-
-FAKES = ROOT / "tests" / "fakes"
 
 
 def venv_bin(venv: Path, name: str) -> Path:
@@ -71,7 +71,7 @@ def run_tool(
 ) -> subprocess.CompletedProcess[str]:
     """Run ARGS in CWD with the gh stand-in first on PATH and a fixed git identity."""
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")}
-    path = os.pathsep.join([str(FAKES), base.get("PATH", "")])
+    path = os.pathsep.join([str(STAND_IN_BIN), base.get("PATH", "")])
     return subprocess.run(
         list(args),
         cwd=cwd,

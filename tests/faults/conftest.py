@@ -38,7 +38,7 @@ from scripts.scratch import GIT_IDENTITY, git
 from scripts.versions import Release
 from tests.helpers import (
     BUILT_VERSION,
-    FAKES,
+    STAND_IN_BIN,
     commit,
     deny_pushes,
     locked,
@@ -100,7 +100,7 @@ def base_env() -> dict[str, str]:
         and not name.startswith(DROPPED_PREFIXES)
         and name not in SECRETS
     }
-    path = os.pathsep.join([str(FAKES), env.get("PATH", "")])
+    path = os.pathsep.join([str(STAND_IN_BIN), env.get("PATH", "")])
     return {
         **env,
         **GIT_IDENTITY,

@@ -317,6 +317,9 @@ def test_github_release_attaches_the_manifest_files_and_the_notes(released: Worl
     assert sorted(Path(a).name for a in args if a.startswith("dist/")) == sorted(
         [*manifest.read_manifest(released.work / "dist"), "SHA256SUMS"]
     )
+    # The gh stand-in keeps what GitHub would: each attached file's bytes, by name.
+    dist = released.work / "dist"
+    assert call["assets"] == {path.name: manifest.sha256_file(path) for path in dist.iterdir()}
 
 
 def test_github_release_refuses_a_tampered_dist(released: World) -> None:

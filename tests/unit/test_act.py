@@ -1,8 +1,11 @@
-"""The act runner's pure parts: the job results of a log, the stand-ins, the host environment."""
+"""The act runner: the job results of a log, the stand-ins, the host environment, a timed run."""
 
 from __future__ import annotations
 
 import json
+import os
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -74,3 +77,46 @@ def test_the_host_environment_keeps_nothing_that_would_leak(tmp_path: Path) -> N
 def test_a_shown_command_hides_secret_values() -> None:
     command = ["act", "--env", "TWINE_PASSWORD=hunter2", "--env", "TWINE_USERNAME=me"]
     assert act.shown_command(command) == ("act --env TWINE_PASSWORD=*** --env TWINE_USERNAME=me")
+
+
+FAKE_ACT = """
+import json, sys, time
+print(json.dumps({"jobID": "build", "msg": "Run step"}), flush=True)
+print("a line that is not JSON", flush=True)
+print(json.dumps({"jobID": "build", "jobResult": "success"}), flush=True)
+if sys.argv[1:] == ["hang"]:
+    time.sleep(60)
+"""
+
+
+@pytest.mark.posix  # act runs in its own process group
+def test_run_act_hands_on_each_entry_as_it_comes_and_reads_the_results(tmp_path: Path) -> None:
+    seen: list[dict[str, object]] = []
+    run = act.run_act(
+        [sys.executable, "-c", FAKE_ACT],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        log=tmp_path / "act.log",
+        on_entry=seen.append,
+    )
+    assert run.returncode == 0
+    assert seen == [
+        {"jobID": "build", "msg": "Run step"},
+        {"jobID": "build", "jobResult": "success"},
+    ]
+    assert run.results == {"build": ["success"]}
+    assert "a line that is not JSON" in (tmp_path / "act.log").read_text()
+
+
+@pytest.mark.posix
+def test_run_act_stops_a_run_that_outlives_its_timeout(tmp_path: Path) -> None:
+    started = time.monotonic()
+    with pytest.raises(act.ActError, match=r"did not finish in 0\.5 s"):
+        act.run_act(
+            [sys.executable, "-c", FAKE_ACT, "hang"],
+            cwd=tmp_path,
+            env=dict(os.environ),
+            log=tmp_path / "act.log",
+            timeout=0.5,
+        )
+    assert time.monotonic() - started < 10

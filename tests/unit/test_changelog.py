@@ -21,6 +21,7 @@ from scripts.changelog import (
     render,
     section_text,
     unreleased_entries,
+    with_unreleased_entry,
 )
 from scripts.versions import Release, VersionError
 
@@ -592,3 +593,13 @@ def test_module_runs_as_a_script(tmp_path: Path) -> None:
         "### Added\n\n- The `agentops` CLI with `init`.\n",
         "",
     )
+
+
+@pytest.mark.parametrize("text", [RELEASED, FIRST, PREAMBLE + "## [Unreleased]\n"])
+def test_an_unreleased_entry_is_added_and_the_rest_kept(text: str) -> None:
+    added = with_unreleased_entry(text, "Rehearsed.")
+    assert unreleased_entries(added) == ["- Rehearsed.", *unreleased_entries(text)]
+    assert parse(added).sections[1:] == parse(text).sections[1:]
+    assert parse(added).links == parse(text).links
+    released = release(added, Release.parse("9.9.9"), datetime.date(2026, 1, 1))
+    assert "- Rehearsed." in section_text(released, Release.parse("9.9.9"))

@@ -20,9 +20,10 @@ from typing import Any
 
 import yaml
 
+from scripts.act import STAND_INS
+
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"
-STAND_INS = Path(__file__).resolve().parent / "stand-ins"
 # The composite action every job sets up with, and its definition.
 SETUP = "./.github/actions/setup"
 SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"

@@ -1,12 +1,12 @@
 """End to end: the workflows run by act on this machine, in a temporary git copy of the project.
 
 Every job runs on the host (`-P ubuntu-latest=-self-hosted`), every action is a local stand-in
-from tests/workflows/stand-ins (`--local-repository`), and nothing is fetched from GitHub. The
-runs: ci.yml on a push (matrix, lint, one tests cell, coverage, with their reports), staging.yml's
-build -> publish -> verify against a real pypiserver on 127.0.0.1 (`--var STAGING_INDEX=URL`),
-ci.yml's CHANGELOG gate on pull_request events, and cut-release.yml pushing to a bare origin
-with a recording gh. The assertions are on the world afterwards: job results, artifacts, the
-index's files, refs.
+from scripts/stand-ins (`--local-repository`), and nothing is fetched from GitHub. The
+runs: ci.yml on a push (matrix, lint, one tests cell, coverage, and the dev release to a real
+pypiserver on 127.0.0.1, `--var STAGING_INDEX=URL`), ci.yml's CHANGELOG gate on pull_request
+events, and cut-release.yml pushing to a bare origin with a recording gh. staging.yml and
+release.yml run in test_rehearse_release.py, inside the whole release. The assertions are on the
+world afterwards: job results, artifacts, the index's files, refs.
 
 Inside act the project's own test suite runs (the tests cell, the build's `nox -s tests`); it
 must not run act again, so AGENTOPS_INSIDE_ACT=1 is given to act and this module skips itself.
@@ -19,57 +19,36 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import re
 import secrets
 import subprocess
-import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Mapping
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import pytest
 
-from scripts import act, changelog, index, interpreters, manifest
-from scripts.act import INSIDE_ACT
+from scripts import act, changelog, index, manifest
 from scripts.local_index import LocalIndex, start_local_index
-from scripts.scratch import copy_working_tree
-from tests.helpers import FAKES, ROOT, commit, git, release_world
+from tests.helpers import ROOT, STAND_IN_BIN, commit, git, release_world
 from tests.workflows import model
+from tests.workflows.copies import (
+    ACT,
+    ACT_MARKS,
+    BUILD_SLICE,
+    CI_SLICE,
+    in_slice,
+    once_and_with_every_python,
+    project_copy,
+)
 
 PROJECT = "agentops-accelerator"
-RELEASE_BRANCH = "release/v1.2.3"
-# The slices of tests/ a copy keeps (suite folders or test modules). ci.yml's run checks the
-# reports of the tests cell, of coverage (its threshold needs the unit suite) and of machinery
-# (the recursion guard needs this module, and no other); a build job's `nox -s tests` needs
-# only to pass.
-CI_SLICE = ("tests/unit", "tests/workflows/test_workflows_act.py")
-BUILD_SLICE = ("tests/unit/test_cli.py",)
-ACT = act.find_tool("act")
-UV = act.find_tool("uv")
-
-pytestmark = [
-    pytest.mark.workflows,
-    pytest.mark.skipif(bool(os.environ.get(INSIDE_ACT)), reason="already inside an act run"),
-    pytest.mark.skipif(
-        os.environ.get("GITHUB_ACTIONS") == "true", reason="on GitHub the workflows run for real"
-    ),
-    pytest.mark.skipif(sys.platform != "linux", reason="act runs the jobs on a Linux host here"),
-    pytest.mark.skipif(ACT is None or UV is None, reason="act and uv (test group) are needed"),
-]
+pytestmark = ACT_MARKS
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _once_and_with_every_python() -> None:
-    """Run from the noxfile's first Python only (`nox -s tests` would repeat the same act runs
-    once per Python), with every Python it declares installed (the jobs test on all of them)."""
-    pythons = model.noxfile_pythons()
-    running = f"{sys.version_info.major}.{sys.version_info.minor}"
-    if running != pythons[0]:
-        pytest.skip(f"the act runs do not depend on pytest's Python: run from {pythons[0]} only")
-    missing = [v for v in pythons if interpreters.find_interpreter(v, os.environ) is None]
-    if missing:
-        pytest.skip(f"Pythons not installed here: {', '.join(missing)}")
+    once_and_with_every_python()
 
 
 # --- running act ------------------------------------------------------------------------------
@@ -90,55 +69,14 @@ def run_act(
     REPOSITORY is what the checkout stand-in clones when act does not copy PROJECT itself
     (default: PROJECT); PATH_PREFIX goes first on the host's PATH (tools of the runner image).
     """
-    assert ACT is not None and UV is not None
-    tools = scratch / "tools"  # what setup-uv's stand-in puts on PATH: uv and nothing else
-    tools.mkdir(parents=True, exist_ok=True)
-    if not (tools / "uv").exists():
-        (tools / "uv").symlink_to(UV)
-    empty = scratch / "empty"
-    empty.touch()
-    artifacts = scratch / "artifacts"
-    artifacts.mkdir(exist_ok=True)
-    command = [
-        ACT,
-        event,
-        "-W",
-        f".github/workflows/{workflow}",
-        *(["-j", job] if job else []),
-        "-P",
-        "ubuntu-latest=-self-hosted",
-        *act.local_repositories(model.pinned_actions(), model.STAND_INS),
-        "--pull=false",
-        "--action-offline-mode",
-        "--action-cache-path",
-        str(scratch / "act-cache"),
-        "--no-cache-server",
-        "--actor",
-        "act-e2e",
-        "--env-file",
-        str(empty),
-        "--secret-file",
-        str(empty),
-        "--var-file",
-        str(empty),
-        "--input-file",
-        str(empty),
-        "--env",
-        f"{INSIDE_ACT}=1",
-        "--env",
-        f"ACT_STANDIN_TOOLS={tools}",
-        "--env",
-        f"ACT_STANDIN_ARTIFACTS={artifacts}",
-        "--env",
-        f"ACT_STANDIN_REPOSITORY={repository or project}",
-        "--json",
-        *options,
-    ]
     env = act.host_environment(ROOT)
     if path_prefix is not None:
         env["PATH"] = os.pathsep.join([str(path_prefix), env["PATH"]])
     log = scratch / f"act-{workflow}-{job or 'all'}-{time.monotonic_ns()}.log"
     try:
+        command = act.ActScratch(scratch, repository or project).command(
+            project, event, workflow, *(["-j", job] if job else []), *options
+        )
         return act.run_act(command, cwd=project, env=env, log=log)
     except act.ActError as error:
         pytest.fail(str(error))
@@ -153,24 +91,6 @@ def assert_succeeded(run: act.ActRun, expected: Mapping[str, int]) -> None:
 
 
 # --- the project copy and the index -----------------------------------------------------------
-
-
-def in_slice(name: str, chosen: tuple[str, ...]) -> bool:
-    """Whether file NAME (relative to the root) belongs in a copy whose tests are CHOSEN."""
-    path = PurePosixPath(name)
-    if path.parts[0] != "tests" or len(path.parts) == 2 or path.parts[1] == "fakes":
-        return True  # not a test, or a helper every suite shares
-    picks = [PurePosixPath(pick) for pick in chosen]
-    if any(path.is_relative_to(pick) for pick in picks):
-        return True
-    # A suite with a chosen module keeps its own helpers (conftest, stand-ins), no other module.
-    suite = PurePosixPath(*path.parts[:2])
-    return any(pick.is_relative_to(suite) for pick in picks) and not path.name.startswith("test_")
-
-
-def project_copy(destination: Path, tests: tuple[str, ...]) -> Path:
-    """A git copy of the whole working tree, as a checkout would hold it, with a slice of tests/."""
-    return copy_working_tree(destination, keep=lambda name: in_slice(name, tests))
 
 
 @pytest.fixture
@@ -193,14 +113,14 @@ def staging_index(tmp_path: Path) -> Iterator[tuple[LocalIndex, str, str]]:
     [
         ("src/agentops/cli.py", BUILD_SLICE, True),
         ("tests/helpers.py", BUILD_SLICE, True),
-        ("tests/fakes/gh", BUILD_SLICE, True),
+        ("scripts/stand-ins/bin/gh", BUILD_SLICE, True),
         ("tests/unit/test_cli.py", BUILD_SLICE, True),
         ("tests/unit/__init__.py", BUILD_SLICE, True),
         ("tests/unit/test_docs.py", BUILD_SLICE, False),
         ("tests/faults/conftest.py", BUILD_SLICE, False),
         ("tests/workflows/model.py", BUILD_SLICE, False),
         ("tests/workflows/model.py", CI_SLICE, True),
-        ("tests/workflows/stand-ins/actions/checkout/action.yml", CI_SLICE, True),
+        ("tests/workflows/__init__.py", CI_SLICE, True),
         ("tests/workflows/test_workflows_act.py", CI_SLICE, True),
         ("tests/workflows/test_workflows_static.py", CI_SLICE, False),
         ("tests/unit/test_docs.py", CI_SLICE, True),
@@ -314,44 +234,6 @@ def test_ci_on_develop_runs_lint_a_tests_cell_coverage_and_the_dev_release(
     print(f"act ci.yml push to develop, through verify-dev: {run.seconds:.0f} s")
 
 
-def test_staging_builds_publishes_and_verifies(
-    tmp_path: Path, staging_index: tuple[LocalIndex, str, str]
-) -> None:
-    server, username, password = staging_index
-    project = project_copy(tmp_path / "project", BUILD_SLICE)
-    git(project, "switch", "-q", "-c", RELEASE_BRANCH)
-
-    run = run_act(
-        project,
-        tmp_path,
-        "push",
-        "staging.yml",
-        "verify",
-        "--var",
-        f"STAGING_INDEX={server.url}",
-        "--env",
-        f"TWINE_USERNAME={username}",
-        "--env",
-        f"TWINE_PASSWORD={password}",
-    )
-    assert_succeeded(run, {"build": 1, "publish": 1, "verify": 1})
-    log = run.log.read_text(encoding="utf-8")
-    # The build's slice of the suite ran and passed.
-    assert re.search(r"(?<![0-9])[1-9][0-9]* passed", log), run.explain()
-    assert "Session tests-3.13 was successful" in log, run.explain()
-    # The slice has no machinery suite: that session says so instead of running the unit tests.
-    assert "no test folder of workflows, integration, faults in this checkout" in log, run.explain()
-
-    dist = tmp_path / "artifacts" / "dist"
-    built = manifest.check_dist(dist)
-    versions = {manifest.artifact_version(name)[1] for name in built}
-    assert len(built) == 2 and len(versions) == 1, built
-    assert index.list_files(server.simple_url, PROJECT) == built
-    for name, sha256 in built.items():
-        assert manifest.sha256_file(server.packages_dir / name) == sha256
-    print(f"act staging.yml build -> publish -> verify: {run.seconds:.0f} s")
-
-
 @pytest.mark.parametrize(
     ("labels", "succeeds"),
     [([], False), (["documentation", "no-changelog"], True)],
@@ -403,7 +285,7 @@ def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
         "--env",
         f"GH_RECORD={record}",
         repository=origin,  # the job clones origin, as on GitHub, and pushes back to it
-        path_prefix=FAKES,  # the runner image's gh: a recording stand-in
+        path_prefix=STAND_IN_BIN,  # the runner image's gh: a recording stand-in
     )
     assert_succeeded(run, {"cut-release": 1})
     branch = "release/v0.2.0"

@@ -611,6 +611,22 @@ def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
 def test_the_act_runner_replaces_every_action_the_workflows_pin() -> None:
     from scripts import act
 
-    paths = (*WORKFLOWS.glob("*.yml"), model.SETUP_ACTION)
-    texts = [path.read_text(encoding="utf-8") for path in paths]
-    assert act.pinned_actions(texts) == model.pinned_actions()
+    # What act reads from a checkout: every workflow and the setup action.
+    assert act.pinned_actions(act.workflow_texts(ROOT)) == model.pinned_actions()
+
+
+def test_the_rehearsal_gates_the_job_release_yml_gates() -> None:
+    from tasks import rehearsal
+
+    jobs = model.jobs(model.load("release.yml"))
+    gated = [job for job, data in jobs.items() if data.get("environment") == "release"]
+    assert gated == [rehearsal.GATED_JOB]
+    # The rehearsal's --reject runs BEFORE_GATE with what it needs: everything but the gated
+    # job and what comes after it.
+    assert rehearsal.BEFORE_GATE in model.needs(jobs[rehearsal.GATED_JOB])
+    after = {rehearsal.GATED_JOB}
+    for job, data in jobs.items():
+        if model.needs(data) & after:
+            after.add(job)
+    assert rehearsal.BEFORE_GATE not in after
+    assert set(jobs) - after == {"build", "publish-testpypi", rehearsal.BEFORE_GATE}

@@ -1,0 +1,129 @@
+"""The parts of `invoke rehearse-release` that hold no process: its table, the jobs' progress
+as act reports them, and the checks of what the release left on the indexes and on "GitHub"."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
+ACT_LIST_ROW = re.compile(r"^\s*(?P<stage>\d+)\s+(?P<job>\S+)\s{2,}")
+
+
+@dataclass
+class Step:
+    """One row of the rehearsal's table."""
+
+    name: str
+    result: str = NOT_RUN
+    seconds: float | None = None
+    detail: str = ""
+
+
+def table(steps: list[Step]) -> str:
+    """STEPS as an aligned text table: step, result, seconds, detail."""
+    width = max([len("step"), *(len(step.name) for step in steps)])
+    lines = [f"{'step':<{width}}  {'result':<8}  {'seconds':>7}  detail"]
+    for step in steps:
+        seconds = "" if step.seconds is None else f"{step.seconds:.1f}"
+        lines.append(
+            f"{step.name:<{width}}  {step.result:<8}  {seconds:>7}  {step.detail}".rstrip()
+        )
+    return "\n".join(lines)
+
+
+def planned_jobs(act_list: str) -> list[str]:
+    """The job ids of `act --list` output, in its stage order (the order `needs:` gives)."""
+    rows = []
+    for line in act_list.splitlines():
+        match = ACT_LIST_ROW.match(line)
+        if match:
+            rows.append((int(match["stage"]), match["job"]))
+    return [job for _, job in sorted(rows, key=lambda row: row[0])]
+
+
+@dataclass
+class JobProgress:
+    """Turns act's --json log entries into one line per job as it starts and as it ends, and
+    keeps each job's result and wall time (measured here, as the entries arrive)."""
+
+    workflow: str
+    say: Callable[[str], None] = print
+    clock: Callable[[], float] = time.monotonic
+    started: dict[str, float] = field(default_factory=dict)
+    results: dict[str, tuple[str, float]] = field(default_factory=dict)  # job -> (result, s)
+
+    def __call__(self, entry: Mapping[str, Any]) -> None:
+        job = entry.get("jobID")
+        if not isinstance(job, str) or not job:
+            return
+        if job not in self.started:
+            self.started[job] = self.clock()
+            self.say(f"  {self.workflow} {job}: started")
+        if "jobResult" in entry:
+            result = str(entry["jobResult"])
+            seconds = self.clock() - self.started[job]
+            self.results[job] = (result, seconds)
+            self.say(f"  {self.workflow} {job}: {result} in {seconds:.1f} s")
+
+    def steps(self, planned: list[str]) -> list[Step]:
+        """A row per PLANNED job (then any other that ran): its result, or not run."""
+        rows = []
+        for job in [*planned, *(job for job in self.started if job not in planned)]:
+            name = f"{self.workflow} {job}"
+            if job in self.results:
+                result, seconds = self.results[job]
+                ok = result == "success"
+                rows.append(Step(name, PASSED if ok else FAILED, seconds, "" if ok else result))
+            elif job in self.started:
+                rows.append(Step(name, FAILED, self.clock() - self.started[job], "did not end"))
+            else:
+                rows.append(Step(name))
+        return rows
+
+    def failed(self) -> list[str]:
+        """The jobs that ended with another result than success, or never ended."""
+        return [
+            job
+            for job in self.started
+            if self.results.get(job, ("unfinished", 0.0))[0] != "success"
+        ]
+
+
+def gh_calls(record: Path) -> list[dict[str, Any]]:
+    """The calls the recording gh stand-in wrote to RECORD, oldest first."""
+    if not record.is_file():
+        return []
+    return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line]
+
+
+def release_created(calls: list[dict[str, Any]], tag: str) -> dict[str, Any] | None:
+    """The `gh release create TAG` call among CALLS, if there was one."""
+    for call in calls:
+        if call.get("args", [])[:3] == ["release", "create", tag]:
+            return call
+    return None
+
+
+def option_value(args: list[str], option: str) -> str | None:
+    """The value after OPTION in ARGS."""
+    return args[args.index(option) + 1] if option in args[:-1] else None
+
+
+def same_files(what: str, found: Mapping[str, str], built: Mapping[str, str]) -> str | None:
+    """None when FOUND ({name: sha256}) holds exactly the BUILT files and bytes, else why not."""
+    missing = sorted(set(built) - set(found))
+    if missing:
+        return f"{what} lacks {', '.join(missing)}"
+    extra = sorted(set(found) - set(built))
+    if extra:
+        return f"{what} has files the build did not make: {', '.join(extra)}"
+    differing = sorted(name for name in built if found[name] != built[name])
+    if differing:
+        return f"{what} has other bytes than the build for {', '.join(differing)}"
+    return None

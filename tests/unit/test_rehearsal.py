@@ -1,0 +1,120 @@
+"""The rehearsal's pure parts: its table, act's plan and progress, the checks' comparisons."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scripts.rehearsal import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    JobProgress,
+    Step,
+    gh_calls,
+    option_value,
+    planned_jobs,
+    release_created,
+    same_files,
+    table,
+)
+
+ACT_LIST = """\
+Stage  Job ID            Job name                          Workflow name  Workflow file  Events
+0      build             build                             Release        release.yml    push
+2      verify-testpypi   Verify from the staging index     Release        release.yml    push
+1      publish-testpypi  Publish to the staging index      Release        release.yml    push
+3      publish-pypi      Publish to the production index   Release        release.yml    push
+"""
+
+
+def test_planned_jobs_follow_acts_stages() -> None:
+    assert planned_jobs(ACT_LIST) == [
+        "build",
+        "publish-testpypi",
+        "verify-testpypi",
+        "publish-pypi",
+    ]
+    assert planned_jobs('level=warning msg="no docker"\n') == []
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_job_progress_says_each_start_and_end_and_keeps_the_times() -> None:
+    said: list[str] = []
+    clock = Clock()
+    progress = JobProgress("release.yml", say=said.append, clock=clock)
+    progress({"msg": "a line without a job"})
+    progress({"jobID": "build", "msg": "Run step"})
+    clock.now = 130.5
+    progress({"jobID": "build", "msg": "more"})
+    progress({"jobID": "build", "jobResult": "success"})
+    progress({"jobID": "publish-testpypi", "msg": "Run step"})
+    clock.now = 135.0
+    progress({"jobID": "publish-testpypi", "jobResult": "failure"})
+    assert said == [
+        "  release.yml build: started",
+        "  release.yml build: success in 30.5 s",
+        "  release.yml publish-testpypi: started",
+        "  release.yml publish-testpypi: failure in 4.5 s",
+    ]
+    assert progress.failed() == ["publish-testpypi"]
+    assert progress.steps(["build", "publish-testpypi", "verify-testpypi"]) == [
+        Step("release.yml build", PASSED, 30.5),
+        Step("release.yml publish-testpypi", FAILED, 4.5, "failure"),
+        Step("release.yml verify-testpypi", NOT_RUN),
+    ]
+
+
+def test_a_job_that_never_ended_failed() -> None:
+    clock = Clock()
+    progress = JobProgress("staging.yml", say=lambda _: None, clock=clock)
+    progress({"jobID": "build", "msg": "Run step"})
+    clock.now = 102.0
+    assert progress.failed() == ["build"]
+    assert progress.steps([]) == [Step("staging.yml build", FAILED, 2.0, "did not end")]
+
+
+def test_the_table_aligns_its_columns() -> None:
+    text = table([Step("prepare", PASSED, 1.04, "HEAD abc"), Step("release.yml verify-pypi")])
+    assert text.splitlines() == [
+        "step                     result    seconds  detail",
+        "prepare                  passed        1.0  HEAD abc",
+        "release.yml verify-pypi  not run",
+    ]
+
+
+def test_same_files_names_what_differs() -> None:
+    built = {"a.whl": "1" * 64, "a.tar.gz": "2" * 64}
+    assert same_files("staging", dict(built), built) is None
+    assert same_files("staging", {"a.whl": "1" * 64}, built) == "staging lacks a.tar.gz"
+    assert same_files("pypi", {**built, "b.whl": "3"}, built) == (
+        "pypi has files the build did not make: b.whl"
+    )
+    assert same_files("assets", {**built, "a.whl": "f" * 64}, built) == (
+        "assets has other bytes than the build for a.whl"
+    )
+    assert same_files("production", {}, {}) is None
+
+
+def test_the_gh_record_gives_the_release_and_its_notes(tmp_path: Path) -> None:
+    record = tmp_path / "gh.jsonl"
+    assert gh_calls(record) == []
+    calls = [
+        {"args": ["pr", "create", "--base", "main", "--head", "release/v1.0.0"]},
+        {"args": ["release", "create", "v1.0.0", "--notes", "- fixed", "dist/a.whl"]},
+    ]
+    record.write_text("".join(json.dumps(call) + "\n" for call in calls))
+    assert gh_calls(record) == calls
+    created = release_created(gh_calls(record), "v1.0.0")
+    assert created == calls[1]
+    assert release_created(calls, "v2.0.0") is None
+    assert option_value(calls[1]["args"], "--notes") == "- fixed"
+    assert option_value(calls[0]["args"], "--head") == "release/v1.0.0"
+    assert option_value(["release", "create", "--notes"], "--notes") is None

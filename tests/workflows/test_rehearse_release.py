@@ -1,0 +1,225 @@
+"""`invoke rehearse-release` end to end, in a copy of the project standing in for the user's.
+
+The rehearsal runs staging.yml and release.yml under act, so these tests carry the act tests'
+guards. The copy keeps a slice of tests/ (its build jobs run them); the fault planted here is one
+that slice does not see, as a real release-only fault slips past a build's tests.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+import queue
+import re
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from scripts import changelog, manifest, processes, verify
+from scripts.local_index import answers
+from scripts.versions import Release
+from tasks.rehearsal import repository_state
+from tests.helpers import commit, git
+from tests.workflows.copies import ACT_MARKS, once_and_with_every_python, project_copy
+
+PROJECT = "agentops-accelerator"
+# A build slice that does not test the CLI: the planted fault gets past the build's tests.
+FAULT_SLICE = ("tests/unit/test_versions.py",)
+VERSION_LINE = 'typer.echo(f"agentops {__version__}")'
+# Final releases print a suffix: the staging build (a .dev version) passes its smoke test.
+PLANTED = 'typer.echo(f"agentops {__version__}" + ("" if "dev" in __version__ else "-final"))'
+FOLDER = re.compile(r"rehearse-release: v9\.9\.9 of HEAD in (?P<folder>\S+)")
+INDEX_URL = re.compile(r"(?:staging|production) (http://127\.0\.0\.1:\d+/)")
+
+pytestmark = ACT_MARKS
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _once_and_with_every_python() -> None:
+    once_and_with_every_python()
+
+
+def rehearse_command(*options: str) -> list[str]:
+    return [sys.executable, "-m", "invoke", "rehearse-release", "9.9.9", *options]
+
+
+def rehearsal_env(tmp_path: Path) -> dict[str, str]:
+    """This environment, with the throwaway folder made under TMP_PATH (pytest removes it)."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(scratch)}
+
+
+def rehearse(project: Path, tmp_path: Path, *options: str) -> tuple[int, str]:
+    """Run the rehearsal in PROJECT to its end: its exit code and its output."""
+    result = subprocess.run(
+        rehearse_command(*options),
+        cwd=project,
+        env=rehearsal_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=900,
+    )
+    return result.returncode, result.stdout + result.stderr
+
+
+def left_running(folder: Path) -> list[str]:
+    """Processes that still name FOLDER or work in it (act, its jobs, the servers)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            line = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            cwd = str((proc / "cwd").readlink())
+        except OSError:
+            continue
+        if str(folder) in line or cwd.startswith(str(folder)):
+            found.append(f"{proc.name}: {line}")
+    return found
+
+
+def test_an_approved_release_reaches_production_and_github_and_is_finished(
+    tmp_path: Path,
+) -> None:
+    # No tests in the copy: its build jobs' sessions still run, with nothing to collect (the
+    # fault test below checks that a build runs its slice).
+    project = project_copy(tmp_path / "project", ())
+    assert not (project / "tests" / "unit").exists()
+    before = repository_state(project)
+    returncode, output = rehearse(project, tmp_path, "--approve", "--keep")
+    assert returncode == 0, output
+    rows = [
+        "prepare", "cut-release", "staging.yml build", "staging.yml publish", "staging.yml verify",
+        "merge the release PR", "tag", "release.yml build", "release.yml publish-testpypi",
+        "release.yml verify-testpypi", "release.yml publish-pypi", "release.yml verify-pypi",
+        "release.yml github-release", "finish-release",
+    ]  # fmt: skip
+    for row in rows:
+        assert re.search(rf"^{re.escape(row)}\s+passed\s+\d+\.\d", output, re.M), row
+    assert re.search(r"^approval gate \(environment release\)\s+approved", output, re.M)
+    checks = re.findall(r"^(ok|FAIL)  +(.*)$", output, re.M)
+    assert [what for verdict, what in checks if verdict != "ok"] == [], output
+    assert len(checks) == 10, checks  # both stand-ins (x2 for staging), assets, notes, refs, repo
+    # Kept (--keep): the world the checks read is there to read again.
+    match = FOLDER.search(output)
+    assert match, output
+    folder = Path(match["folder"])
+    built = manifest.check_dist(folder / "act" / "release.yml" / "artifacts" / "dist")
+    for store in ("staging", "production"):
+        for name, sha256 in built.items():
+            assert manifest.sha256_file(folder / store / "packages" / name) == sha256
+    assert '"release", "create", "v9.9.9"' in (folder / "gh-calls.jsonl").read_text()
+    for url in INDEX_URL.findall(output):
+        assert not answers(url), f"{url} still answers"
+    assert left_running(folder) == []
+    assert repository_state(project) == before
+
+
+def test_a_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -> None:
+    project = project_copy(tmp_path / "project", FAULT_SLICE)
+    cli = project / "src" / "agentops" / "cli.py"
+    assert VERSION_LINE in cli.read_text()
+    planted = cli.read_text().replace(VERSION_LINE, PLANTED)
+    commit(project, "fix: report the version", files={"src/agentops/cli.py": planted})
+    before = repository_state(project)
+
+    # Approved: still nothing may reach production.
+    returncode, output = rehearse(project, tmp_path, "--approve")
+    assert returncode == 1, output
+    assert "release.yml under act: failed: job verify-testpypi failed" in output, output
+    assert "agentops 9.9.9-final (expected 'agentops 9.9.9')" in output, output
+    # The table: staging passed, the release stopped at verify-testpypi, the gate never opened.
+    for row in (
+        r"staging\.yml verify\s+passed",
+        r"release\.yml publish-testpypi\s+passed",
+        r"release\.yml verify-testpypi\s+failed",
+        r"approval gate \(environment release\)\s+not run\s+not reached",
+        r"release\.yml publish-pypi\s+not run",
+        r"release\.yml github-release\s+not run",
+    ):
+        assert re.search(row, output), f"no row {row!r} in:\n{output}"
+    # The commands that reproduce it: the act job, and the session inside it.
+    assert re.search(r"cd \S+/work && \S*act push -W \.github/workflows/release\.yml", output)
+    assert "-j verify-testpypi" in output, output
+    assert "nox -s verify -- http://127.0.0.1:" in output, output
+
+    match = FOLDER.search(output)
+    assert match, output
+    folder = Path(match["folder"])  # kept, for the reproducing commands
+    password = re.search(r'^TWINE_PASSWORD="(.+)"$', (folder / "jobs.env").read_text(), re.M)
+    assert password and password[1] not in output  # the indexes' password is never printed
+    assert list((folder / "production" / "packages").iterdir()) == []
+    staged = sorted(path.name for path in (folder / "staging" / "packages").iterdir())
+    built = manifest.check_dist(folder / "act" / "release.yml" / "artifacts" / "dist")
+    assert set(built) <= set(staged), staged
+    calls = (folder / "gh-calls.jsonl").read_text()
+    assert '"pr", "create"' in calls and '"release", "create"' not in calls
+    # staging.yml ran its build's tests on every Python, skipped the machinery, and staged the
+    # very bytes it built.
+    log = (folder / "act-staging.yml.log").read_text(encoding="utf-8")
+    assert re.search(r"(?<![0-9])[1-9][0-9]* passed", log)
+    assert "Session tests-3.13 was successful" in log
+    assert "AGENTOPS_SKIP_MACHINERY is set" in log
+    staging_dist = folder / "act" / "staging.yml" / "artifacts" / "dist"
+    staging_version, staging_sums = verify.built_version(staging_dist)
+    assert ".dev" in staging_version
+    for name, sha256 in staging_sums.items():
+        assert manifest.sha256_file(folder / "staging" / "packages" / name) == sha256
+    # Nothing outlives the rehearsal, and the user's repository is as it was.
+    for url in INDEX_URL.findall(output):
+        assert not answers(url), f"{url} still answers"
+    assert left_running(folder) == []
+    assert repository_state(project) == before
+
+
+def test_ctrl_c_stops_everything_and_removes_the_throwaway_folder(tmp_path: Path) -> None:
+    # Rehearsed from a release branch, whose CHANGELOG has no [Unreleased] entry left.
+    project = project_copy(tmp_path / "project", FAULT_SLICE)
+    git(project, "switch", "--quiet", "-c", "release/v1.0.0")
+    text = (project / "CHANGELOG.md").read_text()
+    dated = changelog.release(text, Release.parse("1.0.0"), datetime.date(2026, 12, 1))
+    commit(project, "chore: prepare release 1.0.0", files={"CHANGELOG.md": dated})
+    before = repository_state(project)
+    process = processes.start(
+        rehearse_command("--approve"),
+        cwd=project,
+        env=rehearsal_env(tmp_path),
+        output=subprocess.PIPE,
+        text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    assert process.stdout is not None
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout or ()])
+    reader.start()
+    seen: list[str] = []
+    deadline = time.monotonic() + 120
+    try:
+        while not any("staging.yml build: started" in line for line in seen):
+            assert time.monotonic() < deadline, "".join(seen)
+            seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+        process.send_signal(signal.SIGINT)  # what Ctrl-C sends
+        returncode = process.wait(timeout=60)
+    finally:
+        processes.stop(process)
+    reader.join(timeout=10)
+    process.stdout.close()
+    while not lines.empty():
+        seen.append(lines.get())
+    output = "".join(seen)
+    assert returncode == 1, output
+    assert "+1 commit on develop: [Unreleased] had no entry" in output, output
+    assert "cut-release: passed" in output, output
+    assert "interrupted: the servers were stopped and the throwaway folder removed" in output
+    match = FOLDER.search(output)
+    assert match, output
+    folder = Path(match["folder"])
+    assert not folder.exists()
+    for url in INDEX_URL.findall(output):
+        assert not answers(url), f"{url} still answers"
+    assert left_running(folder) == []
+    assert repository_state(project) == before
