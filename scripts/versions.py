@@ -1,9 +1,11 @@
 """What a valid release version is, and how it relates to the release tags: the one place that rule
 lives.
 
-A release version is exactly X.Y.Z (a leading `v` is allowed on input). It is parsed once, where it
-enters (a task argument, a tag, a CHANGELOG heading), into a `Release`, which knows its tag and its
-branch; everything after that takes the `Release`.
+A release version is exactly X.Y.Z, a final, or X.Y.ZaN, X.Y.ZbN or X.Y.ZrcN, a pre-release of
+X.Y.Z (PEP 440's spelling; a leading `v` is allowed on input). It is parsed once, where it enters (a
+task argument, a tag, a CHANGELOG heading), into a `Release`, which knows its kind, its tag and its
+branch; everything after that takes the `Release`. Releases order as PEP 440 does: 1.4.0a1 <
+1.4.0b1 < 1.4.0rc1 < 1.4.0.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Literal
 from packaging.version import InvalidVersion, Version
 
 Kind = Literal["release", "pre-release", "dev", "local"]
-ReleaseKind = Literal["final"]
+ReleaseKind = Literal["final", "pre-release"]
+PRE_RELEASE_FORMS = "X.Y.ZaN, X.Y.ZbN or X.Y.ZrcN"
 
 
 class VersionError(ValueError):
@@ -24,25 +27,29 @@ class VersionError(ValueError):
 
 @dataclass(frozen=True, order=True)
 class Release:
-    """One release version, X.Y.Z: its tag is vX.Y.Z, its branch release/vX.Y.Z."""
+    """One release version, X.Y.Z or a pre-release X.Y.ZrcN: its tag is vX.Y.ZrcN, its branch
+    release/vX.Y.Z (a pre-release is tagged on the branch of its final)."""
 
     version: Version
 
     @classmethod
     def parse(cls, text: str) -> Release:
-        """The release TEXT (X.Y.Z or vX.Y.Z) names; VersionError for anything else."""
+        """The release TEXT (X.Y.Z, X.Y.ZrcN, with or without v) names; VersionError else."""
         # repr() shows newlines and shell metacharacters harmlessly in the message.
         error = VersionError(
-            f"invalid version {text!r}: expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
+            f"invalid version {text!r}: expected X.Y.Z, for example 1.4.0, or a pre-release "
+            f"{PRE_RELEASE_FORMS}, for example 1.4.0rc1 (a leading v is allowed)"
         )
         bare = text.removeprefix("v")
         try:
             version = Version(bare)
         except InvalidVersion:
             raise error from None
-        # Version() tolerates whitespace, "V", leading zeros, epochs and suffixes: only the exact
-        # canonical three-part release spelling is accepted.
-        if len(version.release) != 3 or bare != ".".join(str(part) for part in version.release):
+        # Version() tolerates whitespace, "V", leading zeros, epochs, `-rc.1` and post or dev
+        # suffixes: only the exact canonical spelling of a final or a pre-release is accepted.
+        base = ".".join(str(part) for part in version.release)
+        pre = "".join(str(part) for part in version.pre) if version.pre else ""
+        if len(version.release) != 3 or bare != base + pre or version.dev or version.post:
             raise error
         return cls(version)
 
@@ -55,14 +62,19 @@ class Release:
         return f"v{self}"
 
     @property
+    def final(self) -> Release:
+        """The final this release is of: X.Y.Z itself, or X.Y.Z for X.Y.ZrcN."""
+        return Release(Version(".".join(str(part) for part in self.version.release)))
+
+    @property
     def branch(self) -> str:
-        """The release branch, release/vX.Y.Z."""
-        return f"release/{self.tag}"
+        """The release branch, release/vX.Y.Z (of the final, for a pre-release)."""
+        return f"release/{self.final.tag}"
 
     @property
     def kind(self) -> ReleaseKind:
-        """What sort of release this is (only finals so far)."""
-        return "final"
+        """A final (X.Y.Z) or a pre-release (X.Y.ZaN, bN, rcN)."""
+        return "pre-release" if self.version.pre else "final"
 
 
 def release_of(text: str) -> Release | None:
@@ -80,7 +92,7 @@ def release_tags(tags: Iterable[str]) -> list[Release]:
 
 
 def stray_tags(tags: Iterable[str]) -> list[str]:
-    """The TAGS that name a version but are not vX.Y.Z release tags (0.2.0, vv0.2.0, v1.0rc1).
+    """The TAGS that name a version but are not release tags (0.2.0, vv0.2.0, v1.0rc1, v1.0.0.dev1).
 
     setuptools-scm reads a version from such a tag as readily as from a release tag (or fails on
     it), so one in the history would version builds from outside the release flow.
@@ -98,13 +110,14 @@ def stray_tags(tags: Iterable[str]) -> list[str]:
 
 
 def latest_release(tags: Iterable[str]) -> Release | None:
-    """The highest vX.Y.Z release tag among TAGS, or None if there is none."""
+    """The highest release tag (final or pre-release) among TAGS, or None if there is none."""
     found = release_tags(tags)
     return found[-1] if found else None
 
 
 def require_newer(release: Release, tags: Iterable[str]) -> None:
-    """Raise VersionError unless RELEASE is greater than every vX.Y.Z tag in TAGS."""
+    """Raise VersionError unless RELEASE is greater than every release tag in TAGS (so X.Y.Z
+    follows its pre-releases, and X.Y.ZrcN never follows X.Y.Z)."""
     latest = latest_release(tags)
     if latest is not None and release <= latest:
         raise VersionError(f"version {release} is not greater than the latest tag {latest.tag}")

@@ -288,20 +288,37 @@ class Rehearsal:
         sums = {**built, manifest.MANIFEST_NAME: manifest.sha256_file(dist / "SHA256SUMS")}
         assets = same_files("the release's assets", created.get("assets", {}), sums)
         results.append(("the GitHub Release's assets are the build's files and SHA256SUMS", assets))
-        section = changelog.section_text(_git(self.origin, "show", f"{tag}:CHANGELOG.md"), release)
+        text = _git(self.origin, "show", f"{tag}:CHANGELOG.md")
+        section = changelog.section_text(text, release.final)
         notes = option_value(created["args"], "--notes")
         differ = None if notes == section else f"the notes differ: {notes!r:.80}"
         results.append(("the release notes are the CHANGELOG section", differ))
+        marked = {"--prerelease", "--latest=false"} <= set(created["args"])
+        if release.kind == "pre-release":
+            problem = None if marked else "it is not marked --prerelease --latest=false"
+            results.append(("the GitHub Release is a pre-release, not latest", problem))
+        else:
+            problem = "it is marked --prerelease" if marked else None
+            results.append(("the GitHub Release is a final", problem))
         kind = _git(self.origin, "cat-file", "-t", f"refs/tags/{tag}")
         results.append((f"{tag} is an annotated tag", None if kind == "tag" else f"a {kind}"))
-        for branch in (MAIN, DEVELOP):
-            ancestor = ["git", "-C", str(self.origin), "merge-base", "--is-ancestor", tag, branch]
+        return results + self.ref_checks()
+
+    def ref_checks(self) -> list[tuple[str, str | None]]:
+        """Where the refs stand: a final on main, merged into develop, its branch gone; a
+        pre-release on its release branch, which goes on, and not on main."""
+        tag, branch = self.release.tag, self.release.branch
+        results: list[tuple[str, str | None]] = []
+        final = self.release.kind == "final"
+        expected = {MAIN: True, DEVELOP: True} if final else {branch: True, MAIN: False}
+        for name, wanted in expected.items():
+            ancestor = ["git", "-C", str(self.origin), "merge-base", "--is-ancestor", tag, name]
             contains = subprocess.run(ancestor, check=False).returncode == 0
-            results.append((f"{branch} contains {tag}", None if contains else "it does not"))
-        left = _git(self.origin, "for-each-ref", f"refs/heads/{release.branch}")
-        results.append(
-            (f"{release.branch} is gone from origin", "it is still there" if left else None)
-        )
+            what = f"{name} {'contains' if wanted else 'does not contain'} {tag}"
+            results.append((what, None if contains == wanted else "it is the other way round"))
+        left = bool(_git(self.origin, "for-each-ref", f"refs/heads/{branch}"))
+        what = f"{branch} is {'gone from' if final else 'still on'} origin"
+        results.append((what, None if left != final else "it is the other way round"))
         return results
 
     def gate(self, approve: bool) -> None:
@@ -367,7 +384,7 @@ def _session_lines(log: Path, job: str | None) -> list[str]:
 
 @task(
     help={
-        "version": "the release to rehearse, X.Y.Z (it must be newer than every tag)",
+        "version": "the release to rehearse, X.Y.Z or X.Y.ZrcN (newer than every tag)",
         "approve": "approve the production gate: publish-pypi, verify-pypi, github-release, finish",
         "reject": "stop at the production gate (the default)",
         "keep": "keep the throwaway folder (clone, origin, indexes, act logs) afterwards",
@@ -397,12 +414,14 @@ def rehearse_release(
     tag, ok = release.tag, False
     try:
         rehearsal.step("prepare", rehearsal.prepare)
-        rehearsal.step("cut-release", lambda: rehearsal.invoke("cut-release", str(release)))
+        final = release.kind == "final"
+        rehearsal.step("cut-release", lambda: rehearsal.invoke("cut-release", str(release.final)))
         staging = rehearsal.servers["staging"].url
         production = rehearsal.servers["production"].url
         variables = ["--var", f"STAGING_INDEX={staging}", "--var", f"PRODUCTION_INDEX={production}"]
         rehearsal.workflow("staging.yml", f"refs/heads/{release.branch}", *variables)
-        rehearsal.step("merge the release PR", rehearsal.merge_release_pr)
+        if final:  # a pre-release is tagged on the release branch, before the merge
+            rehearsal.step("merge the release PR", rehearsal.merge_release_pr)
         rehearsal.step("tag", lambda: rehearsal.invoke("tag", str(release)))
         try:
             rehearsal.workflow(
@@ -410,7 +429,7 @@ def rehearse_release(
             )
         finally:
             rehearsal.gate(approve)
-        if approve:
+        if approve and final:  # after a pre-release the release branch goes on
             rehearsal.step(
                 "finish-release", lambda: rehearsal.invoke("finish-release", str(release))
             )

@@ -18,6 +18,7 @@ from .steps import (
     StepFailed,
     Undo,
     failure,
+    final_release,
     origin_refs,
     parse_release,
     quietly,
@@ -31,6 +32,7 @@ from .steps import (
 
 CHECKLIST = ROOT / "docs" / "release-checklist.md"
 VERSION_HELP = "the release, X.Y.Z (a leading v is accepted)"
+TAG_HELP = "the release, X.Y.Z (on main) or a pre-release X.Y.ZrcN (on release/vX.Y.Z)"
 
 
 def _checklist(version: str) -> str:
@@ -45,7 +47,7 @@ def _checklist(version: str) -> str:
 )
 def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     """Branch release/vX.Y.Z from origin/develop, date the CHANGELOG, push, open the PR."""
-    release = parse_release(version)
+    release = final_release(version, "cut-release")
     branch = release.branch
     require_clean()
     if gitops.local_branch_exists(branch):
@@ -109,35 +111,49 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
 
 @task(
     help={
-        "version": VERSION_HELP,
+        "version": TAG_HELP,
         "dry_run": "print the tag message and the commands; change nothing",
     }
 )
 def tag(c: Context, version: str, dry_run: bool = False) -> None:
-    """Tag main as vX.Y.Z (annotated, CHANGELOG section as message) and push that tag alone."""
+    """Tag main as vX.Y.Z, or release/vX.Y.Z as X.Y.ZrcN (annotated, the CHANGELOG section as
+    message), and push that tag alone."""
     release = parse_release(version)
-    if gitops.current_branch() != MAIN:
-        raise Refused(f"tags are made on {MAIN}: run `git switch {MAIN}` first")
+    # A final is tagged on main; a pre-release on the release branch of its final, before merging.
+    where = MAIN if release.kind == "final" else release.branch
+    current = gitops.current_branch()
+    if current != where:
+        if release.kind == "final" and current == release.branch:
+            raise Refused(
+                f"a final is tagged on {MAIN}, after the release PR is merged; on {current} tag "
+                f"a pre-release ({release}rc1)"
+            )
+        if release.kind != "final" and current == MAIN:
+            raise Refused(f"a pre-release is tagged on {where}, not on {MAIN}")
+        raise Refused(f"{release} is tagged on {where}: run `git switch {where}` first")
     require_clean()
     origin = origin_refs()
-    if origin.get(f"refs/heads/{MAIN}") != gitops.head():
+    if origin.get(f"refs/heads/{where}") != gitops.head():
         raise Refused(
-            f"{MAIN} is not level with {REMOTE}/{MAIN}: run `git pull --ff-only` "
-            "(or push your commits through a PR) first"
+            f"{where} is not level with {REMOTE}/{where}: run `git pull --ff-only` "
+            "(or push your commits) first"
         )
     if release.tag in gitops.local_tags():
         raise Refused(f"tag {release.tag} already exists locally")
     if f"refs/tags/{release.tag}" in origin:
         raise Refused(f"tag {release.tag} already exists on {REMOTE}")
     require_newer(release, origin)
+    hint = "merge the release PR first" if release.kind == "final" else "run cut-release first"
     if not (ROOT / CHANGELOG).is_file():
-        raise Refused(f"{MAIN} has no {CHANGELOG} (merge the release PR first)")
+        raise Refused(f"{where} has no {CHANGELOG} ({hint})")
     text = (ROOT / CHANGELOG).read_text(encoding="utf-8")
     try:
-        section = changelog.section_text(text, release)
+        # A pre-release's notes are its final's section as it stands.
+        section = changelog.section_text(text, release.final)
     except ValueError as error:
-        raise Refused(f"{CHANGELOG}: {error} (merge the release PR first)") from None
-    message = f"Release {release}\n\n{section}\n"
+        raise Refused(f"{CHANGELOG}: {error} ({hint})") from None
+    title = "Release" if release.kind == "final" else "Pre-release"
+    message = f"{title} {release}\n\n{section}\n"
     undo = Undo(c)
     try:
         run(
@@ -156,7 +172,7 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
 @task(help={"version": VERSION_HELP, "dry_run": "print the commands; change nothing"})
 def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     """After the tag: merge main back into develop, push it, delete release/vX.Y.Z."""
-    release = parse_release(version)
+    release = final_release(version, "finish-release")
     branch = release.branch
     require_clean()
     origin = origin_refs()
@@ -214,13 +230,13 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
 
 @task(
     help={
-        "version": VERSION_HELP,
+        "version": TAG_HELP,
         "dist": "the folder of built files (default: dist)",
         "dry_run": "print the gh command; change nothing",
     }
 )
 def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool = False) -> None:
-    """Create the GitHub Release for vX.Y.Z with dist/ files and the CHANGELOG section."""
+    """Create the GitHub Release of vX.Y.Z or vX.Y.ZrcN: the dist/ files, the CHANGELOG section."""
     release = parse_release(version)
     folder = Path(dist)
     try:
@@ -230,17 +246,19 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
         raise Refused(str(error)) from None
     text = (ROOT / CHANGELOG).read_text(encoding="utf-8") if (ROOT / CHANGELOG).exists() else ""
     try:
-        notes = changelog.section_text(text, release)
+        notes = changelog.section_text(text, release.final)
     except ValueError as error:
         raise Refused(f"{CHANGELOG}: {error}") from None
     attached = [str(folder / filename) for filename in sorted(sums)]
     attached.append(str(folder / manifest.MANIFEST_NAME))
+    # A pre-release is marked so, and never becomes the latest release.
+    marks = ["--prerelease", "--latest=false"] if release.kind == "pre-release" else []
     try:
         run(
             c,
             [
                 "gh", "release", "create", release.tag, "--verify-tag", "--title", release.tag,
-                "--notes", notes, "--generate-notes", *attached,
+                "--notes", notes, "--generate-notes", *marks, *attached,
             ],
             dry_run=dry_run,
         )  # fmt: skip

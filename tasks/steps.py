@@ -60,6 +60,17 @@ def parse_release(text: str) -> versions.Release:
         raise Refused(str(error)) from None
 
 
+def final_release(text: str, task_name: str) -> versions.Release:
+    """The final release TEXT names; refuse a pre-release, which TASK_NAME does not take."""
+    release = parse_release(text)
+    if release.kind != "final":
+        raise Refused(
+            f"{task_name} takes the final X.Y.Z ({release.final}); a pre-release is tagged on "
+            f"{release.branch}: `invoke tag {release}`"
+        )
+    return release
+
+
 def shown(argv: Iterable[str]) -> str:
     """ARGV for a one-line message: multi-line or long arguments (a PR body) shown as `...`."""
     return shlex.join(arg if "\n" not in arg and len(arg) <= 80 else "..." for arg in argv)

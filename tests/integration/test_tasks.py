@@ -213,12 +213,12 @@ def test_tag_refuses_malformed_versions(released: World, version: str) -> None:
 
 def test_tag_refuses_off_main(released: World) -> None:
     git(released.work, "switch", "-q", "develop")
-    assert_refused(released, ["tag", "0.2.0"], "tags are made on main")
+    assert_refused(released, ["tag", "0.2.0"], "0.2.0 is tagged on main: run `git switch main`")
 
 
 def test_tag_refuses_a_detached_head(released: World) -> None:
     git(released.work, "switch", "-q", "--detach", "HEAD")
-    assert_refused(released, ["tag", "0.2.0"], "tags are made on main")
+    assert_refused(released, ["tag", "0.2.0"], "0.2.0 is tagged on main: run `git switch main`")
 
 
 def test_tag_refuses_a_dirty_tree(released: World) -> None:
@@ -260,6 +260,86 @@ def test_tag_deletes_the_local_tag_when_the_push_fails(released: World) -> None:
     assert code == 1
     assert "nothing reached origin" in output
     assert released.state() == before
+
+
+# --- pre-releases ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cut(world: World) -> World:
+    """A world where release/v0.2.0 was cut (and is checked out), not yet merged."""
+    code, output = world.invoke("cut-release", "0.2.0")
+    assert code == 0, output
+    assert git(world.work, "branch", "--show-current") == "release/v0.2.0"
+    return world
+
+
+def test_a_pre_release_is_tagged_on_its_release_branch_with_its_finals_notes(cut: World) -> None:
+    code, output = cut.invoke("tag", "0.2.0rc1")
+    assert code == 0, output
+    assert git(cut.origin, "cat-file", "-t", "v0.2.0rc1") == "tag"
+    assert git(cut.origin, "rev-parse", "v0.2.0rc1^{commit}") == git(
+        cut.origin, "rev-parse", "release/v0.2.0"
+    )
+    message = git(cut.work, "tag", "-l", "--format=%(contents)", "v0.2.0rc1")
+    section = changelog.section_text(
+        (cut.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
+    )
+    assert message.startswith("Pre-release 0.2.0rc1") and section in message
+    # The next pre-release, then the final on main after the merge, follow it.
+    code, output = cut.invoke("tag", "0.2.0rc2")
+    assert code == 0, output
+    cut.merge_release_into_main("0.2.0")
+    code, output = cut.invoke("tag", "0.2.0")
+    assert code == 0, output
+    assert git(cut.origin, "tag", "--list").splitlines() == [
+        "v0.1.0", "v0.2.0", "v0.2.0rc1", "v0.2.0rc2",
+    ]  # fmt: skip
+
+
+def test_a_pre_release_is_not_tagged_on_main(released: World) -> None:
+    assert_refused(released, ["tag", "0.2.0rc1"], "a pre-release is tagged on release/v0.2.0")
+
+
+def test_a_final_is_not_tagged_on_its_release_branch(cut: World) -> None:
+    assert_refused(cut, ["tag", "0.2.0"], "a final is tagged on main, after the release PR")
+
+
+def test_a_pre_release_after_its_final_is_refused(released: World) -> None:
+    code, output = released.invoke("tag", "0.2.0")
+    assert code == 0, output
+    git(released.work, "switch", "-q", "release/v0.2.0")
+    assert_refused(
+        released, ["tag", "0.2.0rc1"], "version 0.2.0rc1 is not greater than the latest tag v0.2.0"
+    )
+
+
+@pytest.mark.parametrize("task", ["cut-release", "finish-release"])
+def test_tasks_of_finals_refuse_a_pre_release(world: World, task: str) -> None:
+    assert_refused(world, [task, "0.3.0rc1"], f"{task} takes the final X.Y.Z (0.3.0)")
+
+
+def test_github_release_of_a_pre_release_is_marked_and_never_latest(cut: World) -> None:
+    fake_dist(cut.work / "dist", "0.2.0rc1")
+    code, output = cut.invoke("github-release", "0.2.0rc1")
+    assert code == 0, output
+    [call] = [c for c in cut.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index]
+    args = call["args"]
+    assert isinstance(args, list)
+    assert args[:3] == ["release", "create", "v0.2.0rc1"]
+    assert "--prerelease" in args and "--latest=false" in args
+    notes = args[args.index("--notes") + 1]
+    assert notes == changelog.section_text(
+        (cut.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
+    )
+
+
+def test_github_release_of_a_final_is_not_marked(released: World) -> None:
+    fake_dist(released.work / "dist", "0.2.0")
+    code, output = released.invoke("github-release", "0.2.0")
+    assert code == 0, output
+    [call] = [c for c in released.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index]
+    assert "--prerelease" not in call["args"] and "--latest=false" not in call["args"]  # type: ignore[operator]
 
 
 # --- finish-release ---------------------------------------------------------------------------

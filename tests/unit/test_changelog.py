@@ -26,6 +26,10 @@ from scripts.changelog import (
 from scripts.versions import Release, VersionError
 
 ROOT = Path(__file__).resolve().parents[2]
+VERSION_HINT = (
+    "expected X.Y.Z, for example 1.4.0, or a pre-release X.Y.ZaN, X.Y.ZbN or X.Y.ZrcN, "
+    "for example 1.4.0rc1 (a leading v is allowed)"
+)
 REPO = "https://github.com/agentops-accelerator/agentops-accelerator"
 PREAMBLE = """\
 # Changelog
@@ -440,7 +444,7 @@ def test_release(text: str, version: str, repo_url: str | None, expected: str) -
             REALISTIC,
             "0.3",
             VersionError,
-            "invalid version '0.3': expected X.Y.Z, for example 1.4.0 (a leading v is allowed)",
+            f"invalid version '0.3': {VERSION_HINT}",
             id="invalid-version",
         ),
         pytest.param(
@@ -490,8 +494,7 @@ def test_section_text(version: str, notes: str) -> None:
         pytest.param(
             "Unreleased",
             VersionError,
-            "invalid version 'Unreleased': expected X.Y.Z, for example 1.4.0 (a leading v is "
-            "allowed)",
+            f"invalid version 'Unreleased': {VERSION_HINT}",
             id="not-a-version",
         ),
     ],

@@ -14,7 +14,10 @@ from scripts.versions import (
     require_newer,
 )
 
-HINT = "expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
+HINT = (
+    "expected X.Y.Z, for example 1.4.0, or a pre-release X.Y.ZaN, X.Y.ZbN or X.Y.ZrcN, "
+    "for example 1.4.0rc1 (a leading v is allowed)"
+)
 
 
 @pytest.mark.parametrize(
@@ -25,6 +28,9 @@ HINT = "expected X.Y.Z, for example 1.4.0 (a leading v is allowed)"
         pytest.param("0.0.0", "0.0.0", id="zeros"),
         pytest.param("10.20.30", "10.20.30", id="multi-digit"),
         pytest.param("v0.2.0", "0.2.0", id="zero-major"),
+        pytest.param("1.4.0rc1", "1.4.0rc1", id="rc"),
+        pytest.param("v1.4.0a2", "1.4.0a2", id="alpha"),
+        pytest.param("1.4.0b10", "1.4.0b10", id="beta"),
     ],
 )
 def test_parse_release_accepts(text: str, expected: str) -> None:
@@ -40,7 +46,14 @@ def test_parse_release_accepts(text: str, expected: str) -> None:
         pytest.param("01.2.3", id="leading-zero-major"),
         pytest.param("1.02.3", id="leading-zero-minor"),
         pytest.param("0.2.0.dev1", id="dev"),
-        pytest.param("0.2.0rc1", id="rc"),
+        pytest.param("0.2.0-rc.1", id="semver-pre-release"),
+        pytest.param("0.2.0.rc1", id="dotted-rc"),
+        pytest.param("0.2.0RC1", id="uppercase-rc"),
+        pytest.param("0.2.0c1", id="c-spelling"),
+        pytest.param("0.2.0rc", id="rc-without-number"),
+        pytest.param("0.2.0rc1.dev1", id="dev-of-rc"),
+        pytest.param("0.2.0rc1.post1", id="post-of-rc"),
+        pytest.param("0.2rc1", id="two-part-rc"),
         pytest.param("0.2.0.post1", id="post"),
         pytest.param("1.0.0+local", id="local"),
         pytest.param("1!1.0.0", id="epoch"),
@@ -86,6 +99,7 @@ def test_parse_release_message_is_one_harmless_line(text: str, message: str) -> 
     [
         pytest.param("1.4.0", "v1.4.0", "release/v1.4.0", id="plain"),
         pytest.param("v0.10.2", "v0.10.2", "release/v0.10.2", id="leading-v"),
+        pytest.param("1.4.0rc2", "v1.4.0rc2", "release/v1.4.0", id="pre-release-on-its-final"),
     ],
 )
 def test_tag_and_branch(text: str, tag: str, branch: str) -> None:
@@ -117,7 +131,7 @@ def test_tag_of_an_invalid_version_is_never_made() -> None:
         ),
         pytest.param(
             ["v1.0.0", "0.9.0", "v1.1.0rc1", "release-2.0.0", "v01.0.0", "vv3.0.0", "V4.0.0"],
-            ["1.0.0"],
+            ["1.0.0", "1.1.0rc1"],
             id="others-ignored",
         ),
         pytest.param(["latest", "nightly"], [], id="no-release-tag"),
@@ -132,7 +146,8 @@ def test_release_tags(tags: list[str], expected: list[str]) -> None:
     [
         pytest.param([], None, id="none"),
         pytest.param(["v0.9.0", "v0.10.0", "v0.2.0"], Release.parse("0.10.0"), id="numeric-max"),
-        pytest.param(["v2.0.0rc1", "v1.0.0"], Release.parse("1.0.0"), id="pre-release-tag-ignored"),
+        pytest.param(["v2.0.0rc1", "v1.0.0"], Release.parse("2.0.0rc1"), id="pre-release-counts"),
+        pytest.param(["v2.0.0rc1", "v2.0.0"], Release.parse("2.0.0"), id="final-after-its-rc"),
         pytest.param(["2.0.0", "v1.0.0"], Release.parse("1.0.0"), id="tag-without-v-ignored"),
     ],
 )
@@ -146,7 +161,9 @@ def test_latest_release(tags: list[str], expected: Release | None) -> None:
         pytest.param("0.1.0", [], id="first-release"),
         pytest.param("0.3.0", ["v0.1.0", "v0.2.0"], id="next-minor"),
         pytest.param("0.10.0", ["v0.9.0"], id="numeric-not-lexical"),
-        pytest.param("v0.2.1", ["v0.2.0", "v1.0.0rc1"], id="pre-release-tag-ignored"),
+        pytest.param("1.0.0", ["v0.2.0", "v1.0.0rc1"], id="final-after-its-rc"),
+        pytest.param("1.0.0rc2", ["v1.0.0rc1"], id="next-rc"),
+        pytest.param("1.0.0rc1", ["v1.0.0b3"], id="rc-after-beta"),
     ],
 )
 def test_require_newer_accepts(version: str, tags: list[str]) -> None:
@@ -173,6 +190,18 @@ def test_require_newer_accepts(version: str, tags: list[str]) -> None:
             ["v0.10.0"],
             "version 0.9.0 is not greater than the latest tag v0.10.0",
             id="numeric-not-lexical",
+        ),
+        pytest.param(
+            "1.4.0rc1",
+            ["v1.4.0"],
+            "version 1.4.0rc1 is not greater than the latest tag v1.4.0",
+            id="rc-after-its-final",
+        ),
+        pytest.param(
+            "1.4.0rc1",
+            ["v1.4.0rc2"],
+            "version 1.4.0rc1 is not greater than the latest tag v1.4.0rc2",
+            id="older-rc",
         ),
         pytest.param("0.4", ["v0.3.0"], f"invalid version '0.4': {HINT}", id="invalid"),
     ],
@@ -223,8 +252,31 @@ def test_describe_version_refuses_non_pep440(version: str) -> None:
         pytest.param(["v0.1.0", "0.2.0"], ["0.2.0"], id="v-less"),
         pytest.param(["vv0.3.0", "v0.1.0"], ["vv0.3.0"], id="double-v"),
         pytest.param(["v1.0rc1", "v1.0.0.dev1"], ["v1.0.0.dev1", "v1.0rc1"], id="pre-and-dev"),
+        pytest.param(["v1.0.0rc1", "v1.0.0b2", "v1.0.0"], [], id="pre-release-tags-are-releases"),
+        pytest.param(["1.0.0rc1", "v1.0.0-rc.1"], ["1.0.0rc1", "v1.0.0-rc.1"], id="rc-misspelt"),
         pytest.param(["nightly", "deploy-prod", "v-next"], [], id="not-versions"),
     ],
 )
 def test_stray_tags(tags: list[str], expected: list[str]) -> None:
     assert versions.stray_tags(tags) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "final"),
+    [
+        pytest.param("1.4.0", "final", "1.4.0", id="final"),
+        pytest.param("1.4.0a1", "pre-release", "1.4.0", id="alpha"),
+        pytest.param("1.4.0rc3", "pre-release", "1.4.0", id="rc"),
+    ],
+)
+def test_a_release_knows_its_kind_and_its_final(text: str, kind: str, final: str) -> None:
+    release = Release.parse(text)
+    assert (release.kind, str(release.final)) == (kind, final)
+    assert release.final.kind == "final"
+    assert (release < release.final) is (kind == "pre-release")
+
+
+def test_pre_releases_order_before_their_final() -> None:
+    order = ["1.4.0a1", "1.4.0a2", "1.4.0b1", "1.4.0rc1", "1.4.0rc10", "1.4.0", "1.4.1a1"]
+    parsed = [Release.parse(text) for text in order]
+    assert sorted(reversed(parsed)) == parsed
