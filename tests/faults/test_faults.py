@@ -702,11 +702,12 @@ SCENARIOS = [
              "the token inside the index URL, publish fails", with_dist, 1,
              PUB + f"index http://{USER}:***@127.0.0.1:9/simple/agentops-accelerator/ not "
              "reachable after 1 attempt"),
-    Scenario("secret-in-index-url-nox", "secrets", nox("publish", "local"),
+    # One attempt: the scenario is the redaction, not the backoff (5 attempts sleep 7.5 s).
+    Scenario("secret-in-index-url-nox", "secrets", nox("publish", "local", "--attempts", "1"),
              "the token inside LOCAL_INDEX_URL, the session fails and prints how to reproduce",
              with_dist, 1,
              f"reproduce locally: LOCAL_INDEX_URL=http://{USER}:***@127.0.0.1:9/ python3 -m uv "
-             "run nox -s publish -- local",
+             "run nox -s publish -- local --attempts 1",
              env={"LOCAL_INDEX_URL": f"http://{USER}:{SECRETS['TWINE_PASSWORD']}@127.0.0.1:9/"}),
     Scenario("secret-doctor", "secrets", invoke("doctor"),
              "doctor reports the credentials it finds", nothing, 0,

@@ -576,6 +576,27 @@ def test_uv_run_keeps_the_runners_the_setup_action_installed(name: str) -> None:
     assert load(name).get("env", {}).get("UV_NO_SYNC") == "1"
 
 
+def test_the_runners_group_satisfies_the_noxfile_script_block() -> None:
+    # nox reads the PEP 723 block of noxfile.py: a dependency the job's .venv lacks makes nox
+    # build a second environment (.nox/_nox_script_mode) in every job before any session runs.
+    import tomllib
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    text = (ROOT / "noxfile.py").read_text(encoding="utf-8")
+    block = re.search(r"^# /// script\n((?:#.*\n)*?)# ///$", text, re.M)
+    assert block, "noxfile.py has no PEP 723 script block"
+    metadata = tomllib.loads("".join(line[2:] + "\n" for line in block[1].splitlines()))
+    wanted = {canonicalize_name(Requirement(spec).name) for spec in metadata["dependencies"]}
+    groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    runners = {
+        canonicalize_name(Requirement(spec).name)
+        for spec in groups["dependency-groups"]["runners"]
+    }
+    assert wanted and wanted - runners == set()
+
+
 def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
     import ast
     import tomllib
