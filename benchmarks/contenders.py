@@ -267,7 +267,7 @@ def groups(python: str, *, readme: bool = True) -> list[Group]:
         ]),
         Group("tox", prepare_tox, [
             Contender("tox_lock", "cold tox-uv, uv-venv-lock-runner", cold_tox("lock"),
-                      "cold_tests", least=2, part=until),
+                      "cold_tests", least=1, part=until),
             Contender("tox_plain", "cold tox-uv, uv-venv-runner, editable", cold_tox("plain"),
                       "cold_tests", least=4, part=until),
         ]),
@@ -277,14 +277,15 @@ def groups(python: str, *, readme: bool = True) -> list[Group]:
         ]),
         Group("lint", prepare_lint, [
             Contender("bare_lint", lint, measure_bare_lint),
-            Contender("lint", "warm `nox -s lint`", measure_lint, "bare_lint", most=1.3),
+            Contender("lint", "warm `nox -s lint`", measure_lint, "bare_lint", over_at_most=0.5),
         ]),
         Group("build", prepare_build, [
             Contender("build_floor", build, measure_build_floor),
             Contender("build", "`nox -s build`", measure_build, "build_floor", most=2),
         ]),
         Group("rehearse", prepare_rehearse, [
-            Contender("rehearse", "warm `nox -s rehearse`", measure_rehearse, median_at_most=5),
+            Contender("rehearse", "warm `nox -s rehearse`", measure_rehearse,
+                      steps_at_most=1.2),
         ]),
         Group("verify", prepare_verify, [
             Contender("verify_latency", "verify: upload done -> files noticed",

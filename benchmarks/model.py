@@ -84,12 +84,17 @@ class Contender:
     least: float | None = None  # the ratio must be at least this
     worst: float | None = None  # every sample must take at most this many seconds
     median_at_most: float | None = None  # the median must take at most this many seconds
+    over_at_most: float | None = None  # the median may exceed VERSUS's by this many seconds
+    steps_at_most: float | None = None  # the median over the sum of its own steps' medians
     part: str | None = None  # the ratio is of this part of both sides, not of their totals
     rounds: int | None = None  # measured in the first ROUNDS rounds only (a long row)
 
     def has_target(self) -> bool:
         """Whether the row is held to anything."""
-        limits = (self.most, self.least, self.worst, self.median_at_most)
+        limits = (
+            self.most, self.least, self.worst, self.median_at_most, self.over_at_most,
+            self.steps_at_most,
+        )  # fmt: skip
         return any(limit is not None for limit in limits)
 
 

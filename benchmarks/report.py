@@ -30,6 +30,15 @@ def ratio_of(contender: Contender, results: Results) -> float | None:
     return mine / theirs if mine is not None and theirs else None
 
 
+def steps_ratio(contender: Contender, results: Results) -> float | None:
+    """median(CONTENDER) / the sum of the medians of its own steps (its parts but "total")."""
+    median = results.median(contender.key)
+    steps = sum(
+        seconds for name, seconds in results.parts(contender.key).items() if name != "total"
+    )
+    return median / steps if median is not None and steps else None
+
+
 def met(contender: Contender, results: Results) -> bool | None:
     """Whether CONTENDER holds its target; None when it has none."""
     if not contender.has_target():
@@ -41,6 +50,12 @@ def met(contender: Contender, results: Results) -> bool | None:
     if contender.median_at_most is not None:
         median = results.median(contender.key)
         return median is not None and median <= contender.median_at_most
+    if contender.steps_at_most is not None:
+        ratio = steps_ratio(contender, results)
+        return ratio is not None and ratio <= contender.steps_at_most
+    if contender.over_at_most is not None and contender.versus is not None:
+        mine, theirs = results.median(contender.key), results.median(contender.versus)
+        return mine is not None and theirs is not None and mine - theirs <= contender.over_at_most
     ratio = ratio_of(contender, results)
     if ratio is None:
         return False
@@ -55,6 +70,11 @@ def target_text(contender: Contender) -> str:
         return f"worst <= {contender.worst:g} s"
     if contender.median_at_most is not None:
         return f"<= {contender.median_at_most:g} s"
+    if contender.steps_at_most is not None:
+        return f"<= {contender.steps_at_most:g}x its steps"
+    if contender.over_at_most is not None and contender.versus is not None:
+        versus = SHORT_NAMES.get(contender.versus, contender.versus)
+        return f"<= {versus} + {contender.over_at_most:g} s"
     if contender.part is not None and contender.least is not None:
         return f">= {contender.least:g}x, {contender.part}"
     if contender.most is not None:
@@ -66,6 +86,9 @@ def target_text(contender: Contender) -> str:
 
 def ratio_text(contender: Contender, results: Results) -> str:
     """The ratio column: NNx what it is taken against, or the floor's 1.00."""
+    if contender.steps_at_most is not None:
+        steps = steps_ratio(contender, results)
+        return f"{steps:.2f}x its steps" if steps is not None else ""
     ratio = ratio_of(contender, results)
     if ratio is not None and contender.versus is not None:
         of = f" ({contender.part})" if contender.part else ""

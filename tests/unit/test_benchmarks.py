@@ -18,7 +18,15 @@ from benchmarks.commands import (
     step_name,
 )
 from benchmarks.model import Bench, BenchError, Contender, Group, Results, Run, Sample
-from benchmarks.report import met, parts_table, ratio_of, ratio_text, table_row, target_text
+from benchmarks.report import (
+    met,
+    parts_table,
+    ratio_of,
+    ratio_text,
+    steps_ratio,
+    table_row,
+    target_text,
+)
 from benchmarks.rounds import run_rounds
 from tests.helpers import ROOT
 
@@ -240,6 +248,47 @@ def test_ratios_and_targets(
     assert ratio_of(row, found) == ratio
     assert met(row, found) is verdict
     assert target_text(row) == target
+
+
+@pytest.mark.parametrize(
+    ("samples", "verdict"),
+    [
+        pytest.param({"a": [1.4, 1.5], "b": [1.0, 1.0]}, True, id="held-at-the-edge"),
+        pytest.param({"a": [1.6], "b": [1.0]}, False, id="missed"),
+        pytest.param({"a": [0.9], "b": [1.0]}, True, id="faster-than-the-floor"),
+        pytest.param({"a": [1.0]}, False, id="versus-never-measured"),
+    ],
+)  # fmt: skip
+def test_a_limit_over_the_floor(samples: dict[str, list[float]], verdict: bool) -> None:
+    row = contender("a", "bare_lint", over_at_most=0.5)
+    found = results(**{("bare_lint" if key == "b" else key): v for key, v in samples.items()})
+    assert met(row, found) is verdict
+    assert target_text(row) == "<= bare tools + 0.5 s"
+
+
+@pytest.mark.parametrize(
+    ("steps", "seconds", "ratio", "verdict"),
+    [
+        # "total" is the session's own sum, not a step: it never counts twice.
+        pytest.param([{"build": 2.0, "verify": 3.0, "total": 5.0}], [6.0], 1.2, True,
+                     id="held-at-the-edge"),
+        pytest.param([{"build": 2.0, "verify": 3.0, "total": 5.0}], [6.5], 1.3, False,
+                     id="missed"),
+        pytest.param([{"build": 2.0}, {"build": 4.0}], [3.0, 3.3], 1.05, True,
+                     id="medians-of-both"),
+        pytest.param([{}], [3.0], None, False, id="no-steps-read"),
+    ],
+)  # fmt: skip
+def test_a_limit_on_the_sum_of_its_own_steps(
+    steps: list[dict[str, float]], seconds: list[float], ratio: float | None, verdict: bool
+) -> None:
+    row = contender("rehearse", steps_at_most=1.2)
+    found = Results(rounds=3)
+    found.samples["rehearse"] = [Sample(s, parts) for s, parts in zip(seconds, steps, strict=True)]
+    assert steps_ratio(row, found) == pytest.approx(ratio)
+    assert met(row, found) is verdict
+    assert target_text(row) == "<= 1.2x its steps"
+    assert ratio_text(row, found) == ("" if ratio is None else f"{ratio:.2f}x its steps")
 
 
 def test_a_contender_that_failed_a_round_misses_its_target() -> None:
