@@ -591,8 +591,7 @@ def test_the_runners_group_satisfies_the_noxfile_script_block() -> None:
     wanted = {canonicalize_name(Requirement(spec).name) for spec in metadata["dependencies"]}
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     runners = {
-        canonicalize_name(Requirement(spec).name)
-        for spec in groups["dependency-groups"]["runners"]
+        canonicalize_name(Requirement(spec).name) for spec in groups["dependency-groups"]["runners"]
     }
     assert wanted and wanted - runners == set()
 
