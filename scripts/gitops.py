@@ -131,3 +131,13 @@ def show(ref: str, path: str, cwd: Path | None = None) -> str | None:
 def changed_files(base: str, cwd: Path | None = None) -> list[str]:
     """Files changed between the merge base of BASE and HEAD, and HEAD."""
     return git("diff", "--name-only", f"{base}...HEAD", cwd=cwd).splitlines()
+
+
+def tags_merged(ref: str, cwd: Path | None = None) -> list[str]:
+    """The tags whose commits REF contains (the releases already on that branch)."""
+    return git("tag", "--merged", ref, cwd=cwd).splitlines()
+
+
+def is_ancestor(ancestor: str, ref: str, cwd: Path | None = None) -> bool:
+    """Whether REF contains ANCESTOR."""
+    return _succeeds("merge-base", "--is-ancestor", ancestor, ref, cwd=cwd)

@@ -1,5 +1,5 @@
-"""What a valid release version is, and how it relates to the release tags: the one place that rule
-lives.
+"""What a valid release version is, and how it relates to the release tags and lines: the one place
+that rule lives.
 
 A release version is exactly X.Y.Z, a final, or X.Y.ZaN, X.Y.ZbN or X.Y.ZrcN, a pre-release of
 X.Y.Z (PEP 440's spelling; a leading `v` is allowed on input). It is parsed once, where it enters (a
@@ -72,9 +72,54 @@ class Release:
         return f"release/{self.final.tag}"
 
     @property
+    def hotfix_branch(self) -> str:
+        """The hotfix branch of a final, hotfix/vX.Y.Z (cut from main's latest final tag)."""
+        return f"hotfix/{self.final.tag}"
+
+    @property
+    def line(self) -> Line:
+        """The release line X.Y this release belongs to."""
+        major, minor, _ = self.version.release
+        return Line(major, minor)
+
+    def next_patch(self) -> Release:
+        """X.Y.(Z+1), the hotfix of final X.Y.Z."""
+        major, minor, patch = self.final.version.release
+        return Release(Version(f"{major}.{minor}.{patch + 1}"))
+
+    @property
     def kind(self) -> ReleaseKind:
         """A final (X.Y.Z) or a pre-release (X.Y.ZaN, bN, rcN)."""
         return "pre-release" if self.version.pre else "final"
+
+
+@dataclass(frozen=True, order=True)
+class Line:
+    """A release line X.Y: the releases X.Y.Z, maintained on support/X.Y once a newer line
+    exists."""
+
+    major: int
+    minor: int
+
+    @classmethod
+    def parse(cls, text: str) -> Line:
+        """The line TEXT names (X.Y, vX.Y or support/X.Y); VersionError else."""
+        bare = text.removeprefix("support/").removeprefix("v")
+        major, dot, minor = bare.partition(".")
+        if (
+            not (dot and major.isdigit() and minor.isdigit())
+            or bare != f"{int(major)}.{int(minor)}"
+        ):
+            raise VersionError(f"invalid release line {text!r}: expected X.Y, for example 1.3")
+        return cls(int(major), int(minor))
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}"
+
+    @property
+    def branch(self) -> str:
+        """The maintenance branch, support/X.Y."""
+        return f"support/{self}"
 
 
 def release_of(text: str) -> Release | None:
@@ -113,6 +158,17 @@ def latest_release(tags: Iterable[str]) -> Release | None:
     """The highest release tag (final or pre-release) among TAGS, or None if there is none."""
     found = release_tags(tags)
     return found[-1] if found else None
+
+
+def of_line(line: Line, tags: Iterable[str]) -> list[str]:
+    """The release tags among TAGS of LINE (vX.Y.Z and its pre-releases)."""
+    return [tag for tag in tags if (found := release_of(tag)) and found.line == line]
+
+
+def latest_final(tags: Iterable[str]) -> Release | None:
+    """The highest final release (vX.Y.Z, no pre-release) among TAGS, or None."""
+    finals = [release for release in release_tags(tags) if release.kind == "final"]
+    return finals[-1] if finals else None
 
 
 def require_newer(release: Release, tags: Iterable[str]) -> None:

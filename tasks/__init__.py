@@ -5,8 +5,8 @@ something check every precondition first and change nothing until all hold; --dr
 exact commands instead of running them; when a later step fails, what was done is undone and the
 message says what, if anything, reached origin.
 
-One module per concern: steps (what every task shares), sessions, ci, release, rehearsal,
-doctor, github.
+One module per concern: steps (what every task shares), sessions, ci, release, lines (hotfixes
+and maintenance lines), rehearsal, doctor, github.
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ from invoke.tasks import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the shared helpers in scripts/
 
-from . import ci, doctor, github, rehearsal, release, sessions
+from . import ci, doctor, github, lines, rehearsal, release, sessions
 
 ns = Collection()
-for _module in (sessions, ci, release, rehearsal, doctor, github):
+for _module in (sessions, ci, release, lines, rehearsal, doctor, github):
     for _task in vars(_module).values():
         if isinstance(_task, Task):
             ns.add_task(_task)

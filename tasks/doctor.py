@@ -14,7 +14,7 @@ from scripts import gitops, interpreters, versions
 from .steps import DEVELOP, MAIN, ROOT, Refused, task, which
 
 # Short-lived branches of the branching model, besides main and develop.
-BRANCH_PREFIXES = ("feature/", "release/v", "hotfix/", "dependabot/")
+BRANCH_PREFIXES = ("feature/", "release/v", "hotfix/v", "support/", "dependabot/")
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import changelog, files, gitops, manifest
+from scripts import changelog, files, gitops, manifest, versions
 
 from .steps import (
     CHANGELOG,
@@ -35,8 +35,23 @@ VERSION_HELP = "the release, X.Y.Z (a leading v is accepted)"
 TAG_HELP = "the release, X.Y.Z (on main) or a pre-release X.Y.ZrcN (on release/vX.Y.Z)"
 
 
-def _checklist(version: str) -> str:
-    return CHECKLIST.read_text(encoding="utf-8").replace("X.Y.Z", version)
+def checklist(release: versions.Release, branch: str, target: str) -> str:
+    """The release checklist, for the PR of BRANCH into TARGET."""
+    text = CHECKLIST.read_text(encoding="utf-8")
+    text = text.replace("release/vX.Y.Z", branch).replace(
+        f"git switch {MAIN}", f"git switch {target}"
+    )
+    return text.replace("X.Y.Z", str(release))
+
+
+def support_line(branch: str | None) -> versions.Line | None:
+    """The release line of BRANCH when it is a maintenance branch support/X.Y, else None."""
+    if branch is None or not branch.startswith("support/"):
+        return None
+    try:
+        return versions.Line.parse(branch)
+    except versions.VersionError:
+        return None
 
 
 @task(
@@ -46,42 +61,50 @@ def _checklist(version: str) -> str:
     }
 )
 def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
-    """Branch release/vX.Y.Z from origin/develop, date the CHANGELOG, push, open the PR."""
+    """Branch release/vX.Y.Z from develop (or support/X.Y), date the CHANGELOG, open the PR."""
     release = final_release(version, "cut-release")
     branch = release.branch
     require_clean()
+    # On a maintenance branch the release is of its line: cut from it, merged back into it.
+    line = support_line(gitops.current_branch())
+    base, target = (line.branch, line.branch) if line else (DEVELOP, MAIN)
+    if line is not None and release.line != line:
+        raise Refused(f"{line.branch} releases {line}.Z versions, not {release}")
     if gitops.local_branch_exists(branch):
         raise Refused(f"branch {branch} already exists locally")
     origin = origin_refs()
     if f"refs/heads/{branch}" in origin:
         raise Refused(f"branch {branch} already exists on {REMOTE}")
-    require_newer(release, origin)
-    develop = origin.get(f"refs/heads/{DEVELOP}")
-    if develop is None:
-        raise Refused(f"{REMOTE} has no {DEVELOP} branch to release from")
+    require_newer(release, origin, within=[] if line else None)
+    tip = origin.get(f"refs/heads/{base}")
+    if tip is None:
+        raise Refused(f"{REMOTE} has no {base} branch to release from")
     if not dry_run:
         try:
-            run(c, ["git", "fetch", "--no-tags", REMOTE, DEVELOP], dry_run=False)
+            run(c, ["git", "fetch", "--no-tags", REMOTE, base], dry_run=False)
         except StepFailed as error:
             raise Refused(str(error)) from None
-        develop = gitops.rev(f"{REMOTE}/{DEVELOP}") or develop
-    elif not gitops.has_object(develop):
-        print(f"note: {REMOTE}/{DEVELOP} has commits not fetched yet; the real run fetches them")
-        develop = f"{REMOTE}/{DEVELOP}"
-    text = gitops.show(develop, CHANGELOG)
+        tip = gitops.rev(f"{REMOTE}/{base}") or tip
+    elif not gitops.has_object(tip):
+        print(f"note: {REMOTE}/{base} has commits not fetched yet; the real run fetches them")
+        tip = f"{REMOTE}/{base}"
+    text = gitops.show(tip, CHANGELOG)
     if text is None:
-        raise Refused(f"{REMOTE}/{DEVELOP} has no {CHANGELOG}")
+        raise Refused(f"{REMOTE}/{base} has no {CHANGELOG}")
     try:
         new_text = changelog.release(text, release, today())
         section = changelog.section_text(new_text, release)
     except ValueError as error:
-        raise Refused(f"{CHANGELOG} on {REMOTE}/{DEVELOP}: {error}") from None
+        raise Refused(f"{CHANGELOG} on {REMOTE}/{base}: {error}") from None
+    # The history's problems do not stop a release: they are said, and kept as they are.
+    for warning in changelog.parse(text).warnings:
+        print(f"cut-release: warning: {CHANGELOG} on {REMOTE}/{base}: {warning}")
     back = switch_back()
     if dry_run:
         print(f"The new section of {CHANGELOG}:\n\n## [{release}] - {today()}\n\n{section}\n")
     undo = Undo(c)
     try:
-        run(c, ["git", "switch", "--no-track", "-c", branch, develop], dry_run=dry_run)
+        run(c, ["git", "switch", "--no-track", "-c", branch, tip], dry_run=dry_run)
         undo.add(back, ["git", "branch", "-D", branch])
         if dry_run:
             print(f"(write {CHANGELOG}: [Unreleased] entries move under ## [{release}])")
@@ -98,15 +121,15 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
         run(
             c,
             [
-                "gh", "pr", "create", "--base", MAIN, "--head", branch,
-                "--title", f"Release {release.tag}", "--body", _checklist(str(release)),
+                "gh", "pr", "create", "--base", target, "--head", branch,
+                "--title", f"Release {release.tag}", "--body", checklist(release, branch, target),
             ],
             dry_run=dry_run,
         )  # fmt: skip
     except (StepFailed, OSError, KeyboardInterrupt) as error:
         raise Refused(f"{failure(error)}; {undo.rollback()}") from None
     if not dry_run:
-        print(f"cut-release: {branch} pushed and the PR to {MAIN} opened")
+        print(f"cut-release: {branch} pushed and the PR to {target} opened")
 
 
 @task(
@@ -116,17 +139,27 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     }
 )
 def tag(c: Context, version: str, dry_run: bool = False) -> None:
-    """Tag main as vX.Y.Z, or release/vX.Y.Z as X.Y.ZrcN (annotated, the CHANGELOG section as
-    message), and push that tag alone."""
+    """Tag main or support/X.Y as vX.Y.Z, or release/vX.Y.Z as vX.Y.ZrcN; push the tag alone."""
     release = parse_release(version)
-    # A final is tagged on main; a pre-release on the release branch of its final, before merging.
-    where = MAIN if release.kind == "final" else release.branch
     current = gitops.current_branch()
+    # A final is tagged on main, or on the support branch of its line; a pre-release on the
+    # release branch of its final, before merging.
+    if release.kind != "final":
+        where = release.branch
+    elif support_line(current) == release.line:
+        where = release.line.branch
+    else:
+        where = MAIN
     if current != where:
         if release.kind == "final" and current == release.branch:
             raise Refused(
                 f"a final is tagged on {MAIN}, after the release PR is merged; on {current} tag "
                 f"a pre-release ({release}rc1)"
+            )
+        if release.kind == "final" and current == release.hotfix_branch:
+            raise Refused(
+                f"a hotfix is tagged on {MAIN}, after its PR is merged: merge it, then "
+                f"`git switch {MAIN} && git pull --ff-only`"
             )
         if release.kind != "final" and current == MAIN:
             raise Refused(f"a pre-release is tagged on {where}, not on {MAIN}")
@@ -142,7 +175,8 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         raise Refused(f"tag {release.tag} already exists locally")
     if f"refs/tags/{release.tag}" in origin:
         raise Refused(f"tag {release.tag} already exists on {REMOTE}")
-    require_newer(release, origin)
+    # Above every release this branch holds and every one of its line: not every tag anywhere.
+    require_newer(release, origin, within=gitops.tags_merged("HEAD"))
     hint = "merge the release PR first" if release.kind == "final" else "run cut-release first"
     if not (ROOT / CHANGELOG).is_file():
         raise Refused(f"{where} has no {CHANGELOG} ({hint})")
@@ -150,8 +184,14 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
     try:
         # A pre-release's notes are its final's section as it stands.
         section = changelog.section_text(text, release.final)
+        entries = changelog.section_entries(text, release.final)
     except ValueError as error:
         raise Refused(f"{CHANGELOG}: {error} ({hint})") from None
+    if not entries:
+        raise Refused(
+            f"{CHANGELOG}: the [{release.final}] section has no '- ' entries: say what the "
+            "release changes"
+        )
     title = "Release" if release.kind == "final" else "Pre-release"
     message = f"{title} {release}\n\n{section}\n"
     undo = Undo(c)
@@ -171,13 +211,27 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
 
 @task(help={"version": VERSION_HELP, "dry_run": "print the commands; change nothing"})
 def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
-    """After the tag: merge main back into develop, push it, delete release/vX.Y.Z."""
+    """After the tag: merge main back into develop, delete the release or hotfix branch."""
     release = final_release(version, "finish-release")
-    branch = release.branch
     require_clean()
     origin = origin_refs()
-    if f"refs/tags/{release.tag}" not in origin:
+    tagged = origin.get(f"refs/tags/{release.tag}")
+    if tagged is None:
         raise Refused(f"tag {release.tag} is not on {REMOTE}: run `invoke tag {release}` first")
+    branches = [
+        name
+        for name in (release.branch, release.hotfix_branch)
+        if gitops.local_branch_exists(name) or f"refs/heads/{name}" in origin
+    ]
+    if _released_on_support(release, origin, tagged):
+        # A maintenance release went into support/X.Y; develop has its own line.
+        _tidy(c, release, branches, origin, dry_run=dry_run)
+        if not dry_run:
+            print(
+                f"finish-release: {release.tag} is a release of {release.line.branch}: nothing "
+                f"merged into {DEVELOP}; {', '.join(branches) or 'no branch'} deleted"
+            )
+        return
     for needed in (MAIN, DEVELOP):
         if f"refs/heads/{needed}" not in origin:
             raise Refused(f"{REMOTE} has no {needed} branch")
@@ -211,21 +265,50 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     except (StepFailed, KeyboardInterrupt) as error:
         raise Refused(f"{failure(error)}; {undo.rollback()}") from None
     # develop is on origin now: what follows is tidying, reported but not undone.
-    tidying = []
-    if gitops.local_branch_exists(branch):
-        tidying.append(["git", "branch", "--delete", branch])
-    if f"refs/heads/{branch}" in origin:
-        tidying.append(["git", "push", REMOTE, "--delete", branch])
+    _tidy(c, release, branches, origin, dry_run=dry_run, merged=True)
+    if not dry_run:
+        gone = ", ".join(branches) or "no branch left to delete"
+        print(f"finish-release: {MAIN} merged back into {DEVELOP}; {gone} deleted")
+
+
+def _released_on_support(release: versions.Release, origin: dict[str, str], tagged: str) -> bool:
+    """Whether RELEASE's tag (at TAGGED) is on its line's support branch and not on main."""
+    main = origin.get(f"refs/heads/{MAIN}")
+    if f"refs/heads/{release.line.branch}" not in origin or main is None:
+        return False
+    if not (gitops.has_object(tagged) and gitops.has_object(main)):
+        return False  # not fetched: main's flow, whose merge fetches and says what is wrong
+    return not gitops.is_ancestor(tagged, main)
+
+
+def _tidy(
+    c: Context,
+    release: versions.Release,
+    branches: list[str],
+    origin: dict[str, str],
+    *,
+    dry_run: bool,
+    merged: bool = False,
+) -> None:
+    """Delete BRANCHES here and on origin; refuse, saying what was done, when one cannot be."""
+    commands = []
+    for name in branches:
+        if gitops.local_branch_exists(name):
+            # Its commits are in the tag (merged on GitHub): safe to drop even if this clone
+            # never merged it; otherwise git's own check stays.
+            safe = gitops.is_ancestor(name, release.tag)
+            commands.append(["git", "branch", "--delete", *(["--force"] if safe else []), name])
+        if f"refs/heads/{name}" in origin:
+            commands.append(["git", "push", REMOTE, "--delete", name])
     problems = []
-    for command in tidying:
+    for command in commands:
         try:
             run(c, command, dry_run=dry_run)
         except StepFailed as error:
             problems.append(str(error))
     if problems:
-        raise Refused(f"{DEVELOP} was merged and pushed, but: {'; '.join(problems)}")
-    if not dry_run:
-        print(f"finish-release: {MAIN} merged back into {DEVELOP}; {branch} deleted")
+        done = f"{DEVELOP} was merged and pushed" if merged else f"{release.tag} is released"
+        raise Refused(f"{done}, but: {'; '.join(problems)}")
 
 
 @task(
@@ -251,8 +334,15 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
         raise Refused(f"{CHANGELOG}: {error}") from None
     attached = [str(folder / filename) for filename in sorted(sums)]
     attached.append(str(folder / manifest.MANIFEST_NAME))
-    # A pre-release is marked so, and never becomes the latest release.
-    marks = ["--prerelease", "--latest=false"] if release.kind == "pre-release" else []
+    # A pre-release is marked so, and never becomes the latest release; nor does a final below
+    # the newest (a maintenance line's, or a hotfix of an older line).
+    newest = versions.latest_final(gitops.local_tags())
+    if release.kind == "pre-release":
+        marks = ["--prerelease", "--latest=false"]
+    elif newest is not None and newest > release:
+        marks = ["--latest=false"]
+    else:
+        marks = []
     try:
         run(
             c,

@@ -157,8 +157,15 @@ def origin_refs() -> dict[str, str]:
         raise Refused(f"cannot read {REMOTE}: {error}") from None
 
 
-def require_newer(release: versions.Release, origin: dict[str, str]) -> None:
-    """Refuse unless RELEASE is above every release tag, here and on origin, and no tag is stray."""
+def require_newer(
+    release: versions.Release, origin: dict[str, str], *, within: list[str] | None = None
+) -> None:
+    """Refuse unless RELEASE is above every release tag, here and on origin, and no tag is stray.
+
+    WITHIN (the tags a branch already contains) narrows "every release tag" to those and the tags
+    of RELEASE's own line: a hotfix of 1.4 or a release of support/1.3 goes on while 1.5.0rc1 or
+    2.0.0 exist elsewhere, and 1.4.0rc1 still never follows 1.4.0.
+    """
     local, remote = set(gitops.local_tags()), set(gitops.remote_tags(origin))
     stray = versions.stray_tags(local | remote)
     if stray:
@@ -167,8 +174,11 @@ def require_newer(release: versions.Release, origin: dict[str, str]) -> None:
             f"setuptools-scm would read it: delete it first (`git tag -d {stray[0]}`, "
             f"`git push {REMOTE} --delete refs/tags/{stray[0]}`)"
         )
+    tags = local | remote
+    if within is not None:
+        tags = set(versions.of_line(release.line, tags)) | set(within)
     try:
-        versions.require_newer(release, local | remote)
+        versions.require_newer(release, tags)
     except versions.VersionError as error:
         raise Refused(str(error)) from None
 

@@ -11,76 +11,12 @@ import pytest
 
 from scripts import changelog, manifest
 from scripts.versions import Release
-from tests.helpers import commit, deny_pushes, git, release_world, repo_state, run_tool
+from tests.helpers import commit, git, run_tool
+from tests.integration.worlds import World, assert_refused, fake_dist
 
 pytestmark = pytest.mark.integration
 
 BAD_VERSIONS = ["0.2", "release-0.2.0", "01.2.3", "0.2.0.dev1", "", "0.2.0; rm -rf ~", "vv0.2.0"]
-
-
-class World:
-    """A work repository on develop, its bare origin, and the gh stand-in's record."""
-
-    def __init__(self, root: Path) -> None:
-        self.work, self.origin = release_world(root)
-        self.record = root / "gh.jsonl"
-
-    def invoke(self, *args: str, **env: str) -> tuple[int, str]:
-        """Run `invoke ARGS` in the work repository; return its exit code and all its output."""
-        result = run_tool(
-            self.work,
-            sys.executable,
-            "-m",
-            "invoke",
-            *args,
-            env={"GH_RECORD": str(self.record), **env},
-        )
-        return result.returncode, result.stdout + result.stderr
-
-    def gh_calls(self) -> list[dict[str, object]]:
-        """What the gh stand-in was asked, in order."""
-        if not self.record.exists():
-            return []
-        return [json.loads(line) for line in self.record.read_text().splitlines()]
-
-    def state(self) -> dict[str, object]:
-        """The repository, origin and CHANGELOG as they are now."""
-        return repo_state(self.work, self.origin)
-
-    def deny_pushes(self, pattern: str) -> None:
-        """Make origin reject pushes of refs matching PATTERN (a shell case pattern)."""
-        deny_pushes(self.origin, pattern)
-
-    def merge_release_into_main(self, version: str) -> None:
-        """Do what merging the release PR on GitHub does, and leave main checked out."""
-        git(self.work, "switch", "-q", "main")
-        git(self.work, "merge", "-q", "--no-ff", "--no-edit", f"release/v{version}")
-        git(self.work, "push", "-q", "origin", "main")
-
-
-@pytest.fixture
-def world(tmp_path: Path) -> World:
-    return World(tmp_path)
-
-
-@pytest.fixture
-def released(world: World) -> World:
-    """A world where release/v0.2.0 was cut and merged into main (main checked out)."""
-    code, output = world.invoke("cut-release", "0.2.0")
-    assert code == 0, output
-    world.merge_release_into_main("0.2.0")
-    return world
-
-
-def assert_refused(world: World, args: list[str], message: str, **env: str) -> None:
-    before, calls = world.state(), world.gh_calls()
-    code, output = world.invoke(*args, **env)
-    assert code == 1, output
-    errors = [line for line in output.splitlines() if ": error: " in line]
-    assert len(errors) == 1, output
-    assert message in errors[0]
-    assert world.state() == before
-    assert world.gh_calls() == calls
 
 
 # --- cut-release -------------------------------------------------------------------------------
@@ -265,15 +201,6 @@ def test_tag_deletes_the_local_tag_when_the_push_fails(released: World) -> None:
 # --- pre-releases ------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cut(world: World) -> World:
-    """A world where release/v0.2.0 was cut (and is checked out), not yet merged."""
-    code, output = world.invoke("cut-release", "0.2.0")
-    assert code == 0, output
-    assert git(world.work, "branch", "--show-current") == "release/v0.2.0"
-    return world
-
-
 def test_a_pre_release_is_tagged_on_its_release_branch_with_its_finals_notes(cut: World) -> None:
     code, output = cut.invoke("tag", "0.2.0rc1")
     assert code == 0, output
@@ -372,13 +299,6 @@ def test_finish_release_rolls_back_when_develop_cannot_be_pushed(released: World
 
 
 # --- github-release ---------------------------------------------------------------------------
-
-
-def fake_dist(folder: Path, version: str) -> None:
-    folder.mkdir()
-    (folder / f"agentops_accelerator-{version}-py3-none-any.whl").write_bytes(b"wheel")
-    (folder / f"agentops_accelerator-{version}.tar.gz").write_bytes(b"sdist")
-    manifest.write_manifest(folder)
 
 
 def test_github_release_attaches_the_manifest_files_and_the_notes(released: World) -> None:

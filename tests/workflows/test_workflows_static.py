@@ -347,8 +347,8 @@ def test_ci_triggers_and_gates() -> None:
     ci = load("ci.yml")
     on = triggers(ci)
     assert set(on) == {"push", "pull_request"}
-    assert on["push"] == {"branches": ["develop", "main"]}
-    assert on["pull_request"]["branches"] == ["develop"]
+    assert on["push"] == {"branches": ["develop", "main", "support/**"]}
+    assert on["pull_request"]["branches"] == ["develop", "support/**"]
     all_jobs = jobs(ci)
     run_step(all_jobs["lint"], "uv run nox -s lint")
     assert all_jobs["changelog"]["if"] == "github.event_name == 'pull_request'"
@@ -404,11 +404,11 @@ def test_the_build_is_tested_and_built_once_from_full_history() -> None:
     assert upload["with"] == {"name": "dist", "path": "dist/", "if-no-files-found": "error"}
 
 
-def test_staging_builds_publishes_and_verifies_on_release_branches() -> None:
+def test_staging_builds_publishes_and_verifies_release_hotfix_and_support_branches() -> None:
     staging = load("staging.yml")
     on = triggers(staging)
     assert set(on) == {"push", "workflow_dispatch"}
-    assert on["push"] == {"branches": ["release/**"]}
+    assert on["push"] == {"branches": ["release/**", "hotfix/**", "support/**"]}
     assert staging["env"]["STAGING_INDEX"] == "${{ vars.STAGING_INDEX || 'testpypi' }}"
     all_jobs = jobs(staging)
     assert set(all_jobs) == {"build", "publish", "verify"}
@@ -453,6 +453,9 @@ def test_release_goes_testpypi_then_pypi_then_github() -> None:
     step = run_step(all_jobs["github-release"], 'uv run invoke github-release "$VERSION"')
     assert step["env"]["VERSION"] == tag
     assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
+    # github-release compares with every final tag: a release below the newest is not latest.
+    [checkout] = [s for s in all_jobs["github-release"]["steps"] if "checkout" in s.get("uses", "")]
+    assert checkout["with"]["fetch-depth"] == 0
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "staging.yml", "release.yml"])

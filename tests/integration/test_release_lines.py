@@ -1,0 +1,254 @@
+"""Release lines beside develop's, run for real: hotfixes of main's latest release and maintenance
+lines support/X.Y, in repositories with a bare origin and the gh stand-in."""
+
+from __future__ import annotations
+
+import datetime
+import sys
+
+import pytest
+
+from scripts import changelog
+from tests.helpers import commit, git, run_tool
+from tests.integration.worlds import World, assert_refused, fake_dist
+
+pytestmark = pytest.mark.integration
+
+TODAY = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
+
+
+def pr_calls(world: World) -> list[list[str]]:
+    """The argument lists of every `gh pr create` so far."""
+    return [c["args"] for c in world.gh_calls() if c["args"][:2] == ["pr", "create"]]  # type: ignore[index,misc]
+
+
+def option(args: list[str], name: str) -> str:
+    return args[args.index(name) + 1]
+
+
+def fix_with_entry(world: World, branch: str, version: str, entry: str) -> None:
+    """Commit a fix on BRANCH with ENTRY under the started [VERSION] section, and push it."""
+    git(world.work, "switch", "-q", branch)
+    text = (world.work / "CHANGELOG.md").read_text()
+    heading = f"## [{version}] - {TODAY}\n\n### Fixed\n\n"
+    assert heading in text
+    files = {
+        "CHANGELOG.md": text.replace(heading, f"{heading}- {entry}\n", 1),
+        "src/agentops/fixed.txt": "the fix\n",
+    }
+    commit(world.work, f"fix: {entry}", files=files)
+    git(world.work, "push", "-q", "origin", branch)
+
+
+def merge_into(world: World, branch: str, target: str) -> None:
+    """What merging BRANCH's PR into TARGET on GitHub does; TARGET is left checked out."""
+    git(world.work, "switch", "-q", target)
+    git(world.work, "pull", "-q", "--ff-only", "origin", target)
+    git(world.work, "merge", "-q", "--no-ff", "--no-edit", branch)
+    git(world.work, "push", "-q", "origin", target)
+
+
+def release_on_develop(world: World, version: str) -> None:
+    """The usual release of VERSION: cut from develop, merged, tagged on main, finished."""
+    git(world.work, "switch", "-q", "develop")
+    text = changelog.with_unreleased_entry(
+        (world.work / "CHANGELOG.md").read_text(), f"Work for {version}."
+    )
+    commit(world.work, f"feat: work for {version}", files={"CHANGELOG.md": text})
+    git(world.work, "push", "-q", "origin", "develop")
+    for args in (["cut-release", version],):
+        code, output = world.invoke(*args)
+        assert code == 0, output
+    world.merge_release_into_main(version)
+    for args in (["tag", version], ["finish-release", version]):
+        code, output = world.invoke(*args)
+        assert code == 0, output
+
+
+# --- hotfixes ----------------------------------------------------------------------------------
+
+
+def test_a_hotfix_goes_from_mains_latest_release_to_its_tag_while_develop_moves_on(
+    world: World,
+) -> None:
+    # develop holds unreleased work, and release/v0.2.0 is already tagged 0.2.0rc1 elsewhere.
+    code, output = world.invoke("cut-release", "0.2.0")
+    assert code == 0, output
+    code, output = world.invoke("tag", "0.2.0rc1")
+    assert code == 0, output
+    git(world.work, "switch", "-q", "develop")
+
+    code, output = world.invoke("cut-hotfix", "0.1.1")
+    assert code == 0, output
+    assert git(world.work, "branch", "--show-current") == "hotfix/v0.1.1"
+    assert git(world.work, "rev-parse", "HEAD~1") == git(world.work, "rev-parse", "v0.1.0^{}")
+    assert git(world.origin, "rev-parse", "hotfix/v0.1.1") == git(world.work, "rev-parse", "HEAD")
+    text = (world.work / "CHANGELOG.md").read_text()
+    assert f"## [0.1.1] - {TODAY}\n\n### Fixed\n\n" in text
+    [args] = pr_calls(world)[-1:]
+    assert option(args, "--base") == "main" and option(args, "--head") == "hotfix/v0.1.1"
+    assert option(args, "--title") == "Hotfix v0.1.1"
+    assert "hotfix/v0.1.1" in option(args, "--body")
+
+    # No entry yet: the tag says so. With the fix and its entry merged into main, it is tagged.
+    merge_into(world, "hotfix/v0.1.1", "main")
+    assert_refused(world, ["tag", "0.1.1"], "the [0.1.1] section has no '- ' entries")
+    fix_with_entry(world, "hotfix/v0.1.1", "0.1.1", "The config is read again.")
+    git(world.work, "switch", "-q", "hotfix/v0.1.1")
+    assert_refused(world, ["tag", "0.1.1"], "a hotfix is tagged on main, after its PR is merged")
+    merge_into(world, "hotfix/v0.1.1", "main")
+    code, output = world.invoke("tag", "0.1.1")
+    assert code == 0, output
+    assert git(world.origin, "cat-file", "-t", "v0.1.1") == "tag"
+    message = git(world.work, "tag", "-l", "--format=%(contents)", "v0.1.1")
+    assert "- The config is read again." in message
+
+    # main goes back into develop (which changed nothing the hotfix changed); the branch goes.
+    code, output = world.invoke("finish-release", "0.1.1")
+    assert code == 0, output
+    assert git(world.work, "merge-base", "--is-ancestor", "v0.1.1", "origin/develop") == ""
+    assert "hotfix/v0.1.1" not in git(world.origin, "branch", "--list")
+    assert "hotfix/v0.1.1" not in git(world.work, "branch", "--list")
+
+
+def test_a_hotfixs_merge_back_conflict_changes_nothing(world: World) -> None:
+    code, output = world.invoke("cut-hotfix", "0.1.1")
+    assert code == 0, output
+    fix_with_entry(world, "hotfix/v0.1.1", "0.1.1", "The config is read again.")
+    merge_into(world, "hotfix/v0.1.1", "main")
+    code, output = world.invoke("tag", "0.1.1")
+    assert code == 0, output
+    # develop changed the same lines of the fixed file.
+    git(world.work, "switch", "-q", "develop")
+    commit(world.work, "feat: rework", files={"src/agentops/fixed.txt": "reworked\n"})
+    git(world.work, "push", "-q", "origin", "develop")
+    git(world.work, "switch", "-q", "main")
+    before = world.state()
+    code, output = world.invoke("finish-release", "0.1.1")
+    assert code == 1, output
+    [error] = [line for line in output.splitlines() if ": error: " in line]
+    assert "merging main into develop conflicts: merge by hand in a PR to develop" in error
+    assert "nothing reached origin" in error
+    assert world.state() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["cut-hotfix", "0.1.2"],
+                     "a hotfix is the next patch of origin/main's latest release v0.1.0: 0.1.1, "
+                     "not 0.1.2", id="not-the-next-patch"),
+        pytest.param(["cut-hotfix", "0.2.0"],
+                     "a hotfix is the next patch of origin/main's latest release v0.1.0: 0.1.1, "
+                     "not 0.2.0", id="a-minor"),
+        pytest.param(["cut-hotfix", "0.1.1rc1"], "cut-hotfix takes the final X.Y.Z (0.1.1)",
+                     id="a-pre-release"),
+        pytest.param(["cut-hotfix", "0.1"], "invalid version '0.1'", id="malformed"),
+    ],
+)  # fmt: skip
+def test_cut_hotfix_refuses(world: World, args: list[str], message: str) -> None:
+    assert_refused(world, args, message)
+
+
+def test_cut_hotfix_refuses_a_branch_that_exists(world: World) -> None:
+    git(world.work, "push", "-q", "origin", "v0.1.0^{commit}:refs/heads/hotfix/v0.1.1")
+    assert_refused(world, ["cut-hotfix", "0.1.1"], "branch hotfix/v0.1.1 already exists on origin")
+
+
+def test_cut_hotfix_dry_run_prints_every_step_and_changes_nothing(world: World) -> None:
+    before = world.state()
+    code, output = world.invoke("cut-hotfix", "0.1.1", "--dry-run")
+    assert code == 0, output
+    for step in ("git switch --no-track -c hotfix/v0.1.1 v0.1.0", "git push", "gh pr create"):
+        assert step in output
+    assert world.state() == before
+    assert world.gh_calls() == []
+
+
+def test_cut_hotfix_rolls_back_when_the_pr_cannot_be_opened(world: World) -> None:
+    before = world.state()
+    code, output = world.invoke("cut-hotfix", "0.1.1", GH_FAIL="pr create")
+    assert code == 1, output
+    assert "branch hotfix/v0.1.1 reached origin and was removed again" in output
+    assert world.state() == before
+
+
+# --- maintenance lines -------------------------------------------------------------------------
+
+
+def test_a_support_line_releases_its_next_patch_after_a_newer_line(world: World) -> None:
+    release_on_develop(world, "0.2.0")
+    code, output = world.invoke("cut-support", "0.1")
+    assert code == 0, output
+    assert git(world.origin, "rev-parse", "support/0.1") == git(
+        world.work, "rev-parse", "v0.1.0^{commit}"
+    )
+    # setuptools-scm gives the line its own dev versions.
+    text = changelog.with_unreleased_entry(
+        (world.work / "CHANGELOG.md").read_text(),
+        "The old line reads the config again.",
+        "### Fixed",
+    )
+    commit(world.work, "fix: read the config", files={"CHANGELOG.md": text})
+    git(world.work, "push", "-q", "origin", "support/0.1")
+    result = run_tool(world.work, sys.executable, "-m", "setuptools_scm")
+    assert result.stdout.strip().splitlines()[-1].startswith("0.1.1.dev1"), result.stdout
+
+    # Not a version of another line.
+    assert_refused(
+        world, ["cut-release", "0.2.1"], "support/0.1 releases 0.1.Z versions, not 0.2.1"
+    )
+    code, output = world.invoke("cut-release", "0.1.1")
+    assert code == 0, output
+    args = pr_calls(world)[-1]
+    assert option(args, "--base") == "support/0.1" and option(args, "--head") == "release/v0.1.1"
+    assert git(world.work, "rev-parse", "HEAD~1") == git(world.origin, "rev-parse", "support/0.1")
+    merge_into(world, "release/v0.1.1", "support/0.1")
+
+    code, output = world.invoke("tag", "0.1.1")  # though v0.2.0 exists
+    assert code == 0, output
+    assert git(world.origin, "merge-base", "--is-ancestor", "v0.1.1", "support/0.1") == ""
+    assert git(world.origin, "tag", "--contains", "v0.1.1").splitlines() == ["v0.1.1"]
+    fake_dist(world.work / "dist", "0.1.1")
+    code, output = world.invoke("github-release", "0.1.1")
+    assert code == 0, output
+    create = [c["args"] for c in world.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index,misc]
+    assert "--latest=false" in create[-1] and "--prerelease" not in create[-1]
+
+    develop = git(world.origin, "rev-parse", "develop")
+    code, output = world.invoke("finish-release", "0.1.1")
+    assert code == 0, output
+    assert "nothing merged into develop" in output
+    assert git(world.origin, "rev-parse", "develop") == develop
+    assert "release/v0.1.1" not in git(world.origin, "branch", "--list")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["cut-support", "0.3"], "no v0.3.Z release to maintain", id="no-release"),
+        pytest.param(["cut-support", "0.1.0"], "invalid release line '0.1.0': expected X.Y",
+                     id="a-version"),
+        pytest.param(["cut-support", "support/x"], "invalid release line 'support/x'",
+                     id="malformed"),
+    ],
+)  # fmt: skip
+def test_cut_support_refuses(world: World, args: list[str], message: str) -> None:
+    assert_refused(world, args, message)
+
+
+def test_cut_support_refuses_a_line_that_exists(world: World) -> None:
+    code, output = world.invoke("cut-support", "0.1")
+    assert code == 0, output
+    git(world.work, "switch", "-q", "develop")
+    git(world.work, "branch", "-q", "-D", "support/0.1")
+    assert_refused(world, ["cut-support", "0.1"], "branch support/0.1 already exists on origin")
+
+
+def test_a_release_of_the_newest_line_is_latest_on_github(world: World) -> None:
+    release_on_develop(world, "0.2.0")
+    fake_dist(world.work / "dist", "0.2.0")
+    code, output = world.invoke("github-release", "0.2.0")
+    assert code == 0, output
+    create = [c["args"] for c in world.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index,misc]
+    assert "--latest=false" not in create[-1]
