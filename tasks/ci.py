@@ -10,7 +10,7 @@ from invoke.context import Context
 
 from scripts import changelog, gitops, interpreters
 
-from .steps import CHANGELOG, DEVELOP, REMOTE, ROOT, Refused, first_few, task
+from .steps import CHANGELOG, DEVELOP, REMOTE, ROOT, Refused, first_few, parse_release, task
 
 SHIPPED = ("src/", "pyproject.toml")
 NO_CHANGELOG_LABEL = "no-changelog"
@@ -41,6 +41,16 @@ def ci_matrix(c: Context, python: str = "") -> None:
             if install is not None:
                 handle.write(f"install<<{OUTPUT_END}\n" + "".join(f"{v}\n" for v in install))
                 handle.write(f"{OUTPUT_END}\n")
+
+
+@task(help={"tag": "the release tag, vX.Y.Z or vX.Y.ZrcN"})
+def ci_release_kind(c: Context, tag: str) -> None:
+    """Print whether TAG is a final or a pre-release (and write kind= to $GITHUB_OUTPUT in CI)."""
+    kind = parse_release(tag).kind
+    print(kind)
+    if output := os.environ.get("GITHUB_OUTPUT"):
+        with Path(output).open("a", encoding="utf-8") as handle:
+            handle.write(f"kind={kind}\n")
 
 
 @task

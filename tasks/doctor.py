@@ -13,8 +13,20 @@ from scripts import gitops, interpreters, versions
 
 from .steps import DEVELOP, MAIN, ROOT, Refused, task, which
 
-# Short-lived branches of the branching model, besides main and develop.
-BRANCH_PREFIXES = ("feature/", "release/v", "hotfix/v", "support/", "dependabot/")
+
+def follows_the_branching_model(branch: str) -> bool:
+    """Whether BRANCH is main, develop, feature/*, release/vX.Y.Z, hotfix/vX.Y.Z or support/X.Y."""
+    if branch in (MAIN, DEVELOP) or branch.startswith(("feature/", "dependabot/")):
+        return True
+    if branch.startswith(("release/v", "hotfix/v")):
+        return versions.release_of(branch.partition("/")[2]) is not None
+    if branch.startswith("support/"):
+        try:
+            versions.Line.parse(branch)
+        except versions.VersionError:
+            return False
+        return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def _git_checks() -> list[Check]:
     branch = gitops.current_branch()
     if branch is None:
         checks.append(Check("branch", "warn", "detached HEAD", f"git switch {DEVELOP}"))
-    elif branch in (MAIN, DEVELOP) or branch.startswith(BRANCH_PREFIXES):
+    elif follows_the_branching_model(branch):
         checks.append(Check("branch", "ok", branch))
     else:
         checks.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -252,3 +253,20 @@ def test_a_release_of_the_newest_line_is_latest_on_github(world: World) -> None:
     assert code == 0, output
     create = [c["args"] for c in world.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index,misc]
     assert "--latest=false" not in create[-1]
+
+
+@pytest.mark.parametrize(
+    ("tag", "kind"), [("v1.4.0", "final"), ("v1.4.0rc1", "pre-release"), ("1.4.0b2", "pre-release")]
+)
+def test_ci_release_kind_tells_release_yml_what_it_releases(
+    world: World, tmp_path: Path, tag: str, kind: str
+) -> None:
+    output_file = tmp_path / "github-output"
+    code, output = world.invoke("ci-release-kind", tag, GITHUB_OUTPUT=str(output_file))
+    assert code == 0, output
+    assert output.strip() == kind
+    assert output_file.read_text() == f"kind={kind}\n"
+
+
+def test_ci_release_kind_refuses_what_is_not_a_release_tag(world: World) -> None:
+    assert_refused(world, ["ci-release-kind", "v1.4"], "invalid version 'v1.4'")

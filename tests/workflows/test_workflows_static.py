@@ -396,7 +396,16 @@ def test_the_build_is_tested_and_built_once_from_full_history() -> None:
     assert job_uses(job)[:2] == [CHECKOUT, SETUP]
     assert step_using(job, SETUP)[0]["with"]["python"] == "all"
     commands = job_runs(job)
-    assert commands == ["uv run nox -s tests", "uv run nox -s build"]
+    assert commands == [
+        'uv run invoke ci-release-kind "$RELEASE_TAG"',
+        "uv run nox -s tests",
+        "uv run nox -s build",
+    ]
+    # The release tag's kind (final or pre-release) is the workflow's output, for release.yml.
+    kind = run_step(job, 'uv run invoke ci-release-kind "$RELEASE_TAG"')
+    assert kind["if"] == "inputs.release_tag != ''" and kind["id"] == "kind"
+    assert job["outputs"] == {"kind": "${{ steps.kind.outputs.kind }}"}
+    assert call["outputs"]["kind"]["value"] == "${{ jobs.build.outputs.kind }}"
     assert run_step(job, "uv run nox -s build")["env"] == {
         "EXPECTED_VERSION": "${{ inputs.release_tag }}"
     }
@@ -443,6 +452,14 @@ def test_release_goes_testpypi_then_pypi_then_github() -> None:
     assert set(all_jobs) == set(chain)
     for before, after in itertools.pairwise(chain):
         assert before in needs(all_jobs[after]), f"{after} must need {before}"
+    # Production takes finals, and pre-releases unless PRERELEASES_TO_PRODUCTION is false; what
+    # follows it needs it, so a pre-release kept off production ends after verify-testpypi.
+    assert all_jobs["publish-pypi"]["if"] == (
+        "needs.build.outputs.kind == 'final' || vars.PRERELEASES_TO_PRODUCTION != 'false'"
+    )
+    assert "build" in needs(all_jobs["publish-pypi"])
+    for job_id in set(chain) - {"publish-pypi"}:
+        assert "if" not in all_jobs[job_id], job_id
     # Both indexes come from repository variables, TestPyPI and PyPI unless they name others.
     assert release["env"]["STAGING_INDEX"] == "${{ vars.STAGING_INDEX || 'testpypi' }}"
     assert release["env"]["PRODUCTION_INDEX"] == "${{ vars.PRODUCTION_INDEX || 'pypi' }}"
