@@ -282,6 +282,35 @@ def with_unreleased_entry(text: str, entry: str, heading: str = "### Changed") -
     return render(Changelog(changelog.preamble, sections, changelog.tail))
 
 
+def with_section_entry(text: str, version: Release, entry: str, heading: str = "### Fixed") -> str:
+    """TEXT with ENTRY as a `- ` line under HEADING of its VERSION section (added if missing)."""
+    changelog = parse(text)
+    sections = list(changelog.sections)
+    index = next((i for i, s in enumerate(sections) if s.version == version.version), None)
+    if index is None:
+        raise ChangelogError(f"the changelog has no [{version}] section")
+    section = sections[index]
+    lines = _lines(section.body)
+    at = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
+    if at is None:
+        lines += ["\n", f"{heading}\n", "\n"]
+        at = len(lines) - 2
+    # After the heading and its blank line, behind the entries already there (and their
+    # continuation lines).
+    end = at + 1
+    if end < len(lines) and not lines[end].strip():
+        end += 1
+    while end < len(lines) and (lines[end].startswith(BULLETS) or lines[end].startswith("  ")):
+        end += 1
+    lines.insert(end, f"- {entry}\n")
+    if end + 1 == len(lines) and index + 1 < len(sections):
+        lines.append("\n")
+    sections[index] = Section(
+        section.title, section.date, "".join(lines), section.yanked, section.heading
+    )
+    return render(Changelog(changelog.preamble, sections, changelog.tail))
+
+
 def _repository(links: dict[str, str]) -> str | None:
     """https://github.com/OWNER/REPO as read from the [Unreleased] link, if there is one."""
     url = next((url for label, url in links.items() if label.lower() == "unreleased"), None)
@@ -340,9 +369,9 @@ def _with_section(
             Section(str(version), date.isoformat(), unreleased.body),
         ]
     else:
-        body = (
-            unreleased.body if unreleased.body.endswith(newline * 2) else unreleased.body + newline
-        )
+        body = unreleased.body
+        if body.strip() and not body.endswith(newline * 2):
+            body += newline  # a blank line between its entries and the new heading
         started = f"{newline}### Fixed{newline}{newline}"
         sections = [
             Section(UNRELEASED, None, body, heading=unreleased.heading),

@@ -49,6 +49,7 @@ GATE = "approval gate (environment release)"
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
 USERNAME = "rehearsal"
 REHEARSAL_ENTRY = "A rehearsal of the release (this entry exists only in the rehearsal's clone)."
+HOTFIX_ENTRY = "A rehearsal of the hotfix (this entry exists only in the rehearsal's clone)."
 SKIPPED_SUITES = "the rehearsal's builds run the unit matrix; CI runs the machinery on each push"
 
 
@@ -84,9 +85,14 @@ def repository_state(repo: Path) -> str:
 class Rehearsal:
     """One rehearsal: its throwaway folder, servers, steps and checks."""
 
-    def __init__(self, release: versions.Release, *, approve: bool, machinery: bool) -> None:
+    def __init__(
+        self, release: versions.Release, *, approve: bool, machinery: bool, hotfix: bool = False
+    ) -> None:
         self.release = release
         self.approve = approve
+        self.hotfix = hotfix
+        # The branch the release goes through: release/vX.Y.Z, or hotfix/vX.Y.Z.
+        self.branch = release.hotfix_branch if hotfix else release.branch
         self.folder = Path(tempfile.mkdtemp(prefix="agentops-rehearse-release-"))
         self.origin = self.folder / "origin.git"
         self.work = self.folder / "work"
@@ -142,6 +148,11 @@ class Rehearsal:
         _git(self.work, "switch", "--quiet", "-c", DEVELOP)
         note = self.changelog_entry()
         _git(self.work, "switch", "--quiet", MAIN)
+        if self.hotfix:  # main's latest release, the one the hotfix fixes
+            major, minor, patch = self.release.version.release
+            fixed = f"v{major}.{minor}.{patch - 1}"
+            _git(self.work, "tag", "--annotate", "-m", f"Release {fixed} (rehearsal)", fixed)
+            note += f"; {fixed} tagged on {MAIN} as the release to fix"
         _git(self.work, "push", "--quiet", "origin", MAIN, DEVELOP, "--tags")
         for name in ("staging", "production"):
             try:
@@ -184,8 +195,27 @@ class Rehearsal:
             raise StepError(last_line(output))
         return last_line(output)
 
+    def fix_on_the_hotfix_branch(self) -> str:
+        """What a maintainer does after cut-hotfix: the fix's entry under ### Fixed, pushed."""
+        path = self.work / "CHANGELOG.md"
+        text = changelog.with_section_entry(
+            path.read_text(encoding="utf-8"), self.release, HOTFIX_ENTRY
+        )
+        path.write_text(text, encoding="utf-8")
+        _git(
+            self.work,
+            "commit",
+            "--quiet",
+            "-m",
+            "fix: a rehearsal of the hotfix",
+            "--",
+            "CHANGELOG.md",
+        )
+        _git(self.work, "push", "--quiet", "origin", self.branch)
+        return f"an entry under [{self.release}] ### Fixed, pushed to {self.branch}"
+
     def merge_release_pr(self) -> str:
-        branch = self.release.branch
+        branch = self.branch
         opened = [
             call for call in gh_calls(self.record) if call.get("args", [])[:2] == ["pr", "create"]
         ]
@@ -307,7 +337,7 @@ class Rehearsal:
     def ref_checks(self) -> list[tuple[str, str | None]]:
         """Where the refs stand: a final on main, merged into develop, its branch gone; a
         pre-release on its release branch, which goes on, and not on main."""
-        tag, branch = self.release.tag, self.release.branch
+        tag, branch = self.release.tag, self.branch
         results: list[tuple[str, str | None]] = []
         final = self.release.kind == "final"
         expected = {MAIN: True, DEVELOP: True} if final else {branch: True, MAIN: False}
@@ -389,6 +419,8 @@ def _session_lines(log: Path, job: str | None) -> list[str]:
         "reject": "stop at the production gate (the default)",
         "keep": "keep the throwaway folder (clone, origin, indexes, act logs) afterwards",
         "machinery": "the build jobs also run the machinery suites (minutes longer)",
+        "hotfix": "rehearse a hotfix X.Y.Z: vX.Y.(Z-1) tagged on main, cut-hotfix, a fix, its PR "
+        "merged, tag, release.yml, finish-release",
     }
 )
 def rehearse_release(
@@ -398,30 +430,40 @@ def rehearse_release(
     reject: bool = False,
     keep: bool = False,
     machinery: bool = False,
+    hotfix: bool = False,
 ) -> None:
     """Rehearse HEAD's whole release offline: every workflow under act, two local indexes, gh."""
     if approve and reject:
         raise Refused("give --approve or --reject, not both")
     release = parse_release(version)
+    if hotfix and (release.kind != "final" or release.version.micro == 0):
+        raise Refused(f"a hotfix is a patch X.Y.Z with Z above 0, not {release}")
     for tool in ("act", "uv"):
         if act.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
     before = repository_state(ROOT)
     if _git(ROOT, "status", "--porcelain"):
         print("note: uncommitted changes are not rehearsed: the rehearsal clones HEAD", flush=True)
-    rehearsal = Rehearsal(release, approve=approve, machinery=machinery)
+    rehearsal = Rehearsal(release, approve=approve, machinery=machinery, hotfix=hotfix)
     print(f"rehearse-release: {release.tag} of HEAD in {rehearsal.folder}", flush=True)
     tag, ok = release.tag, False
     try:
         rehearsal.step("prepare", rehearsal.prepare)
         final = release.kind == "final"
-        rehearsal.step("cut-release", lambda: rehearsal.invoke("cut-release", str(release.final)))
+        if hotfix:
+            rehearsal.step("cut-hotfix", lambda: rehearsal.invoke("cut-hotfix", str(release)))
+            rehearsal.step("the fix", rehearsal.fix_on_the_hotfix_branch)
+        else:
+            rehearsal.step(
+                "cut-release", lambda: rehearsal.invoke("cut-release", str(release.final))
+            )
         staging = rehearsal.servers["staging"].url
         production = rehearsal.servers["production"].url
         variables = ["--var", f"STAGING_INDEX={staging}", "--var", f"PRODUCTION_INDEX={production}"]
-        rehearsal.workflow("staging.yml", f"refs/heads/{release.branch}", *variables)
+        rehearsal.workflow("staging.yml", f"refs/heads/{rehearsal.branch}", *variables)
         if final:  # a pre-release is tagged on the release branch, before the merge
-            rehearsal.step("merge the release PR", rehearsal.merge_release_pr)
+            merged = "merge the hotfix PR" if hotfix else "merge the release PR"
+            rehearsal.step(merged, rehearsal.merge_release_pr)
         rehearsal.step("tag", lambda: rehearsal.invoke("tag", str(release)))
         try:
             rehearsal.workflow(

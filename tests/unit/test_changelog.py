@@ -20,7 +20,9 @@ from scripts.changelog import (
     release,
     render,
     section_text,
+    start_section,
     unreleased_entries,
+    with_section_entry,
     with_unreleased_entry,
 )
 from scripts.versions import Release, VersionError
@@ -648,3 +650,57 @@ def test_an_unreleased_entry_is_added_and_the_rest_kept(text: str) -> None:
     assert parse(added).links == parse(text).links
     released = release(added, Release.parse("9.9.9"), datetime.date(2026, 1, 1))
     assert "- Rehearsed." in section_text(released, Release.parse("9.9.9"))
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "# C\n\n## [Unreleased]\n\n## [1.0.0] - 2024-01-01\n\n- One.\n",
+            "# C\n\n## [Unreleased]\n\n## [1.0.1] - 2024-06-01\n\n### Fixed\n\n"
+            "## [1.0.0] - 2024-01-01\n\n- One.\n",
+            id="empty-unreleased",
+        ),
+        pytest.param(
+            "# C\n\n## [UNRELEASED]\n\n- Pending.\n## [1.0.0] - 2024-01-01\n\n- One.\n",
+            "# C\n\n## [UNRELEASED]\n\n- Pending.\n\n## [1.0.1] - 2024-06-01\n\n### Fixed\n\n"
+            "## [1.0.0] - 2024-01-01\n\n- One.\n",
+            id="unreleased-entries-stay-heading-as-read",
+        ),
+        pytest.param(
+            "# C\n\n## [Unreleased]\n\n## [1.0.0] - 2024-01-01\n\n- One.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v1.0.0...HEAD\n",
+            "# C\n\n## [Unreleased]\n\n## [1.0.1] - 2024-06-01\n\n### Fixed\n\n"
+            "## [1.0.0] - 2024-01-01\n\n- One.\n\n"
+            "[Unreleased]: https://github.com/o/r/compare/v1.0.1...HEAD\n"
+            "[1.0.1]: https://github.com/o/r/compare/v1.0.0...v1.0.1\n",
+            id="links",
+        ),
+    ],
+)
+def test_start_section_begins_a_hotfix_section(text: str, expected: str) -> None:
+    assert start_section(text, Release.parse("1.0.1"), DAY) == expected
+
+
+def test_start_section_refuses_a_released_version() -> None:
+    with pytest.raises(ChangelogError, match=r"already has a \[0.2.0\] section"):
+        start_section(REALISTIC, Release.parse("0.2.0"), DAY)
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("\n### Fixed\n\n", "\n### Fixed\n\n- New.\n", id="started"),
+        pytest.param("\n### Fixed\n\n- Old.\n  more of it\n\n### Added\n\n- A.\n",
+                     "\n### Fixed\n\n- Old.\n  more of it\n- New.\n\n### Added\n\n- A.\n",
+                     id="behind-the-entries-there"),
+        pytest.param("\n### Added\n\n- A.\n", "\n### Added\n\n- A.\n\n### Fixed\n\n- New.\n",
+                     id="heading-added"),
+    ],
+)  # fmt: skip
+def test_with_section_entry(body: str, expected: str) -> None:
+    text = f"# C\n\n## [Unreleased]\n\n## [1.0.1] - 2024-06-01\n{body}"
+    after = with_section_entry(text, Release.parse("1.0.1"), "New.")
+    assert after == f"# C\n\n## [Unreleased]\n\n## [1.0.1] - 2024-06-01\n{expected}"
+    with pytest.raises(ChangelogError, match=r"no \[9.9.9\] section"):
+        with_section_entry(text, Release.parse("9.9.9"), "New.")
