@@ -50,6 +50,12 @@ IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.i
 USERNAME = "rehearsal"
 REHEARSAL_ENTRY = "A rehearsal of the release (this entry exists only in the rehearsal's clone)."
 HOTFIX_ENTRY = "A rehearsal of the hotfix (this entry exists only in the rehearsal's clone)."
+SUPPORT_ENTRY = (
+    "A rehearsal of a fix on the line (this entry exists only in the rehearsal's clone)."
+)
+# The repository variables the rehearsal sets itself: they point the workflows at the stand-ins.
+OWN_VARIABLES = ("STAGING_INDEX", "PRODUCTION_INDEX")
+FLOWS = ("release", "hotfix", "support")
 SKIPPED_SUITES = "the rehearsal's builds run the unit matrix; CI runs the machinery on each push"
 
 
@@ -86,13 +92,25 @@ class Rehearsal:
     """One rehearsal: its throwaway folder, servers, steps and checks."""
 
     def __init__(
-        self, release: versions.Release, *, approve: bool, machinery: bool, hotfix: bool = False
+        self,
+        release: versions.Release,
+        *,
+        approve: bool,
+        machinery: bool,
+        flow: str = "release",
+        variables: dict[str, str] | None = None,
     ) -> None:
         self.release = release
         self.approve = approve
-        self.hotfix = hotfix
-        # The branch the release goes through: release/vX.Y.Z, or hotfix/vX.Y.Z.
-        self.branch = release.hotfix_branch if hotfix else release.branch
+        self.flow = flow
+        self.variables = variables or {}
+        # The branch the release goes through (release/vX.Y.Z, or hotfix/vX.Y.Z) and the one its
+        # PR goes into (main, or the maintenance line support/X.Y).
+        self.branch = release.hotfix_branch if flow == "hotfix" else release.branch
+        self.target = release.line.branch if flow == "support" else MAIN
+        # What release.yml's publish-pypi `if:` lets through once approved.
+        kept_off = self.variables.get("PRERELEASES_TO_PRODUCTION") == "false"
+        self.to_production = approve and (release.kind == "final" or not kept_off)
         self.folder = Path(tempfile.mkdtemp(prefix="agentops-rehearse-release-"))
         self.origin = self.folder / "origin.git"
         self.work = self.folder / "work"
@@ -148,11 +166,16 @@ class Rehearsal:
         _git(self.work, "switch", "--quiet", "-c", DEVELOP)
         note = self.changelog_entry()
         _git(self.work, "switch", "--quiet", MAIN)
-        if self.hotfix:  # main's latest release, the one the hotfix fixes
-            major, minor, patch = self.release.version.release
+        major, minor, patch = self.release.version.release
+        if self.flow in ("hotfix", "support"):  # the latest release of the line, to fix
             fixed = f"v{major}.{minor}.{patch - 1}"
             _git(self.work, "tag", "--annotate", "-m", f"Release {fixed} (rehearsal)", fixed)
             note += f"; {fixed} tagged on {MAIN} as the release to fix"
+        if self.flow == "support":  # a newer line, released since
+            newer = f"v{major}.{minor + 1}.0"
+            _git(self.work, "commit", "--quiet", "--allow-empty", "-m", "a newer line (rehearsal)")
+            _git(self.work, "tag", "--annotate", "-m", f"Release {newer} (rehearsal)", newer)
+            note += f", then {newer} on {MAIN}"
         _git(self.work, "push", "--quiet", "origin", MAIN, DEVELOP, "--tags")
         for name in ("staging", "production"):
             try:
@@ -214,6 +237,18 @@ class Rehearsal:
         _git(self.work, "push", "--quiet", "origin", self.branch)
         return f"an entry under [{self.release}] ### Fixed, pushed to {self.branch}"
 
+    def fix_on_the_line(self) -> str:
+        """What a maintainer does on support/X.Y before its release: a fix with its entry."""
+        path = self.work / "CHANGELOG.md"
+        text = changelog.with_unreleased_entry(
+            path.read_text(encoding="utf-8"), SUPPORT_ENTRY, "### Fixed"
+        )
+        path.write_text(text, encoding="utf-8")
+        _git(self.work, "commit", "--quiet", "-m", "fix: a rehearsal of a fix on the line", "--",
+             "CHANGELOG.md")  # fmt: skip
+        _git(self.work, "push", "--quiet", "origin", self.target)
+        return f"an entry under [Unreleased] ### Fixed, pushed to {self.target}"
+
     def merge_release_pr(self) -> str:
         branch = self.branch
         opened = [
@@ -221,11 +256,13 @@ class Rehearsal:
         ]
         if not opened or option_value(opened[-1]["args"], "--head") != branch:
             raise StepError(f"cut-release opened no pull request for {branch}")
-        _git(self.work, "switch", "--quiet", MAIN)
+        if option_value(opened[-1]["args"], "--base") != self.target:
+            raise StepError(f"the pull request of {branch} does not go into {self.target}")
+        _git(self.work, "switch", "--quiet", self.target)
         message = f"Merge pull request #1 from {branch}"
         _git(self.work, "merge", "--quiet", "--no-ff", "-m", message, branch)
-        _git(self.work, "push", "--quiet", "origin", MAIN)
-        return f"{branch} merged into {MAIN} (--no-ff) and pushed"
+        _git(self.work, "push", "--quiet", "origin", self.target)
+        return f"{branch} merged into {self.target} (--no-ff) and pushed"
 
     def workflow(self, workflow: str, ref: str, *options: str, job: str | None = None) -> None:
         """Run WORKFLOW under act for a push of REF (up to JOB and what it needs, or all)."""
@@ -296,7 +333,7 @@ class Rehearsal:
                 (f"the staging stand-in holds staging.yml's build {staged_version}", problem)
             )
         for name, server in self.servers.items():
-            expected = built if name == "staging" or self.approve else {}
+            expected = built if name == "staging" or self.to_production else {}
             served = _of_version(index.list_files(server.simple_url, PROJECT), str(release))
             stored = _of_version(
                 {path.name: manifest.sha256_file(path) for path in server.packages_dir.iterdir()},
@@ -310,7 +347,7 @@ class Rehearsal:
             else:
                 results.append((f"the {name} stand-in has nothing of {release}", problem))
         created = release_created(gh_calls(self.record), tag)
-        if not self.approve:
+        if not self.to_production:
             results.append(("no GitHub Release", f"{tag} was created" if created else None))
             return results
         if created is None:
@@ -323,24 +360,32 @@ class Rehearsal:
         notes = option_value(created["args"], "--notes")
         differ = None if notes == section else f"the notes differ: {notes!r:.80}"
         results.append(("the release notes are the CHANGELOG section", differ))
-        marked = {"--prerelease", "--latest=false"} <= set(created["args"])
+        flags = {"--prerelease", "--latest=false"} & set(created["args"])
         if release.kind == "pre-release":
-            problem = None if marked else "it is not marked --prerelease --latest=false"
-            results.append(("the GitHub Release is a pre-release, not latest", problem))
+            wanted, what = {"--prerelease", "--latest=false"}, "a pre-release, not latest"
+        elif self.flow == "support":  # a newer line exists
+            wanted, what = {"--latest=false"}, "a final, not latest"
         else:
-            problem = "it is marked --prerelease" if marked else None
-            results.append(("the GitHub Release is a final", problem))
+            wanted, what = set(), "a final"
+        problem = None if flags == wanted else f"it is marked {sorted(flags) or 'as neither'}"
+        results.append((f"the GitHub Release is {what}", problem))
         kind = _git(self.origin, "cat-file", "-t", f"refs/tags/{tag}")
         results.append((f"{tag} is an annotated tag", None if kind == "tag" else f"a {kind}"))
         return results + self.ref_checks()
 
     def ref_checks(self) -> list[tuple[str, str | None]]:
         """Where the refs stand: a final on main, merged into develop, its branch gone; a
-        pre-release on its release branch, which goes on, and not on main."""
+        line's release on support/X.Y alone; a pre-release on its release branch, which goes
+        on, and not on main."""
         tag, branch = self.release.tag, self.branch
         results: list[tuple[str, str | None]] = []
         final = self.release.kind == "final"
-        expected = {MAIN: True, DEVELOP: True} if final else {branch: True, MAIN: False}
+        if not final:
+            expected = {branch: True, MAIN: False}
+        elif self.flow == "support":
+            expected = {self.target: True, MAIN: False, DEVELOP: False}
+        else:
+            expected = {MAIN: True, DEVELOP: True}
         for name, wanted in expected.items():
             ancestor = ["git", "-C", str(self.origin), "merge-base", "--is-ancestor", tag, name]
             contains = subprocess.run(ancestor, check=False).returncode == 0
@@ -361,6 +406,9 @@ class Rehearsal:
         before = self.steps[rows.index(f"release.yml {BEFORE_GATE}")]
         if before.result != PASSED:
             verdict = Step(GATE, NOT_RUN, None, f"not reached: {BEFORE_GATE} did not pass")
+        elif approve and not self.to_production:
+            kept = "--approve; PRERELEASES_TO_PRODUCTION=false keeps the pre-release off it"
+            verdict = Step(GATE, "approved", None, kept)
         elif approve:
             verdict = Step(GATE, "approved", None, "--approve")
         else:
@@ -413,6 +461,7 @@ def _session_lines(log: Path, job: str | None) -> list[str]:
 
 
 @task(
+    iterable=["var"],
     help={
         "version": "the release to rehearse, X.Y.Z or X.Y.ZrcN (newer than every tag)",
         "approve": "approve the production gate: publish-pypi, verify-pypi, github-release, finish",
@@ -421,7 +470,11 @@ def _session_lines(log: Path, job: str | None) -> list[str]:
         "machinery": "the build jobs also run the machinery suites (minutes longer)",
         "hotfix": "rehearse a hotfix X.Y.Z: vX.Y.(Z-1) tagged on main, cut-hotfix, a fix, its PR "
         "merged, tag, release.yml, finish-release",
-    }
+        "support": "rehearse a release of support/X.Y: vX.Y.(Z-1) and a newer line tagged, "
+        "cut-support, a fix, cut-release, its PR into the line, tag, release.yml, finish-release",
+        "var": "NAME=VALUE, a repository variable for the workflows (repeatable), for example "
+        "PRERELEASES_TO_PRODUCTION=false",
+    },
 )
 def rehearse_release(
     c: Context,
@@ -431,43 +484,70 @@ def rehearse_release(
     keep: bool = False,
     machinery: bool = False,
     hotfix: bool = False,
+    support: bool = False,
+    var: list[str] | None = None,
 ) -> None:
     """Rehearse HEAD's whole release offline: every workflow under act, two local indexes, gh."""
     if approve and reject:
         raise Refused("give --approve or --reject, not both")
+    if hotfix and support:
+        raise Refused("give --hotfix or --support, not both")
     release = parse_release(version)
-    if hotfix and (release.kind != "final" or release.version.micro == 0):
-        raise Refused(f"a hotfix is a patch X.Y.Z with Z above 0, not {release}")
+    flow = "hotfix" if hotfix else "support" if support else "release"
+    if flow != "release" and (release.kind != "final" or release.version.micro == 0):
+        raise Refused(f"a {flow} release is a patch X.Y.Z with Z above 0, not {release}")
+    variables = {}
+    for given in var or []:
+        name, equals, value = given.partition("=")
+        if not equals or not name.isidentifier():
+            raise Refused(f"--var takes NAME=VALUE, not {given!r}")
+        if name in OWN_VARIABLES:
+            raise Refused(
+                f"{name} is the rehearsal's own: it points the workflows at the stand-ins"
+            )
+        variables[name] = value
     for tool in ("act", "uv"):
         if act.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
     before = repository_state(ROOT)
     if _git(ROOT, "status", "--porcelain"):
         print("note: uncommitted changes are not rehearsed: the rehearsal clones HEAD", flush=True)
-    rehearsal = Rehearsal(release, approve=approve, machinery=machinery, hotfix=hotfix)
+    rehearsal = Rehearsal(
+        release, approve=approve, machinery=machinery, flow=flow, variables=variables
+    )
     print(f"rehearse-release: {release.tag} of HEAD in {rehearsal.folder}", flush=True)
     tag, ok = release.tag, False
     try:
         rehearsal.step("prepare", rehearsal.prepare)
         final = release.kind == "final"
-        if hotfix:
+        if flow == "hotfix":
             rehearsal.step("cut-hotfix", lambda: rehearsal.invoke("cut-hotfix", str(release)))
             rehearsal.step("the fix", rehearsal.fix_on_the_hotfix_branch)
         else:
+            if flow == "support":
+                line = str(release.line)
+                rehearsal.step("cut-support", lambda: rehearsal.invoke("cut-support", line))
+                rehearsal.step("the fix", rehearsal.fix_on_the_line)
             rehearsal.step(
                 "cut-release", lambda: rehearsal.invoke("cut-release", str(release.final))
             )
         staging = rehearsal.servers["staging"].url
         production = rehearsal.servers["production"].url
-        variables = ["--var", f"STAGING_INDEX={staging}", "--var", f"PRODUCTION_INDEX={production}"]
-        rehearsal.workflow("staging.yml", f"refs/heads/{rehearsal.branch}", *variables)
+        variables_given = [
+            word for name, value in variables.items() for word in ("--var", f"{name}={value}")
+        ]
+        options = [
+            "--var", f"STAGING_INDEX={staging}", "--var", f"PRODUCTION_INDEX={production}",
+            *variables_given,
+        ]  # fmt: skip
+        rehearsal.workflow("staging.yml", f"refs/heads/{rehearsal.branch}", *options)
         if final:  # a pre-release is tagged on the release branch, before the merge
-            merged = "merge the hotfix PR" if hotfix else "merge the release PR"
+            merged = "merge the hotfix PR" if flow == "hotfix" else "merge the release PR"
             rehearsal.step(merged, rehearsal.merge_release_pr)
         rehearsal.step("tag", lambda: rehearsal.invoke("tag", str(release)))
         try:
             rehearsal.workflow(
-                "release.yml", f"refs/tags/{tag}", *variables, job=None if approve else BEFORE_GATE
+                "release.yml", f"refs/tags/{tag}", *options, job=None if approve else BEFORE_GATE
             )
         finally:
             rehearsal.gate(approve)
