@@ -270,3 +270,25 @@ def test_ci_release_kind_tells_release_yml_what_it_releases(
 
 def test_ci_release_kind_refuses_what_is_not_a_release_tag(world: World) -> None:
     assert_refused(world, ["ci-release-kind", "v1.4"], "invalid version 'v1.4'")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["9.9.1", "--hotfix", "--support"], "give --hotfix or --support, not both",
+                     id="two-flows"),
+        pytest.param(["9.9.0", "--hotfix"], "a hotfix release is a patch X.Y.Z with Z above 0",
+                     id="hotfix-of-nothing"),
+        pytest.param(["9.9.1rc1", "--support"],
+                     "a support release is a patch X.Y.Z with Z above 0, not 9.9.1rc1",
+                     id="support-pre-release"),
+        pytest.param(["9.9.9", "--var", "STAGING_INDEX=pypi"],
+                     "STAGING_INDEX is the rehearsal's own", id="own-variable"),
+        pytest.param(["9.9.9", "--var", "NOEQUALS"], "--var takes NAME=VALUE, not 'NOEQUALS'",
+                     id="malformed-variable"),
+    ],
+)  # fmt: skip
+def test_rehearse_release_refuses_a_flow_it_cannot_rehearse(
+    world: World, args: list[str], message: str
+) -> None:
+    assert_refused(world, ["rehearse-release", *args], message)
