@@ -159,8 +159,8 @@ def _read_heading(line: str, number: int) -> _Heading:
         after = after[: -len(YANKED)].rstrip()
     if not after.startswith(DASHES):
         problem = "no date" if not after else f"{after!r} where ' - YYYY-MM-DD' belongs"
-        warning = f"line {number}: [{title}] has {problem}"
-        return _Heading(Section(title, None, "", yanked, heading=line), warning)
+        undated = Section(title, None, "", yanked, heading=line)
+        return _Heading(undated, f"line {number}: [{title}] has {problem}")
     date = after[1:].strip()
     try:
         valid = datetime.date.fromisoformat(date).isoformat() == date
