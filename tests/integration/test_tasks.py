@@ -379,6 +379,24 @@ def test_check_changelog_accepts_a_new_entry(world: World) -> None:
     assert "1 new entry" in output
 
 
+def test_check_changelog_warns_about_the_history_and_passes(world: World) -> None:
+    git(world.work, "switch", "-q", "-c", "feature/x")
+    path = world.work / "CHANGELOG.md"
+    text = path.read_text().replace(
+        "## [Unreleased]\n\n### Added\n\n", "## [Unreleased]\n\n### Added\n\n- `x`.\n", 1
+    )
+    text = text.replace(
+        "\n[Unreleased]: ", "\n## [0.0.1] 2020-01-01\n\n- Old.\n\n[Unreleased]: ", 1
+    )
+    commit(world.work, "a change", files={"src/agentops/x.py": "x = 1\n", "CHANGELOG.md": text})
+    code, output = world.invoke("check-changelog")
+    assert code == 0, output
+    [warning] = [line for line in output.splitlines() if "warning" in line]
+    assert warning.startswith("check-changelog: warning: CHANGELOG.md: line ")
+    assert warning.endswith("[0.0.1] has '2020-01-01' where ' - YYYY-MM-DD' belongs")
+    assert "1 new entry" in output
+
+
 # --- doctor, setup-github, ci-matrix ----------------------------------------------------------
 
 
