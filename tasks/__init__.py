@@ -6,7 +6,8 @@ exact commands instead of running them; when a later step fails, what was done i
 message says what, if anything, reached origin.
 
 One module per concern: steps (what every task shares), sessions, ci, release, lines (hotfixes
-and maintenance lines), rehearsal, doctor, github.
+and maintenance lines), rehearsal (with rehearsal_world and rehearsal_checks), doctor,
+github.
 """
 
 from __future__ import annotations

@@ -1,0 +1,253 @@
+"""Read a CHANGELOG as people write it: the tolerant half of scripts.changelog.
+
+What it reads may be written as people write changelogs that GitHub renders fine: `[UNRELEASED]`
+or `## Unreleased`, a linked heading (`## [Unreleased](URL)`, `## [1.0.0](URL) - DATE`), any PEP
+440 version (`1.2.0rc2`, `2.0.0.dev5`), trailing spaces, an en dash, CRLF, a date missing or
+malformed, a stray `## Changed` among the releases, sections out of order. Every line is kept as
+read (`render(parse(text)) == text`), and a problem in the history is a warning
+(`Changelog.warnings`), never an error. Errors are kept for where scripts.changelog writes: no
+`[Unreleased]` section, one that is not the first, repeated, or with something after its heading.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+
+from packaging.version import InvalidVersion, Version
+
+from scripts.versions import Release, release_of
+
+UNRELEASED = "Unreleased"
+YANKED = "[YANKED]"
+BULLETS = ("- ", "* ", "+ ")
+DASHES = ("-", "\u2013", "\u2014")  # "-", and the en and em dashes people type
+HEADING_FORMS = "expected '## [Unreleased]' or '## [X.Y.Z] - YYYY-MM-DD'"
+
+
+class ChangelogError(ValueError):
+    """A changelog that cannot be read or released; the message is meant for the user as is."""
+
+
+def version_of(title: str) -> Version | None:
+    """The PEP 440 version TITLE names, or None."""
+    try:
+        return Version(title)
+    except InvalidVersion:
+        return None
+
+
+@dataclass(frozen=True)
+class Section:
+    """One `## ` section: its title (Unreleased, or the version as written), date, the text below
+    its heading, and the heading line as read (None: a section this module writes)."""
+
+    title: str
+    date: str | None
+    body: str
+    yanked: bool = False
+    heading: str | None = None
+    version: Version | None = field(init=False, compare=False, repr=False)
+    release: Release | None = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        # The heading is where a version enters: parsed here, once.
+        version = None if self.title == UNRELEASED else version_of(self.title)
+        object.__setattr__(self, "version", version)
+        object.__setattr__(self, "release", release_of(self.title))
+
+    def heading_line(self, newline: str = "\n") -> str:
+        """The heading as read, or written canonically."""
+        if self.heading is not None:
+            return self.heading
+        if self.date is None:
+            return f"## [{self.title}]{newline}"
+        yanked = f" {YANKED}" if self.yanked else ""
+        return f"## [{self.title}] - {self.date}{yanked}{newline}"
+
+
+@dataclass(frozen=True)
+class Changelog:
+    """A whole changelog: the text above the first section, the sections, the trailing block of
+    link definitions as read, and the problems found in the history."""
+
+    preamble: str
+    sections: list[Section]
+    tail: str = ""
+    warnings: list[str] = field(default_factory=list, compare=False)
+
+    @property
+    def links(self) -> dict[str, str]:
+        """The link definitions of the tail, by label (the first of a label wins)."""
+        found: dict[str, str] = {}
+        for line in text_lines(self.tail):
+            link = link_definition(line)
+            if link is not None:
+                found.setdefault(link[0], link[1])
+        return found
+
+
+def text_lines(text: str) -> list[str]:
+    """TEXT's lines, each with its newline."""
+    # Split on "\n" only (str.splitlines also splits on form feeds and Unicode separators).
+    lines = [line + "\n" for line in text.split("\n")]
+    lines[-1] = lines[-1][:-1]
+    return lines if lines[-1] else lines[:-1]
+
+
+def link_definition(line: str) -> tuple[str, str] | None:
+    """The (label, url) of a `[label]: url` link reference definition line, else None."""
+    if not line.startswith("["):
+        return None
+    label, sep, url = line.rstrip()[1:].partition("]: ")
+    url = url.strip()
+    if not sep or not label or "[" in label or "]" in label or len(url.split()) != 1:
+        return None
+    return label, url
+
+
+@dataclass(frozen=True)
+class _Heading:
+    """What a `## ` line says: a section (with its warning, if any), or None (a stray heading)."""
+
+    section: Section | None
+    warning: str | None = None
+
+
+def _read_heading(line: str, number: int) -> _Heading:
+    """Read level-2 heading LINE (at line NUMBER) leniently; ChangelogError only for an
+    [Unreleased] heading this module could not write under."""
+    shown = repr(line.rstrip("\r\n"))
+    rest = line[3:].strip()
+    if rest.lower() == UNRELEASED.lower():  # ## Unreleased, without brackets
+        return _Heading(Section(UNRELEASED, None, "", heading=line))
+    title, closed, after = rest.removeprefix("[").partition("]")
+    if not rest.startswith("[") or not closed:
+        return _Heading(None, f"line {number}: {shown} is not a release heading ({HEADING_FORMS})")
+    if after.startswith("("):  # a linked heading: ## [1.0.0](URL) - DATE
+        _, closed, after = after.partition(")")
+        if not closed:
+            return _Heading(None, f"line {number}: {shown} has an unclosed link")
+    after = after.strip()
+    if title.lower() == UNRELEASED.lower():
+        if after:
+            raise ChangelogError(
+                f"line {number}: malformed heading {shown}: expected '## [Unreleased]' alone"
+            )
+        return _Heading(Section(UNRELEASED, None, "", heading=line))
+    if version_of(title) is None:
+        return _Heading(
+            None, f"line {number}: {shown} is not a release heading ({title!r} is not a version)"
+        )
+    yanked = after.upper().endswith(YANKED)
+    if yanked:
+        after = after[: -len(YANKED)].rstrip()
+    if not after.startswith(DASHES):
+        problem = "no date" if not after else f"{after!r} where ' - YYYY-MM-DD' belongs"
+        undated = Section(title, None, "", yanked, heading=line)
+        return _Heading(undated, f"line {number}: [{title}] has {problem}")
+    date = after[1:].strip()
+    try:
+        valid = datetime.date.fromisoformat(date).isoformat() == date
+    except ValueError:
+        valid = False
+    warning = None if valid else f"line {number}: [{title}] has the date {date!r}: not YYYY-MM-DD"
+    return _Heading(Section(title, date if valid else None, "", yanked, heading=line), warning)
+
+
+def parse(text: str) -> Changelog:
+    """The Changelog in TEXT: every problem of its history a warning; ChangelogError only when
+    there is no [Unreleased] section to write under."""
+    lines = text_lines(text)
+    # The tail is the trailing run of link definitions and blank lines, kept as it is.
+    end = len(lines)
+    while end and (link_definition(lines[end - 1]) or not lines[end - 1].strip()):
+        end -= 1
+    while end < len(lines) and not lines[end].strip():
+        end += 1
+    warnings: list[str] = []
+    seen_links: dict[str, int] = {}
+    for number, line in enumerate(lines[end:], start=end + 1):
+        found = link_definition(line)
+        if found is None:
+            continue
+        if found[0].lower() in seen_links:
+            warnings.append(
+                f"line {number}: duplicate link definition [{found[0]}] (the first is at line "
+                f"{seen_links[found[0].lower()]})"
+            )
+        seen_links.setdefault(found[0].lower(), number)
+
+    preamble: list[str] = []
+    bodies: list[list[str]] = []
+    sections: list[Section] = []
+    numbers: list[int] = []
+    for number, line in enumerate(lines[:end], start=1):
+        if line.startswith("## "):
+            heading = _read_heading(line, number)
+            if heading.warning:
+                warnings.append(heading.warning)
+            if heading.section is not None:
+                sections.append(heading.section)
+                numbers.append(number)
+                bodies.append([])
+                continue
+        (bodies[-1] if bodies else preamble).append(line)
+    sections = [
+        Section(s.title, s.date, "".join(body), s.yanked, s.heading)
+        for s, body in zip(sections, bodies, strict=True)
+    ]
+    titles = [s.title for s in sections]
+    if UNRELEASED not in titles:
+        raise ChangelogError(
+            "no [Unreleased] section: add '## [Unreleased]' above the first release section"
+        )
+    if titles[0] != UNRELEASED:
+        raise ChangelogError(
+            f"line {numbers[titles.index(UNRELEASED)]}: [Unreleased] must be the first section"
+        )
+    if titles.count(UNRELEASED) > 1:
+        raise ChangelogError(
+            f"line {numbers[titles.index(UNRELEASED, 1)]}: duplicate section [Unreleased] "
+            f"(the first is at line {numbers[0]})"
+        )
+    warnings += _history_warnings(sections, numbers)
+    warnings.sort(key=lambda warning: int(warning.split(":")[0].removeprefix("line ")))
+    return Changelog("".join(preamble), sections, "".join(lines[end:]), warnings)
+
+
+def _history_warnings(sections: list[Section], numbers: list[int]) -> list[str]:
+    """Duplicate versions, and versions not listed newest first."""
+    warnings = []
+    first: dict[Version, int] = {}
+    above: Section | None = None
+    for section, number in zip(sections, numbers, strict=True):
+        if section.version is None:
+            continue
+        if section.version in first:
+            warnings.append(
+                f"line {number}: duplicate section [{section.title}] (the first is at line "
+                f"{first[section.version]})"
+            )
+        first.setdefault(section.version, number)
+        if above is not None and above.version is not None and section.version > above.version:
+            warnings.append(
+                f"line {number}: [{section.title}] comes after the older [{above.title}]: "
+                "releases are listed newest first"
+            )
+        above = section
+    return warnings
+
+
+def render(changelog: Changelog) -> str:
+    """The text of CHANGELOG: what was read exactly as it was, what was written canonically."""
+    parts = [changelog.preamble]
+    for section in changelog.sections:
+        parts += [section.heading_line(), section.body]
+    parts.append(changelog.tail)
+    return "".join(parts)
+
+
+def entries_of(section: Section) -> list[str]:
+    """The bullet lines of SECTION, with their newlines."""
+    return [line for line in text_lines(section.body) if line.startswith(BULLETS)]

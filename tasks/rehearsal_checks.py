@@ -1,0 +1,110 @@
+"""What a finished rehearsal must show: the same bytes on both stand-in indexes, among the GitHub
+Release's assets and in the build's SHA256SUMS, the notes, the marks, and where the refs stand."""
+
+from __future__ import annotations
+
+import subprocess
+
+from scripts import changelog, index, manifest, verify
+from scripts.rehearsal import gh_calls, option_value, release_created, same_files
+
+from .rehearsal_world import PROJECT, Rehearsal, git
+from .steps import DEVELOP, MAIN
+
+
+def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
+    """(what, None or the problem) for everything a finished rehearsal must show."""
+    release, tag = rehearsal.release, rehearsal.release.tag
+    dist = rehearsal.folder / "act" / "release.yml" / "artifacts" / "dist"
+    try:
+        built = manifest.check_dist(dist)
+    except manifest.ManifestError as error:
+        return [("the build's SHA256SUMS", str(error))]
+    results: list[tuple[str, str | None]] = []
+    # staging.yml's build of the release branch (a .dev version) was staged as it was built.
+    staged = rehearsal.folder / "act" / "staging.yml" / "artifacts" / "dist"
+    try:
+        staged_sums = manifest.check_dist(staged)
+        staged_version = verify.built_version(staged)[0]
+    except (manifest.ManifestError, verify.VerifyError) as error:
+        results.append(("staging.yml's build", str(error)))
+    else:
+        listed = index.list_files(rehearsal.servers["staging"].simple_url, PROJECT)
+        served = _of_version(listed, staged_version)
+        problem = same_files("staging (served)", served, staged_sums)
+        results.append(
+            (f"the staging stand-in holds staging.yml's build {staged_version}", problem)
+        )
+    for name, server in rehearsal.servers.items():
+        expected = built if name == "staging" or rehearsal.to_production else {}
+        served = _of_version(index.list_files(server.simple_url, PROJECT), str(release))
+        stored = _of_version(
+            {path.name: manifest.sha256_file(path) for path in server.packages_dir.iterdir()},
+            str(release),
+        )
+        problem = same_files(f"{name} (served)", served, expected) or same_files(
+            f"{name} (stored)", stored, expected
+        )
+        if expected:
+            results.append((f"the {name} stand-in holds the build's SHA256SUMS", problem))
+        else:
+            results.append((f"the {name} stand-in has nothing of {release}", problem))
+    created = release_created(gh_calls(rehearsal.record), tag)
+    if not rehearsal.to_production:
+        results.append(("no GitHub Release", f"{tag} was created" if created else None))
+        return results
+    if created is None:
+        return [*results, ("the GitHub Release", f"gh release create {tag} was not called")]
+    sums = {**built, manifest.MANIFEST_NAME: manifest.sha256_file(dist / "SHA256SUMS")}
+    assets = same_files("the release's assets", created.get("assets", {}), sums)
+    results.append(("the GitHub Release's assets are the build's files and SHA256SUMS", assets))
+    text = git(rehearsal.origin, "show", f"{tag}:CHANGELOG.md")
+    section = changelog.section_text(text, release.final)
+    notes = option_value(created["args"], "--notes")
+    differ = None if notes == section else f"the notes differ: {notes!r:.80}"
+    results.append(("the release notes are the CHANGELOG section", differ))
+    flags = {"--prerelease", "--latest=false"} & set(created["args"])
+    if release.kind == "pre-release":
+        wanted, what = {"--prerelease", "--latest=false"}, "a pre-release, not latest"
+    elif rehearsal.flow == "support":  # a newer line exists
+        wanted, what = {"--latest=false"}, "a final, not latest"
+    else:
+        wanted, what = set(), "a final"
+    problem = None if flags == wanted else f"it is marked {sorted(flags) or 'as neither'}"
+    results.append((f"the GitHub Release is {what}", problem))
+    kind = git(rehearsal.origin, "cat-file", "-t", f"refs/tags/{tag}")
+    results.append((f"{tag} is an annotated tag", None if kind == "tag" else f"a {kind}"))
+    return results + ref_checks(rehearsal)
+
+
+def ref_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
+    """Where the refs stand: a final on main, merged into develop, its branch gone; a
+    line's release on support/X.Y alone; a pre-release on its release branch, which goes
+    on, and not on main."""
+    tag, branch = rehearsal.release.tag, rehearsal.branch
+    results: list[tuple[str, str | None]] = []
+    final = rehearsal.release.kind == "final"
+    if not final:
+        expected = {branch: True, MAIN: False}
+    elif rehearsal.flow == "support":
+        expected = {rehearsal.target: True, MAIN: False, DEVELOP: False}
+    else:
+        expected = {MAIN: True, DEVELOP: True}
+    for name, wanted in expected.items():
+        ancestor = ["git", "-C", str(rehearsal.origin), "merge-base", "--is-ancestor", tag, name]
+        contains = subprocess.run(ancestor, check=False).returncode == 0
+        what = f"{name} {'contains' if wanted else 'does not contain'} {tag}"
+        results.append((what, None if contains == wanted else "it is the other way round"))
+    left = bool(git(rehearsal.origin, "for-each-ref", f"refs/heads/{branch}"))
+    what = f"{branch} is {'gone from' if final else 'still on'} origin"
+    results.append((what, None if left != final else "it is the other way round"))
+    return results
+
+
+def _of_version(files: dict[str, str], version: str) -> dict[str, str]:
+    """The FILES ({name: sha256}) of VERSION."""
+    return {
+        name: digest
+        for name, digest in files.items()
+        if manifest.artifact_version(name)[1] == version
+    }

@@ -1,0 +1,360 @@
+"""The world of `invoke rehearse-release`, and its steps: a throwaway folder with the release of
+HEAD in it.
+
+A clone of HEAD with a bare origin (main and develop), two pypiservers on 127.0.0.1 standing in
+for the staging and production indexes (the repository variables point the workflows at them),
+and the recording gh stand-in. Then the release as the guide cuts it: cut-release, staging.yml
+under act, the release PR merged, tag, release.yml under act in its `needs:` order up to the
+approval gate and, with --approve, through it, and finish-release. act runs the real jobs; only
+the third-party actions are stand-ins (scripts/stand-ins). The user's repository is only read.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from scripts import act, changelog, versions
+from scripts.local_index import LocalIndex, LocalIndexError, start_local_index
+from scripts.output import last_line
+from scripts.rehearsal import (
+    FAILED,
+    NOT_RUN,
+    PASSED,
+    JobProgress,
+    Step,
+    gh_calls,
+    option_value,
+    planned_jobs,
+)
+
+from .steps import DEVELOP, MAIN, ROOT, shown
+
+PROJECT = "agentops-accelerator"
+GATED_JOB = "publish-pypi"  # release.yml's job behind the `release` environment's approval
+BEFORE_GATE = "verify-testpypi"  # release.yml's last job before it
+GATE = "approval gate (environment release)"
+IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
+USERNAME = "rehearsal"
+REHEARSAL_ENTRY = "A rehearsal of the release (this entry exists only in the rehearsal's clone)."
+HOTFIX_ENTRY = "A rehearsal of the hotfix (this entry exists only in the rehearsal's clone)."
+SUPPORT_ENTRY = (
+    "A rehearsal of a fix on the line (this entry exists only in the rehearsal's clone)."
+)
+# The repository variables the rehearsal sets itself: they point the workflows at the stand-ins.
+OWN_VARIABLES = ("STAGING_INDEX", "PRODUCTION_INDEX")
+SKIPPED_SUITES = "the rehearsal's builds run the unit matrix; CI runs the machinery on each push"
+
+
+ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # nox colours its log lines
+
+
+class StepError(Exception):
+    """A step of the rehearsal failed; the message says which command and why, in one line."""
+
+
+def git(repo: Path, *args: str) -> str:
+    """Run git in REPO: its output, or StepError naming the command and why."""
+    result = subprocess.run(
+        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise StepError(f"`git {shown(args)}` failed: {last_line(result.stderr or result.stdout)}")
+    return result.stdout.strip()
+
+
+def repository_state(repo: Path) -> str:
+    """What must be the same after a rehearsal: refs, remotes, HEAD, the working tree's status."""
+    return "\n".join(
+        git(repo, *args)
+        for args in (
+            ("for-each-ref", "--format=%(refname) %(objectname)"),
+            ("remote", "-v"),
+            ("rev-parse", "HEAD"),
+            ("status", "--porcelain", "--untracked-files=all"),
+        )
+    )
+
+
+class Rehearsal:
+    """One rehearsal: its throwaway folder, servers, steps and checks."""
+
+    def __init__(
+        self,
+        release: versions.Release,
+        *,
+        approve: bool,
+        machinery: bool,
+        flow: str = "release",
+        variables: dict[str, str] | None = None,
+    ) -> None:
+        self.release = release
+        self.approve = approve
+        self.flow = flow
+        self.variables = variables or {}
+        # The branch the release goes through (release/vX.Y.Z, or hotfix/vX.Y.Z) and the one its
+        # PR goes into (main, or the maintenance line support/X.Y).
+        self.branch = release.hotfix_branch if flow == "hotfix" else release.branch
+        self.target = release.line.branch if flow == "support" else MAIN
+        # What release.yml's publish-pypi `if:` lets through once approved.
+        kept_off = self.variables.get("PRERELEASES_TO_PRODUCTION") == "false"
+        self.to_production = approve and (release.kind == "final" or not kept_off)
+        self.folder = Path(tempfile.mkdtemp(prefix="agentops-rehearse-release-"))
+        self.origin = self.folder / "origin.git"
+        self.work = self.folder / "work"
+        self.record = self.folder / "gh-calls.jsonl"
+        self.env_file = self.folder / "jobs.env"
+        self.servers: dict[str, LocalIndex] = {}
+        self.steps: list[Step] = []
+        self.reproduce: list[str] = []
+        self.env = act.host_environment(ROOT)
+        self.env["PATH"] = f"{act.STAND_IN_BIN}:{self.env['PATH']}"  # gh: the recording stand-in
+        self.env["GH_RECORD"] = str(self.record)
+        self.password = secrets.token_urlsafe(18)
+        jobs_env = {
+            "TWINE_USERNAME": USERNAME,
+            "TWINE_PASSWORD": self.password,
+            "GH_RECORD": str(self.record),
+            **({} if machinery else {"AGENTOPS_SKIP_MACHINERY": SKIPPED_SUITES}),
+        }
+        self.env_file.write_text("".join(f'{k}="{v}"\n' for k, v in jobs_env.items()))
+        self.env_file.chmod(0o600)
+
+    # --- the steps ---------------------------------------------------------------------------
+
+    def step(self, name: str, action: Callable[[], str]) -> None:
+        """Run ACTION as the step NAME: a line as it starts and ends, and a row of the table."""
+        print(f"--- {name}: started", flush=True)
+        row = Step(name)
+        self.steps.append(row)
+        started = time.monotonic()
+        try:
+            row.detail = action()
+        except StepError as error:
+            row.result, row.seconds, row.detail = FAILED, time.monotonic() - started, str(error)
+            print(f"--- {name}: failed in {row.seconds:.1f} s: {error}", flush=True)
+            raise
+        row.result, row.seconds = PASSED, time.monotonic() - started
+        print(f"--- {name}: passed in {row.seconds:.1f} s ({row.detail})", flush=True)
+
+    def prepare(self) -> str:
+        head = git(ROOT, "rev-parse", "HEAD")
+        git(self.folder, "init", "--quiet", "--bare", "--initial-branch", MAIN, str(self.origin))
+        git(self.folder, "clone", "--quiet", "--no-checkout", str(ROOT), str(self.work))
+        # From here on the clone knows only the throwaway origin: nothing can reach the user's.
+        git(self.work, "remote", "remove", "origin")
+        git(self.work, "remote", "add", "origin", str(self.origin))
+        for key, value in {**IDENTITY, "commit.gpgsign": "false", "tag.gpgsign": "false"}.items():
+            git(self.work, "config", key, value)
+        git(self.work, "switch", "--quiet", "-C", MAIN, head)
+        for branch in git(self.work, "for-each-ref", "--format=%(refname:short)", "refs/heads/"
+                           ).splitlines():  # fmt: skip
+            if branch != MAIN:  # the clone's copy of the user's branch (a release branch, say)
+                git(self.work, "branch", "--quiet", "-D", branch)
+        git(self.work, "switch", "--quiet", "-c", DEVELOP)
+        note = self.changelog_entry()
+        git(self.work, "switch", "--quiet", MAIN)
+        major, minor, patch = self.release.version.release
+        if self.flow in ("hotfix", "support"):  # the latest release of the line, to fix
+            fixed = f"v{major}.{minor}.{patch - 1}"
+            git(self.work, "tag", "--annotate", "-m", f"Release {fixed} (rehearsal)", fixed)
+            note += f"; {fixed} tagged on {MAIN} as the release to fix"
+        if self.flow == "support":  # a newer line, released since
+            newer = f"v{major}.{minor + 1}.0"
+            git(self.work, "commit", "--quiet", "--allow-empty", "-m", "a newer line (rehearsal)")
+            git(self.work, "tag", "--annotate", "-m", f"Release {newer} (rehearsal)", newer)
+            note += f", then {newer} on {MAIN}"
+        git(self.work, "push", "--quiet", "origin", MAIN, DEVELOP, "--tags")
+        for name in ("staging", "production"):
+            try:
+                self.servers[name] = start_local_index(
+                    self.folder / name / "packages",
+                    credentials=(USERNAME, self.password),
+                    log_file=self.folder / name / "server.log",
+                )
+            except LocalIndexError as error:
+                raise StepError(str(error)) from None
+        urls = ", ".join(f"{name} {server.url}" for name, server in self.servers.items())
+        return f"HEAD {head[:12]}{note}; {urls}"
+
+    def changelog_entry(self) -> str:
+        """Give develop an [Unreleased] entry when HEAD has none (on a release branch, or just
+        after a release), so that cut-release has something to release; say so."""
+        path = self.work / "CHANGELOG.md"
+        if not path.is_file():
+            return ""
+        text = path.read_text(encoding="utf-8")
+        try:
+            if changelog.unreleased_entries(text):
+                return ""
+            path.write_text(changelog.with_unreleased_entry(text, REHEARSAL_ENTRY))
+        except changelog.ChangelogError:
+            return ""  # cut-release says what is wrong with it
+        git(self.work, "commit", "--quiet", "-m", "docs: a CHANGELOG entry to rehearse", "--",
+             "CHANGELOG.md")  # fmt: skip
+        return " (+1 commit on develop: [Unreleased] had no entry)"
+
+    def invoke(self, *args: str) -> str:
+        """Run `invoke ARGS` in the clone, with the recording gh; its last line."""
+        command = [sys.executable, "-m", "invoke", *args]
+        result = subprocess.run(
+            command, cwd=self.work, env=self.env, capture_output=True, text=True, check=False
+        )
+        output = (result.stdout + result.stderr).strip()
+        if result.returncode != 0:
+            self.reproduce = [f"cd {self.work} && invoke {shown(args)}"]
+            raise StepError(last_line(output))
+        return last_line(output)
+
+    def fix_on_the_hotfix_branch(self) -> str:
+        """What a maintainer does after cut-hotfix: the fix's entry under ### Fixed, pushed."""
+        path = self.work / "CHANGELOG.md"
+        text = changelog.with_section_entry(
+            path.read_text(encoding="utf-8"), self.release, HOTFIX_ENTRY
+        )
+        path.write_text(text, encoding="utf-8")
+        git(
+            self.work,
+            "commit",
+            "--quiet",
+            "-m",
+            "fix: a rehearsal of the hotfix",
+            "--",
+            "CHANGELOG.md",
+        )
+        git(self.work, "push", "--quiet", "origin", self.branch)
+        return f"an entry under [{self.release}] ### Fixed, pushed to {self.branch}"
+
+    def fix_on_the_line(self) -> str:
+        """What a maintainer does on support/X.Y before its release: a fix with its entry."""
+        path = self.work / "CHANGELOG.md"
+        text = changelog.with_unreleased_entry(
+            path.read_text(encoding="utf-8"), SUPPORT_ENTRY, "### Fixed"
+        )
+        path.write_text(text, encoding="utf-8")
+        git(self.work, "commit", "--quiet", "-m", "fix: a rehearsal of a fix on the line", "--",
+             "CHANGELOG.md")  # fmt: skip
+        git(self.work, "push", "--quiet", "origin", self.target)
+        return f"an entry under [Unreleased] ### Fixed, pushed to {self.target}"
+
+    def merge_release_pr(self) -> str:
+        branch = self.branch
+        opened = [
+            call for call in gh_calls(self.record) if call.get("args", [])[:2] == ["pr", "create"]
+        ]
+        if not opened or option_value(opened[-1]["args"], "--head") != branch:
+            raise StepError(f"cut-release opened no pull request for {branch}")
+        if option_value(opened[-1]["args"], "--base") != self.target:
+            raise StepError(f"the pull request of {branch} does not go into {self.target}")
+        git(self.work, "switch", "--quiet", self.target)
+        message = f"Merge pull request #1 from {branch}"
+        git(self.work, "merge", "--quiet", "--no-ff", "-m", message, branch)
+        git(self.work, "push", "--quiet", "origin", self.target)
+        return f"{branch} merged into {self.target} (--no-ff) and pushed"
+
+    def workflow(self, workflow: str, ref: str, *options: str, job: str | None = None) -> None:
+        """Run WORKFLOW under act for a push of REF (up to JOB and what it needs, or all)."""
+        scratch = act.ActScratch(self.folder / "act" / workflow, self.origin, self.env_file)
+        event = self.folder / f"event-{workflow}.json"
+        event.write_text(json.dumps({"ref": ref}))
+        base = scratch.command(self.work, "push", workflow, "-e", str(event), *options)
+        listing = subprocess.run(
+            [base[0], "--list", "push", "-W", f".github/workflows/{workflow}"],
+            cwd=self.work, env=self.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        planned = planned_jobs(listing.stdout)
+        command = [*base, *(["-j", job] if job else [])]
+        progress = JobProgress(workflow)
+        print(f"--- {workflow} under act: started ({', '.join(planned)})", flush=True)
+        log = self.folder / f"act-{workflow}.log"
+        error, run = None, None
+        try:
+            run = act.run_act(command, cwd=self.work, env=self.env, log=log, on_entry=progress)
+        except act.ActError as problem:
+            error = str(problem)
+        self.steps.extend(progress.steps(planned))
+        failed = progress.failed()
+        if run is not None and not failed and run.returncode == 0:
+            print(f"--- {workflow} under act: passed in {run.seconds:.1f} s", flush=True)
+            return
+        culprit = failed[0] if failed else None
+        # A fresh folder for the re-run: the artifacts of this run stay as they are.
+        again = act.ActScratch(
+            self.folder / "act" / f"{workflow}-again", self.origin, self.env_file
+        )
+        rerun = again.command(self.work, "push", workflow, "-e", str(event), *options)
+        rerun += ["-j", culprit] if culprit else []
+        self.reproduce = [
+            *self.restart_hint(),  # the job needs the stand-in indexes up again
+            f"cd {self.work} && {act.shown_command(rerun)}",
+            *_session_lines(log, culprit),
+        ]
+        if run is not None:
+            print(run.explain(), flush=True)
+            error = f"job {culprit} failed" if culprit else f"act exited {run.returncode}"
+        print(f"--- {workflow} under act: failed: {error}", flush=True)
+        raise StepError(f"{workflow}: {error}; log {log}")
+
+    # --- the checks --------------------------------------------------------------------------
+
+    def gate(self, approve: bool) -> None:
+        """The approval gate's row, before the gated job's (act has no environments to wait in:
+        the decision is --approve or --reject, given up front)."""
+        rows = [step.name for step in self.steps]
+        gated = f"release.yml {GATED_JOB}"
+        if gated not in rows:
+            return
+        before = self.steps[rows.index(f"release.yml {BEFORE_GATE}")]
+        if before.result != PASSED:
+            verdict = Step(GATE, NOT_RUN, None, f"not reached: {BEFORE_GATE} did not pass")
+        elif approve and not self.to_production:
+            kept = "--approve; PRERELEASES_TO_PRODUCTION=false keeps the pre-release off it"
+            verdict = Step(GATE, "approved", None, kept)
+        elif approve:
+            verdict = Step(GATE, "approved", None, "--approve")
+        else:
+            verdict = Step(GATE, "rejected", None, "--reject: the production jobs do not run")
+        self.steps.insert(rows.index(gated), verdict)
+
+    def close(self, *, remove: bool) -> None:
+        """Stop the servers; with REMOVE, delete the throwaway folder."""
+        for server in self.servers.values():
+            server.stop()
+        if remove:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+    def restart_hint(self) -> list[str]:
+        """How to bring the stand-in indexes back, empty and on their ports, for the re-run.
+
+        Empty: the re-run builds again, and the kept stores stay as they were, for reading.
+        """
+        password = f'"$(sed -n \'s/^TWINE_PASSWORD="\\(.*\\)"$/\\1/p\' {self.env_file})"'
+        return [
+            f"(cd {ROOT} && {sys.executable} -m scripts.local_index serve "
+            f"{self.folder / f'{name}-again'} --port {server.port} --username {USERNAME} "
+            f"--password {password}) &"
+            for name, server in self.servers.items()
+        ]
+
+
+def _session_lines(log: Path, job: str | None) -> list[str]:
+    """The `reproduce locally:` lines the failing JOB's sessions printed into act's LOG."""
+    lines = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        message = str(entry.get("msg", "")) if isinstance(entry, dict) else ""
+        if entry.get("jobID") == job and "reproduce locally:" in message:
+            command = message.split("reproduce locally:", 1)[1]
+            lines.append(ANSI_ESCAPE.sub("", command).strip())
+    return lines
