@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from scripts import changelog, files, gitops, versions
+from scripts import changelog, gitops, versions
 
-from .release import checklist
+from .release import checklist, cut_branch
 from .steps import (
     CHANGELOG,
     MAIN,
     REMOTE,
-    ROOT,
     Refused,
     StepFailed,
     Undo,
@@ -77,35 +76,20 @@ def cut_hotfix(c: Context, version: str, dry_run: bool = False) -> None:
         new_text = changelog.start_section(text, release, today())
     except ValueError as error:
         raise Refused(f"{CHANGELOG} at {latest.tag}: {error}") from None
-    back = switch_back()
     if dry_run:
         print(f"The started section of {CHANGELOG}:\n\n## [{release}] - {today()}\n\n### Fixed\n")
-    undo = Undo(c)
-    try:
-        run(c, ["git", "switch", "--no-track", "-c", branch, latest.tag], dry_run=dry_run)
-        undo.add(back, ["git", "branch", "-D", branch])
-        if dry_run:
-            print(f"(write {CHANGELOG}: ## [{release}] started under [Unreleased])")
-        else:
-            try:
-                files.write_atomic(ROOT / CHANGELOG, new_text)
-            except OSError as error:
-                raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
-        undo.add(["git", "checkout", "HEAD", "--", CHANGELOG])
-        run(c, ["git", "add", CHANGELOG], dry_run=dry_run)
-        run(c, ["git", "commit", "-m", f"chore: start hotfix {release}"], dry_run=dry_run)
-        run(c, ["git", "push", "--set-upstream", REMOTE, branch], dry_run=dry_run)
-        undo.add_remote(f"branch {branch}", ["git", "push", REMOTE, "--delete", branch])
-        run(
-            c,
-            [
-                "gh", "pr", "create", "--base", MAIN, "--head", branch,
-                "--title", f"Hotfix {release.tag}", "--body", checklist(release, branch, MAIN),
-            ],
-            dry_run=dry_run,
-        )  # fmt: skip
-    except (StepFailed, OSError, KeyboardInterrupt) as error:
-        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
+    cut_branch(
+        c,
+        branch=branch,
+        start=latest.tag,
+        text=new_text,
+        said=f"## [{release}] started under [Unreleased]",
+        message=f"chore: start hotfix {release}",
+        target=MAIN,
+        title=f"Hotfix {release.tag}",
+        body=checklist(release, branch, MAIN),
+        dry_run=dry_run,
+    )
     if not dry_run:
         print(
             f"cut-hotfix: {branch} pushed from {latest.tag} and the PR to {MAIN} opened; commit "

@@ -54,6 +54,51 @@ def support_line(branch: str | None) -> versions.Line | None:
         return None
 
 
+def cut_branch(
+    c: Context,
+    *,
+    branch: str,
+    start: str,
+    text: str,
+    said: str,
+    message: str,
+    target: str,
+    title: str,
+    body: str,
+    dry_run: bool,
+) -> None:
+    """What cut-release and cut-hotfix do alike: BRANCH from START with CHANGELOG.md replaced by
+    TEXT (SAID in a dry run) committed, pushed, and its PR opened into TARGET; undone, saying what
+    reached origin, when a step fails."""
+    back = switch_back()
+    undo = Undo(c)
+    try:
+        run(c, ["git", "switch", "--no-track", "-c", branch, start], dry_run=dry_run)
+        undo.add(back, ["git", "branch", "-D", branch])
+        if dry_run:
+            print(f"(write {CHANGELOG}: {said})")
+        else:
+            try:
+                files.write_atomic(ROOT / CHANGELOG, text)
+            except OSError as error:
+                raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
+        undo.add(["git", "checkout", "HEAD", "--", CHANGELOG])
+        run(c, ["git", "add", CHANGELOG], dry_run=dry_run)
+        run(c, ["git", "commit", "-m", message], dry_run=dry_run)
+        run(c, ["git", "push", "--set-upstream", REMOTE, branch], dry_run=dry_run)
+        undo.add_remote(f"branch {branch}", ["git", "push", REMOTE, "--delete", branch])
+        run(
+            c,
+            [
+                "gh", "pr", "create", "--base", target, "--head", branch,
+                "--title", title, "--body", body,
+            ],
+            dry_run=dry_run,
+        )  # fmt: skip
+    except (StepFailed, OSError, KeyboardInterrupt) as error:
+        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
+
+
 @task(
     help={
         "version": VERSION_HELP,
@@ -99,35 +144,20 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     # The history's problems do not stop a release: they are said, and kept as they are.
     for warning in changelog.parse(text).warnings:
         print(f"cut-release: warning: {CHANGELOG} on {REMOTE}/{base}: {warning}")
-    back = switch_back()
     if dry_run:
         print(f"The new section of {CHANGELOG}:\n\n## [{release}] - {today()}\n\n{section}\n")
-    undo = Undo(c)
-    try:
-        run(c, ["git", "switch", "--no-track", "-c", branch, tip], dry_run=dry_run)
-        undo.add(back, ["git", "branch", "-D", branch])
-        if dry_run:
-            print(f"(write {CHANGELOG}: [Unreleased] entries move under ## [{release}])")
-        else:
-            try:
-                files.write_atomic(ROOT / CHANGELOG, new_text)
-            except OSError as error:
-                raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
-        undo.add(["git", "checkout", "HEAD", "--", CHANGELOG])
-        run(c, ["git", "add", CHANGELOG], dry_run=dry_run)
-        run(c, ["git", "commit", "-m", f"chore: prepare release {release}"], dry_run=dry_run)
-        run(c, ["git", "push", "--set-upstream", REMOTE, branch], dry_run=dry_run)
-        undo.add_remote(f"branch {branch}", ["git", "push", REMOTE, "--delete", branch])
-        run(
-            c,
-            [
-                "gh", "pr", "create", "--base", target, "--head", branch,
-                "--title", f"Release {release.tag}", "--body", checklist(release, branch, target),
-            ],
-            dry_run=dry_run,
-        )  # fmt: skip
-    except (StepFailed, OSError, KeyboardInterrupt) as error:
-        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
+    cut_branch(
+        c,
+        branch=branch,
+        start=tip,
+        text=new_text,
+        said=f"[Unreleased] entries move under ## [{release}]",
+        message=f"chore: prepare release {release}",
+        target=target,
+        title=f"Release {release.tag}",
+        body=checklist(release, branch, target),
+        dry_run=dry_run,
+    )
     if not dry_run:
         print(f"cut-release: {branch} pushed and the PR to {target} opened")
 
