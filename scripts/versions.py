@@ -122,6 +122,16 @@ class Line:
         return f"support/{self}"
 
 
+def maintained_line(branch: str | None) -> Line | None:
+    """The line a maintenance branch support/X.Y maintains; None for any other BRANCH."""
+    if branch is None or not branch.startswith("support/"):
+        return None
+    try:
+        return Line.parse(branch)
+    except VersionError:
+        return None
+
+
 def release_of(text: str) -> Release | None:
     """The Release that TEXT (a tag or heading) names exactly, or None."""
     try:

@@ -20,13 +20,7 @@ def follows_the_branching_model(branch: str) -> bool:
         return True
     if branch.startswith(("release/v", "hotfix/v")):
         return versions.release_of(branch.partition("/")[2]) is not None
-    if branch.startswith("support/"):
-        try:
-            versions.Line.parse(branch)
-        except versions.VersionError:
-            return False
-        return True
-    return False
+    return versions.maintained_line(branch) is not None
 
 
 @dataclass(frozen=True)

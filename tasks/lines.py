@@ -21,8 +21,10 @@ from .steps import (
     StepFailed,
     Undo,
     failure,
+    fetch,
     final_release,
     origin_refs,
+    refuse_existing_branch,
     require_clean,
     require_newer,
     run,
@@ -30,13 +32,6 @@ from .steps import (
     task,
     today,
 )
-
-
-def _refuse_existing(branch: str, origin: dict[str, str]) -> None:
-    if gitops.local_branch_exists(branch):
-        raise Refused(f"branch {branch} already exists locally")
-    if f"refs/heads/{branch}" in origin:
-        raise Refused(f"branch {branch} already exists on {REMOTE}")
 
 
 @task(
@@ -51,14 +46,11 @@ def cut_hotfix(c: Context, version: str, dry_run: bool = False) -> None:
     branch = release.hotfix_branch
     require_clean()
     origin = origin_refs()
-    _refuse_existing(branch, origin)
+    refuse_existing_branch(branch, origin)
     if f"refs/heads/{MAIN}" not in origin:
         raise Refused(f"{REMOTE} has no {MAIN} branch to fix")
     if not dry_run:
-        try:
-            run(c, ["git", "fetch", "--tags", REMOTE, MAIN], dry_run=False)
-        except StepFailed as error:
-            raise Refused(str(error)) from None
+        fetch(c, "--tags", REMOTE, MAIN)
     main = f"{REMOTE}/{MAIN}" if gitops.rev(f"{REMOTE}/{MAIN}") else MAIN
     latest = versions.latest_final(gitops.tags_merged(main))
     if latest is None:
@@ -112,7 +104,7 @@ def cut_support(c: Context, line: str, dry_run: bool = False) -> None:
     branch = maintained.branch
     require_clean()
     origin = origin_refs()
-    _refuse_existing(branch, origin)
+    refuse_existing_branch(branch, origin)
     tags = set(gitops.local_tags()) | set(gitops.remote_tags(origin))
     latest = versions.latest_final(versions.of_line(maintained, tags))
     if latest is None:

@@ -18,10 +18,12 @@ from .steps import (
     StepFailed,
     Undo,
     failure,
+    fetch,
     final_release,
     origin_refs,
     parse_release,
     quietly,
+    refuse_existing_branch,
     require_clean,
     require_newer,
     run,
@@ -42,16 +44,6 @@ def checklist(release: versions.Release, branch: str, target: str) -> str:
         f"git switch {MAIN}", f"git switch {target}"
     )
     return text.replace("X.Y.Z", str(release))
-
-
-def support_line(branch: str | None) -> versions.Line | None:
-    """The release line of BRANCH when it is a maintenance branch support/X.Y, else None."""
-    if branch is None or not branch.startswith("support/"):
-        return None
-    try:
-        return versions.Line.parse(branch)
-    except versions.VersionError:
-        return None
 
 
 def cut_branch(
@@ -111,24 +103,18 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     branch = release.branch
     require_clean()
     # On a maintenance branch the release is of its line: cut from it, merged back into it.
-    line = support_line(gitops.current_branch())
+    line = versions.maintained_line(gitops.current_branch())
     base, target = (line.branch, line.branch) if line else (DEVELOP, MAIN)
     if line is not None and release.line != line:
         raise Refused(f"{line.branch} releases {line}.Z versions, not {release}")
-    if gitops.local_branch_exists(branch):
-        raise Refused(f"branch {branch} already exists locally")
     origin = origin_refs()
-    if f"refs/heads/{branch}" in origin:
-        raise Refused(f"branch {branch} already exists on {REMOTE}")
+    refuse_existing_branch(branch, origin)
     require_newer(release, origin, within=[] if line else None)
     tip = origin.get(f"refs/heads/{base}")
     if tip is None:
         raise Refused(f"{REMOTE} has no {base} branch to release from")
     if not dry_run:
-        try:
-            run(c, ["git", "fetch", "--no-tags", REMOTE, base], dry_run=False)
-        except StepFailed as error:
-            raise Refused(str(error)) from None
+        fetch(c, "--no-tags", REMOTE, base)
         tip = gitops.rev(f"{REMOTE}/{base}") or tip
     elif not gitops.has_object(tip):
         print(f"note: {REMOTE}/{base} has commits not fetched yet; the real run fetches them")
@@ -176,7 +162,7 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
     # release branch of its final, before merging.
     if release.kind != "final":
         where = release.branch
-    elif support_line(current) == release.line:
+    elif versions.maintained_line(current) == release.line:
         where = release.line.branch
     else:
         where = MAIN

@@ -157,6 +157,22 @@ def origin_refs() -> dict[str, str]:
         raise Refused(f"cannot read {REMOTE}: {error}") from None
 
 
+def refuse_existing_branch(branch: str, origin: dict[str, str]) -> None:
+    """Refuse when BRANCH exists here or on origin (ORIGIN: origin's refs)."""
+    if gitops.local_branch_exists(branch):
+        raise Refused(f"branch {branch} already exists locally")
+    if f"refs/heads/{branch}" in origin:
+        raise Refused(f"branch {branch} already exists on {REMOTE}")
+
+
+def fetch(c: Context, *args: str) -> None:
+    """`git fetch ARGS` before a task reads origin's branches; refuse when it fails."""
+    try:
+        run(c, ["git", "fetch", *args], dry_run=False)
+    except StepFailed as error:
+        raise Refused(str(error)) from None
+
+
 def require_newer(
     release: versions.Release, origin: dict[str, str], *, within: list[str] | None = None
 ) -> None:

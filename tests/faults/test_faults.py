@@ -119,6 +119,16 @@ def branch_on_origin(branch: str, at: str) -> Setup:
     return run
 
 
+def branch_here_and_on_origin(branch: str, at: str) -> Setup:
+    """BRANCH at AT, pushed to origin and checked out."""
+
+    def run(world: World) -> None:
+        branch_on_origin(branch, at)(world)
+        world.git("switch", "-q", "-c", branch, at)
+
+    return run
+
+
 def dirty(world: World) -> None:
     (world.work / "README.md").write_text("edited, not committed\n")
 
@@ -588,8 +598,7 @@ SCENARIOS = [
              "v0.1.0: 0.1.1, not 0.1.2"),
     Scenario("lines-hotfix-tagged-on-its-branch", "lines", invoke("tag", "0.1.1"),
              "a hotfix tagged on its branch, before the merge",
-             steps(branch_on_origin("hotfix/v0.1.1", "v0.1.0"),
-                   lambda world: world.git("switch", "-q", "-c", "hotfix/v0.1.1", "v0.1.0")), 1,
+             branch_here_and_on_origin("hotfix/v0.1.1", "v0.1.0"), 1,
              TAG + "a hotfix is tagged on main, after its PR is merged"),
     Scenario("lines-support-exists", "lines", invoke("cut-support", "0.1"),
              "a maintenance line that exists on origin", branch_on_origin("support/0.1", "v0.1.0"),
@@ -599,8 +608,7 @@ SCENARIOS = [
              "cut-support: error: no v0.3.Z release to maintain: the line starts at a final tag"),
     Scenario("lines-support-other-line", "lines", invoke("cut-release", "0.2.0"),
              "a release of another line cut on support/0.1",
-             steps(branch_on_origin("support/0.1", "v0.1.0"),
-                   lambda world: world.git("switch", "-q", "-c", "support/0.1", "v0.1.0")), 1,
+             branch_here_and_on_origin("support/0.1", "v0.1.0"), 1,
              CUT + "support/0.1 releases 0.1.Z versions, not 0.2.0"),
     Scenario("changelog-missing", "changelog", invoke("cut-release", "0.2.0"),
              "no CHANGELOG.md on origin/develop", develop_changelog(lambda text: None), 1,

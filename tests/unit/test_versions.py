@@ -6,10 +6,14 @@ import pytest
 
 from scripts import versions
 from scripts.versions import (
+    Line,
     Release,
     VersionError,
     describe_version,
+    latest_final,
     latest_release,
+    maintained_line,
+    of_line,
     release_tags,
     require_newer,
 )
@@ -280,3 +284,54 @@ def test_pre_releases_order_before_their_final() -> None:
     order = ["1.4.0a1", "1.4.0a2", "1.4.0b1", "1.4.0rc1", "1.4.0rc10", "1.4.0", "1.4.1a1"]
     parsed = [Release.parse(text) for text in order]
     assert sorted(reversed(parsed)) == parsed
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [("1.3", Line(1, 3)), ("v1.3", Line(1, 3)), ("support/0.10", Line(0, 10)),
+     ("1", None), ("1.3.0", None), ("01.3", None), ("1.x", None), ("1.3 ", None), ("", None)],
+)  # fmt: skip
+def test_line_parse(text: str, line: Line | None) -> None:
+    if line is None:
+        with pytest.raises(VersionError, match=r"invalid release line .*: expected X.Y"):
+            Line.parse(text)
+    else:
+        assert Line.parse(text) == line
+        assert line.branch == f"support/{line.major}.{line.minor}"
+
+
+@pytest.mark.parametrize(
+    ("branch", "line"),
+    [("support/1.3", Line(1, 3)), ("support/1.3.0", None), ("support/x", None),
+     ("release/v1.3.0", None), ("main", None), (None, None)],
+)  # fmt: skip
+def test_maintained_line(branch: str | None, line: Line | None) -> None:
+    assert maintained_line(branch) == line
+
+
+@pytest.mark.parametrize(
+    ("version", "line", "next_patch", "hotfix_branch"),
+    [("1.4.0", Line(1, 4), "1.4.1", "hotfix/v1.4.0"),
+     ("1.4.2rc1", Line(1, 4), "1.4.3", "hotfix/v1.4.2"),
+     ("0.9.9", Line(0, 9), "0.9.10", "hotfix/v0.9.9")],
+)  # fmt: skip
+def test_a_release_knows_its_line_and_next_patch(
+    version: str, line: Line, next_patch: str, hotfix_branch: str
+) -> None:
+    release = Release.parse(version)
+    assert release.line == line
+    assert str(release.next_patch()) == next_patch
+    assert release.hotfix_branch == hotfix_branch
+
+
+TAGS = ["v1.3.4", "v1.4.0", "v1.4.1rc1", "v1.5.0rc1", "1.6.0", "vnext", "v1.3.10"]
+
+
+def test_of_line_and_latest_final() -> None:
+    assert sorted(of_line(Line(1, 4), TAGS)) == ["v1.4.0", "v1.4.1rc1"]
+    assert sorted(of_line(Line(1, 3), TAGS)) == ["v1.3.10", "v1.3.4"]
+    assert of_line(Line(2, 0), TAGS) == []
+    latest = latest_final(TAGS)
+    assert latest is not None and latest.tag == "v1.4.0"  # not the rc, not the stray 1.6.0
+    assert latest_final(of_line(Line(1, 3), TAGS)) == Release.parse("1.3.10")
+    assert latest_final(["v1.5.0rc1"]) is None
