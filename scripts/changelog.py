@@ -21,6 +21,7 @@ from pathlib import Path
 from scripts.changelog_read import (
     BULLETS,
     UNRELEASED,
+    YANKED,
     Changelog,
     ChangelogError,
     Section,
@@ -34,7 +35,8 @@ from scripts.changelog_read import (
 from scripts.output import command_line, fail
 from scripts.versions import Release, VersionError
 
-__all__ = ["Changelog", "ChangelogError", "Section", "parse", "render"]
+__all__ = ["YANKED", "Changelog", "ChangelogError", "Section", "parse", "render"]
+YANKED_NOTE = "**Yanked:** "  # how a yanked release's section, and its GitHub notes, begin
 
 
 def unreleased_entries(text: str) -> list[str]:
@@ -52,13 +54,19 @@ def with_unreleased_entry(text: str, entry: str, heading: str = "### Changed") -
     return render(Changelog(changelog.preamble, sections, changelog.tail))
 
 
+def _section_index(sections: list[Section], version: Release) -> int:
+    """Where the VERSION section is among SECTIONS; ChangelogError if there is none."""
+    index = next((i for i, s in enumerate(sections) if s.version == version.version), None)
+    if index is None:
+        raise ChangelogError(f"the changelog has no [{version}] section")
+    return index
+
+
 def with_section_entry(text: str, version: Release, entry: str, heading: str = "### Fixed") -> str:
     """TEXT with ENTRY as a `- ` line under HEADING of its VERSION section (added if missing)."""
     changelog = parse(text)
     sections = list(changelog.sections)
-    index = next((i for i, s in enumerate(sections) if s.version == version.version), None)
-    if index is None:
-        raise ChangelogError(f"the changelog has no [{version}] section")
+    index = _section_index(sections, version)
     section = sections[index]
     lines = text_lines(section.body)
     at = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
@@ -212,6 +220,35 @@ def section_entries(text: str, version: Release) -> list[str]:
     if section is None:
         raise ChangelogError(f"the changelog has no [{version}] section")
     return [line.rstrip("\r\n") for line in entries_of(section)]
+
+
+def yank(text: str, version: Release, reason: str) -> str:
+    """TEXT with the VERSION section marked `[YANKED]` and REASON as its first line."""
+    changelog = parse(text)
+    sections = list(changelog.sections)
+    index = _section_index(sections, version)
+    section = sections[index]
+    if section.yanked:
+        raise ChangelogError(f"[{version}] is already marked {YANKED}")
+    # Undated, the heading as written gets the mark; dated, it is written canonically.
+    heading = None
+    if section.date is None:
+        written = section.heading_line()
+        newline = written[len(written.rstrip("\r\n")) :]
+        heading = f"{written.rstrip()} {YANKED}{newline or chr(10)}"
+    body = f"\n{YANKED_NOTE}{reason}\n" + (
+        section.body if section.body.startswith("\n") else "\n" + section.body
+    )
+    sections[index] = Section(section.title, section.date, body, True, heading)
+    return render(Changelog(changelog.preamble, sections, changelog.tail))
+
+
+def yank_reason(section: Section) -> str | None:
+    """The reason a yanked SECTION gives on its `**Yanked:** ...` line, if it has one."""
+    for line in text_lines(section.body):
+        if line.startswith(YANKED_NOTE):
+            return line.removeprefix(YANKED_NOTE).strip()
+    return None
 
 
 def has_section(text: str, version: Release) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts import changelog
 from scripts.changelog import (
     Changelog,
     ChangelogError,
@@ -704,3 +705,40 @@ def test_with_section_entry(body: str, expected: str) -> None:
     assert after == f"# C\n\n## [Unreleased]\n\n## [1.0.1] - 2024-06-01\n{expected}"
     with pytest.raises(ChangelogError, match=r"no \[9.9.9\] section"):
         with_section_entry(text, Release.parse("9.9.9"), "New.")
+
+
+YANKABLE = (
+    "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2026-03-04\n\n### Added\n\n- A thing.\n\n"
+    "## [1.1.0]\n\n### Fixed\n\n- A fix.\n"
+)
+
+
+def test_yank_marks_the_heading_and_puts_the_reason_first() -> None:
+    text = changelog.yank(YANKABLE, Release.parse("1.2.0"), "the wheel misses a module")
+    assert text == YANKABLE.replace(
+        "## [1.2.0] - 2026-03-04\n\n",
+        "## [1.2.0] - 2026-03-04 [YANKED]\n\n**Yanked:** the wheel misses a module\n\n",
+    )
+    section = changelog.parse(text).sections[1]
+    assert section.yanked
+    assert changelog.yank_reason(section) == "the wheel misses a module"
+
+
+def test_yank_keeps_an_undated_heading_as_written() -> None:
+    text = changelog.yank(YANKABLE, Release.parse("1.1.0"), "broken")
+    assert "## [1.1.0] [YANKED]\n\n**Yanked:** broken\n\n### Fixed\n" in text
+    assert changelog.parse(text).sections[2].yanked
+
+
+@pytest.mark.parametrize(
+    ("version", "message"),
+    [
+        pytest.param("1.3.0", "the changelog has no [1.3.0] section", id="no-section"),
+        pytest.param("1.0.0", "[1.0.0] is already marked [YANKED]", id="already"),
+    ],
+)
+def test_yank_refuses(version: str, message: str) -> None:
+    text = YANKABLE + "\n## [1.0.0] - 2026-01-01 [YANKED]\n\n- Old.\n"
+    with pytest.raises(changelog.ChangelogError) as raised:
+        changelog.yank(text, Release.parse(version), "why")
+    assert str(raised.value) == message

@@ -1,0 +1,255 @@
+"""Where a release stands: what every system says of it, as rows, and the one command to run next.
+
+Pure: `tasks.status` asks git, gh, dist/ and the two indexes once each and hands what they said
+(`Seen`) to `rows`; the release flow's tasks name the step after theirs with `next_step`, the
+same sentence `invoke status` ends with.
+
+A row is `done`, `missing`, `wrong` (with why) or `unknown` (a system that could not be asked).
+Rows run in the order a release does its stages; the next step is the first row that is missing
+or wrong, except `dist` (files built here, which CI builds on its own), which only a mismatch
+makes the next step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from scripts.versions import Release
+
+State = Literal["done", "missing", "wrong", "unknown"]
+Flow = Literal["release", "hotfix", "support", "pre-release"]
+Files = Mapping[str, str]  # file name -> sha256 ("" when the index does not say)
+UNKNOWN = None  # what a system that could not be asked said
+LABELS = {
+    "branch": "release branch",
+    "pr": "pull request",
+    "tag": "tag",
+    "dist": "build artifacts (dist/)",
+    "staging": "staging index",
+    "production": "production index",
+    "github": "GitHub Release",
+    "merged": "merged back into develop",
+    "deleted": "release branch deleted",
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stage of a release, what state it is in, and the detail that says why."""
+
+    stage: str
+    state: State
+    detail: str
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.stage]
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What each system said of one release; None where a system could not be asked (its
+    reason in `why_unknown` under the stage's name)."""
+
+    release: Release
+    flow: Flow
+    branch: str
+    target: str
+    branch_here: bool
+    branch_on_origin: bool | None
+    pr_state: str | None = None  # OPEN, MERGED, CLOSED, "" (no PR); None: gh not asked
+    pr_number: int | None = None
+    merged_in_git: bool | None = None  # the branch's tip is in the target on origin
+    tag_on_origin: bool | None = None
+    tag_annotated: bool | None = None
+    tag_on_target: bool | None = None
+    dist: Files = field(default_factory=dict)
+    dist_problem: str | None = None
+    sums: Files | None = None  # SHA256SUMS: dist's, or the GitHub Release's
+    staging: Files | None = None
+    production: Files | None = None
+    github_assets: Files | None = None  # None: gh not asked; {} with github_exists False: none
+    github_exists: bool | None = None
+    github_prerelease: bool | None = None
+    merged_back: bool | None = None
+    yanked: str | None = None  # the reason, when the CHANGELOG marks the release [YANKED]
+    why_unknown: Mapping[str, str] = field(default_factory=dict)
+
+
+def _unknown(seen: Seen, stage: str) -> Row:
+    return Row(stage, "unknown", seen.why_unknown.get(stage, "could not be asked"))
+
+
+def _files(files: Files) -> str:
+    return ", ".join(sorted(files)) or "no files"
+
+
+def _compare(name: str, files: Files, reference: Files, reference_name: str) -> str | None:
+    """Why FILES disagree with REFERENCE (the files both list), or None."""
+    for filename in sorted(set(files) & set(reference)):
+        if files[filename] and reference[filename] and files[filename] != reference[filename]:
+            return (
+                f"{filename} on {name} has other bytes than in {reference_name} "
+                f"(sha256 {files[filename][:12]}… != {reference[filename][:12]}…)"
+            )
+    return None
+
+
+def _index_row(seen: Seen, stage: str, files: Files | None, others: list[tuple[str, Files]]) -> Row:
+    if files is None:
+        return _unknown(seen, stage)
+    if not files:
+        return Row(stage, "missing", f"no {seen.release} files")
+    for name, reference in others:
+        problem = _compare(LABELS[stage], files, reference, name)
+        if problem:
+            return Row(stage, "wrong", problem)
+    wanted = 2  # one wheel, one sdist
+    if len(files) < wanted:
+        return Row(stage, "wrong", f"only {_files(files)}: a wheel and an sdist are expected")
+    checked = [name for name, reference in others if set(reference) & set(files)]
+    agree = f"; sha256 agree with {' and '.join(checked)}" if checked else ""
+    return Row(stage, "done", _files(files) + agree)
+
+
+def rows(seen: Seen) -> list[Row]:
+    """Every stage of SEEN's release, in the order a release goes through them."""
+    release, final = seen.release, seen.flow != "pre-release"
+    found: list[Row] = []
+    # The branch and its PR.
+    tagged = seen.tag_on_origin is True
+    if seen.branch_on_origin is None:
+        found.append(_unknown(seen, "branch"))
+    elif seen.branch_on_origin:
+        here = "here and on origin" if seen.branch_here else "on origin"
+        found.append(Row("branch", "done", f"{seen.branch} {here}"))
+    elif tagged:
+        found.append(Row("branch", "done", f"{seen.branch} was cut; {release.tag} exists"))
+    else:
+        found.append(Row("branch", "missing", f"no {seen.branch} on origin"))
+    merged = seen.pr_state == "MERGED" or seen.merged_in_git is True or (final and tagged)
+    number = f"#{seen.pr_number}" if seen.pr_number else "the PR"
+    if merged:
+        found.append(Row("pr", "done", f"{number} into {seen.target} merged"))
+    elif seen.pr_state == "OPEN" and not final:
+        found.append(Row("pr", "done", f"{number} open (a pre-release is tagged before merging)"))
+    elif seen.pr_state == "OPEN":
+        found.append(Row("pr", "missing", f"{number} into {seen.target} open, not merged yet"))
+    elif seen.pr_state == "CLOSED":
+        found.append(Row("pr", "wrong", f"{number} was closed without merging"))
+    elif seen.pr_state == "":
+        found.append(Row("pr", "missing", f"no PR from {seen.branch} into {seen.target}"))
+    else:
+        found.append(_unknown(seen, "pr"))
+    # The tag.
+    if seen.tag_on_origin is None:
+        found.append(_unknown(seen, "tag"))
+    elif not seen.tag_on_origin:
+        found.append(Row("tag", "missing", f"no {release.tag} on origin"))
+    elif seen.tag_annotated is False:
+        found.append(Row("tag", "wrong", f"{release.tag} is a lightweight tag, not annotated"))
+    elif seen.tag_on_target is False:
+        found.append(Row("tag", "wrong", f"{release.tag} is not on {seen.target}"))
+    else:
+        found.append(Row("tag", "done", f"{release.tag} annotated, on {seen.target}"))
+    # The files: built here, on the two indexes, on the GitHub Release.
+    sums = seen.sums or {}
+    if seen.dist_problem:
+        found.append(Row("dist", "wrong", seen.dist_problem))
+    elif seen.dist:
+        found.append(Row("dist", "done", f"{_files(seen.dist)}, as SHA256SUMS says"))
+    else:
+        found.append(Row("dist", "missing", f"no {release} files in dist/ here (CI builds them)"))
+    reference = [("SHA256SUMS", sums)] if sums else []
+    found.append(_index_row(seen, "staging", seen.staging, reference))
+    staging = [("the staging index", seen.staging)] if seen.staging else []
+    found.append(_index_row(seen, "production", seen.production, staging + reference))
+    found.append(_github_row(seen))
+    if final and seen.flow != "support":
+        if seen.merged_back is None:
+            found.append(_unknown(seen, "merged"))
+        elif seen.merged_back:
+            found.append(Row("merged", "done", f"{release.tag} is in develop"))
+        else:
+            found.append(Row("merged", "missing", f"develop does not hold {release.tag} yet"))
+    if final:
+        if seen.branch_on_origin is None:
+            found.append(_unknown(seen, "deleted"))
+        elif not tagged:
+            found.append(Row("deleted", "missing", f"after {release.tag}: not tagged yet"))
+        elif seen.branch_on_origin or seen.branch_here:
+            where = "on origin" if seen.branch_on_origin else "here"
+            found.append(Row("deleted", "missing", f"{seen.branch} is still {where}"))
+        else:
+            found.append(Row("deleted", "done", f"no {seen.branch} here or on origin"))
+    return found
+
+
+def _github_row(seen: Seen) -> Row:
+    release = seen.release
+    if seen.github_exists is None or seen.github_assets is None:
+        return _unknown(seen, "github")
+    if not seen.github_exists:
+        return Row("github", "missing", f"no GitHub Release {release.tag}")
+    prerelease = seen.flow == "pre-release"
+    if seen.github_prerelease is not None and seen.github_prerelease != prerelease:
+        marked = "marked pre-release" if seen.github_prerelease else "not marked pre-release"
+        return Row("github", "wrong", f"{release.tag} is {marked}")
+    artifacts = {name for name in seen.github_assets if name != "SHA256SUMS"}
+    if len(artifacts) < 2 or "SHA256SUMS" not in seen.github_assets:
+        return Row("github", "wrong", f"assets are {_files(seen.github_assets)}")
+    mark = ", pre-release" if prerelease else ""
+    return Row("github", "done", f"{len(seen.github_assets)} assets{mark}")
+
+
+def next_step(stage: str, release: Release, *, target: str = "main", flow: Flow = "release") -> str:
+    """The one command that does STAGE of RELEASE (the first stage not done)."""
+    runs = f"gh run list --workflow release.yml --branch {release.tag}"
+    commands = {
+        "branch": f"invoke cut-hotfix {release}" if flow == "hotfix" else
+        f"git switch {target} && invoke cut-release {release}" if flow == "support" else
+        f"invoke cut-release {release.final}",
+        "pr": f"gh pr merge {release.hotfix_branch if flow == 'hotfix' else release.branch} "
+        "--merge (once reviewed and green)",
+        "tag": f"git switch {target} && git pull --ff-only && invoke tag {release}",
+        "dist": "nox -s build",
+        "staging": f"{runs} (release.yml publishes to staging on the tag; re-run it if it failed)",
+        "production": f"{runs} (approve the `release` environment on the run's page)",
+        "github": f"invoke github-release {release} (with the release run's dist/ files)",
+        "merged": f"invoke finish-release {release}",
+        "deleted": f"invoke finish-release {release}",
+    }  # fmt: skip
+    return commands[stage]
+
+
+def wrong_step(row: Row, release: Release) -> str:
+    """What to do about a wrong ROW."""
+    if row.stage in ("staging", "production", "github"):
+        return (
+            f"stop the release: {row.detail}; `invoke yank {release} --reason '...'`, then fix "
+            f"forward with `invoke cut-hotfix {release.next_patch()}`"
+        )
+    if row.stage == "tag":
+        return f"fix the tag by hand before anything is published: {row.detail}"
+    if row.stage == "dist":
+        return "nox -s build (dist/ does not match its SHA256SUMS)"
+    return f"fix by hand: {row.detail}"
+
+
+def what_next(found: list[Row], seen: Seen) -> str:
+    """The one next command for the rows FOUND of SEEN's release."""
+    unknown = [row.label for row in found if row.state == "unknown"]
+    for row in found:
+        if row.state == "wrong":
+            return wrong_step(row, seen.release)
+        if row.state == "missing" and row.stage != "dist":
+            step = next_step(row.stage, seen.release, target=seen.target, flow=seen.flow)
+            before = [r.label for r in found[: found.index(row)] if r.state == "unknown"]
+            return step + (f" (not seen: {', '.join(before)})" if before else "")
+    if seen.yanked is not None:
+        return f"invoke cut-hotfix {seen.release.next_patch()} (the fix forward)"
+    if unknown:
+        return f"nothing seen left to do; not seen: {', '.join(unknown)}"
+    return f"nothing: {seen.release.tag} is released"

@@ -1,0 +1,284 @@
+"""Where a release stands, and what comes next: `next-version` and `status`. Neither changes
+anything.
+
+`status` asks each system once, with a short timeout: origin (one `git ls-remote`), GitHub (the
+PR and the Release, through gh), dist/ here, and the staging and production indexes (their simple
+API). What cannot be asked is `unknown`, and the rest still shows. The rows and the next step
+are decided in scripts.release_status.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from invoke.context import Context
+
+from scripts import bump, changelog, gitops, index, manifest, release_status, versions
+from scripts.index_targets import resolve_target
+from scripts.output import last_line
+
+from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, ROOT, Refused, parse_release, task
+
+PROJECT = "agentops-accelerator"
+TIMEOUT = 5.0  # seconds, for each system asked
+
+
+@task
+def next_version(c: Context) -> None:
+    """Print the next release version from CHANGELOG [Unreleased] and the latest tag, and why."""
+    line = versions.maintained_line(gitops.current_branch())
+    try:
+        text = (ROOT / CHANGELOG).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Refused(f"no {CHANGELOG} here") from None
+    refs, _ = _origin()
+    tags = set(gitops.local_tags()) | set(gitops.remote_tags(refs or {}))
+    try:
+        found = bump.next_after_tags(text, tags, line)
+    except ValueError as error:
+        raise Refused(f"{CHANGELOG}: {error}") from None
+    print(found.release)
+    print(found.reason)
+
+
+def _origin() -> tuple[dict[str, str] | None, set[str]]:
+    """Origin's refs (peeled tags folded in) and its annotated tags; (None, set()) when origin
+    cannot be read within the timeout."""
+    try:
+        result = subprocess.run(
+            ["git", "ls-remote", REMOTE],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+            check=False,
+            cwd=ROOT,
+        )
+    except subprocess.TimeoutExpired:
+        return None, set()
+    if result.returncode != 0:
+        return None, set()
+    refs: dict[str, str] = {}
+    annotated = set()
+    for line in result.stdout.splitlines():
+        sha, _, ref = line.partition("\t")
+        if ref.endswith("^{}"):
+            annotated.add(ref.removeprefix("refs/tags/").removesuffix("^{}"))
+        refs[ref.removesuffix("^{}")] = sha
+    return refs, annotated
+
+
+def _gh(*args: str) -> tuple[str | None, str]:
+    """gh ARGS' output, or None and why it could not be asked."""
+    if shutil.which("gh") is None:
+        return None, "gh is not installed"
+    try:
+        result = subprocess.run(
+            ["gh", *args], capture_output=True, text=True, timeout=TIMEOUT, check=False
+        )
+    except subprocess.TimeoutExpired:
+        return None, f"gh did not answer within {TIMEOUT:.0f} s"
+    if result.returncode != 0:
+        return None, f"gh: {last_line(result.stderr or result.stdout)}"
+    return result.stdout, ""
+
+
+def _index_files(spec: str, version: str) -> tuple[release_status.Files | None, str]:
+    """The files of VERSION on the index SPEC names, or None and why it could not be asked."""
+    try:
+        target = resolve_target(spec, local_url=spec)
+        links = index.list_links(target.simple_url, PROJECT, timeout=TIMEOUT, attempts=1)
+    except (ValueError, index.PackageIndexError) as error:
+        return None, str(error)
+    files = {}
+    for name, link in links.items():
+        try:
+            if manifest.artifact_version(name)[1] == version:
+                files[name] = link.sha256
+        except manifest.ManifestError:
+            continue
+    return files, ""
+
+
+def _dist(folder: Path, version: str) -> tuple[dict[str, str], dict[str, str] | None, str | None]:
+    """dist/'s files of VERSION, its SHA256SUMS, and what is wrong with them (a dist/ of
+    another version is none of this release's business)."""
+    try:
+        listed = manifest.read_manifest(folder)
+        if not any(manifest.artifact_version(name)[1] == version for name in listed):
+            return {}, None, None
+        sums = manifest.check_dist(folder)
+        manifest.check_version(sums, version)
+    except manifest.ManifestError as error:
+        return {}, None, None if not (folder / manifest.MANIFEST_NAME).is_file() else str(error)
+    return dict(sums), dict(sums), None
+
+
+def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Release | None:
+    """The highest release or hotfix branch here or on origin, else the latest release tag."""
+    names = [ref.removeprefix("refs/heads/") for ref in refs if ref.startswith("refs/heads/")]
+    names += gitops.git("branch", "--format=%(refname:short)", cwd=ROOT).splitlines()
+    cut = [
+        found
+        for name in names
+        if name.startswith(("release/", "hotfix/"))
+        and (found := versions.release_of(name.partition("/")[2])) is not None
+        and found.tag not in tags
+    ]
+    return max(cut) if cut else versions.latest_release(tags)
+
+
+def seen_of(
+    release: versions.Release, staging: str, production: str, dist: Path
+) -> release_status.Seen:
+    """What git, gh, dist/ and the two indexes say of RELEASE, asking each once."""
+    refs, annotated = _origin()
+    origin = refs or {}
+    why: dict[str, str] = {}
+    if refs is None:
+        for stage in ("branch", "tag", "merged", "deleted"):
+            why[stage] = f"cannot read {REMOTE} within {TIMEOUT:.0f} s"
+    line_branch = release.line.branch
+    hotfix = release.kind == "final" and (
+        f"refs/heads/{release.hotfix_branch}" in origin
+        or gitops.local_branch_exists(release.hotfix_branch)
+    )
+    flow: release_status.Flow
+    if release.kind != "final":
+        flow, branch, target = "pre-release", release.branch, release.branch
+    elif f"refs/heads/{line_branch}" in origin:
+        flow, branch, target = "support", release.branch, line_branch
+    elif hotfix:
+        flow, branch, target = "hotfix", release.hotfix_branch, MAIN
+    else:
+        flow, branch, target = "release", release.branch, MAIN
+    tag_sha = origin.get(f"refs/tags/{release.tag}")
+    target_sha = origin.get(f"refs/heads/{target}")
+    branch_sha = origin.get(f"refs/heads/{branch}")
+    develop_sha = origin.get(f"refs/heads/{DEVELOP}")
+
+    def contains(ancestor: str | None, ref: str | None) -> bool | None:
+        if ancestor is None or ref is None:
+            return None if refs is None else False
+        if not (gitops.has_object(ancestor) and gitops.has_object(ref)):
+            return None
+        return gitops.is_ancestor(ancestor, ref)
+
+    on_target = contains(tag_sha, target_sha) if tag_sha else None
+    if tag_sha and on_target is None:
+        why["tag"] = f"{release.tag} or {target} not fetched here: run `git fetch --tags`"
+    merged_back = contains(tag_sha, develop_sha) if tag_sha else (None if refs is None else False)
+    if tag_sha and merged_back is None:
+        why["merged"] = f"{DEVELOP} not fetched here: run `git fetch`"
+    pr_json, pr_why = _gh(
+        "pr", "list", "--head", branch, "--base", target, "--state", "all",
+        "--json", "number,state", "--limit", "1",
+    )  # fmt: skip
+    pr_state, pr_number = None, None
+    if pr_json is not None:
+        prs = json.loads(pr_json or "[]")
+        pr_state = str(prs[0]["state"]) if prs else ""
+        pr_number = int(prs[0]["number"]) if prs else None
+    else:
+        why["pr"] = pr_why
+    view, view_why = _gh("release", "view", release.tag, "--json", "isPrerelease,assets,body")
+    github_exists, github_assets, github_prerelease, notes = None, None, None, ""
+    if view is not None:
+        answer = json.loads(view)
+        github_exists, github_prerelease = True, bool(answer.get("isPrerelease"))
+        notes = str(answer.get("body") or "")
+        github_assets = {
+            str(asset["name"]): str(asset.get("digest") or "").removeprefix("sha256:")
+            for asset in answer.get("assets", [])
+        }
+    elif "release not found" in view_why:
+        github_exists, github_assets = False, {}
+    else:
+        why["github"] = view_why
+    staging_files, why["staging"] = _index_files(staging, str(release))
+    production_files, why["production"] = _index_files(production, str(release))
+    dist_files, sums, dist_problem = _dist(dist, str(release))
+    return release_status.Seen(
+        release=release,
+        flow=flow,
+        branch=branch,
+        target=target,
+        branch_here=gitops.local_branch_exists(branch),
+        branch_on_origin=None if refs is None else f"refs/heads/{branch}" in origin,
+        pr_state=pr_state,
+        pr_number=pr_number,
+        merged_in_git=contains(branch_sha, target_sha) if branch_sha else None,
+        tag_on_origin=None if refs is None else tag_sha is not None,
+        tag_annotated=release.tag in annotated if tag_sha else None,
+        tag_on_target=on_target,
+        dist=dist_files,
+        dist_problem=dist_problem,
+        sums=sums,
+        staging=staging_files,
+        production=production_files,
+        github_assets=github_assets,
+        github_exists=github_exists,
+        github_prerelease=github_prerelease,
+        merged_back=merged_back,
+        yanked=_yanked(release, origin, notes),
+        why_unknown=why,
+    )
+
+
+def _yanked(release: versions.Release, origin: dict[str, str], notes: str) -> str | None:
+    """The reason RELEASE was yanked, from a CHANGELOG on origin or the GitHub Release's notes."""
+    for branch in (DEVELOP, release.line.branch, MAIN):
+        sha = origin.get(f"refs/heads/{branch}")
+        text = gitops.show(sha, CHANGELOG) if sha and gitops.has_object(sha) else None
+        if text is None:
+            continue
+        try:
+            parsed = changelog.parse(text)
+        except ValueError:
+            continue
+        for section in parsed.sections:
+            if section.release == release and section.yanked:
+                return changelog.yank_reason(section) or "marked [YANKED] in the CHANGELOG"
+    if notes.startswith(changelog.YANKED_NOTE):
+        return notes.removeprefix(changelog.YANKED_NOTE).split("\n", 1)[0].strip()
+    return None
+
+
+@task(
+    may_omit=["version"],
+    help={
+        "version": "the release, X.Y.Z or X.Y.ZrcN (default: the one in progress, else the latest)",
+        "staging": "the staging index (default: $STAGING_INDEX, else testpypi)",
+        "production": "the production index (default: $PRODUCTION_INDEX, else pypi)",
+        "dist": "the folder of built files (default: dist)",
+    },
+)
+def status(
+    c: Context, version: str, staging: str = "", production: str = "", dist: str = "dist"
+) -> None:
+    """Show every stage of a release (git, PR, tag, files, indexes, GitHub) and the next step."""
+    if version:
+        release = parse_release(version)
+    else:
+        refs, _ = _origin()
+        tags = set(gitops.local_tags()) | set(gitops.remote_tags(refs or {}))
+        found = release_in_progress(refs or {}, tags)
+        if found is None:
+            raise Refused("no release branch and no release tag: give the version")
+        release = found
+    staging = staging or os.environ.get("STAGING_INDEX") or "testpypi"
+    production = production or os.environ.get("PRODUCTION_INDEX") or "pypi"
+    seen = seen_of(release, staging, production, Path(dist))
+    found_rows = release_status.rows(seen)
+    heading = f"{release.tag} ({seen.flow}, into {seen.target})"
+    if seen.yanked is not None:
+        heading += f": YANKED ({seen.yanked})"
+    print(heading)
+    width = max(len(row.label) for row in found_rows)
+    for row in found_rows:
+        print(f"  {row.label:<{width}}  {row.state:<7}  {row.detail}")
+    print(f"next: {release_status.what_next(found_rows, seen)}")

@@ -1,0 +1,111 @@
+"""A bad release: `invoke yank X.Y.Z --reason TEXT` says so everywhere this project can, and
+names what it cannot do (PyPI has no yank API: its web page does it) and the fix forward."""
+
+from __future__ import annotations
+
+import json
+
+from invoke.context import Context
+
+from scripts import changelog, gitops
+
+from .release import cut_branch
+from .status import PROJECT
+from .steps import (
+    CHANGELOG,
+    DEVELOP,
+    REMOTE,
+    Refused,
+    fetch,
+    final_release,
+    origin_refs,
+    refuse_existing_branch,
+    require_clean,
+    task,
+)
+
+
+def _github_notes(c: Context, tag: str) -> str | None:
+    """The notes of the GitHub Release of TAG; None when there is none; refuse when gh fails."""
+    result = c.run(
+        f"gh release view {tag} --json body", warn=True, hide="both", pty=False, in_stream=False
+    )
+    if result is not None and result.ok:
+        return str(json.loads(result.stdout).get("body") or "")
+    output = (result.stderr or result.stdout) if result is not None else ""
+    if "release not found" in output:
+        return None
+    raise Refused(f"cannot read the GitHub Release {tag}: {output.strip() or 'gh failed'}")
+
+
+@task(
+    help={
+        "version": "the release to yank, X.Y.Z (its tag is on origin)",
+        "reason": "what is wrong with it, one line: it heads the CHANGELOG section and the notes",
+        "dry_run": "print every step, the CHANGELOG change and the notes; change nothing",
+    }
+)
+def yank(c: Context, version: str, reason: str = "", dry_run: bool = False) -> None:
+    """Mark vX.Y.Z yanked: [YANKED] in the CHANGELOG (a PR to develop), the GitHub Release notes."""
+    release = final_release(version, "yank")
+    reason = reason.strip()
+    if not reason or "\n" in reason:
+        raise Refused("--reason TEXT is required: one line saying what is wrong with the release")
+    require_clean()
+    origin = origin_refs()
+    if f"refs/tags/{release.tag}" not in origin:
+        raise Refused(f"tag {release.tag} is not on {REMOTE}: only a release is yanked")
+    branch = f"yank/{release.tag}"
+    refuse_existing_branch(branch, origin)
+    # develop's CHANGELOG holds the release, unless it is of a maintenance line.
+    bases = [b for b in (DEVELOP, release.line.branch) if f"refs/heads/{b}" in origin]
+    if not bases:
+        raise Refused(f"{REMOTE} has neither {DEVELOP} nor {release.line.branch}")
+    if not dry_run:
+        fetch(c, "--no-tags", REMOTE, *bases)
+    found = None
+    for base in bases:
+        tip = gitops.rev(f"{REMOTE}/{base}") or origin[f"refs/heads/{base}"]
+        text = gitops.show(tip, CHANGELOG) if gitops.has_object(tip) else None
+        if text is not None and changelog.has_section(text, release):
+            found = (base, tip, text)
+            break
+    if found is None:
+        raise Refused(f"no {CHANGELOG} on {' or '.join(bases)} has a [{release}] section")
+    base, tip, text = found
+    try:
+        new_text = changelog.yank(text, release, reason)
+    except ValueError as error:
+        raise Refused(f"{CHANGELOG} on {REMOTE}/{base}: {error}") from None
+    fix_forward = (
+        f"invoke cut-hotfix {release.next_patch()}"
+        if base == DEVELOP
+        else f"git switch {base} && invoke cut-release {release.next_patch()}"
+    )
+    notes = _github_notes(c, release.tag)
+    then = []
+    if notes is not None:
+        new_notes = f"{changelog.YANKED_NOTE}{reason}\n\n{notes}"
+        then.append(["gh", "release", "edit", release.tag, "--notes", new_notes])
+    if dry_run:
+        print(f"The [{release}] heading of {CHANGELOG} gets {changelog.YANKED}; its first line:")
+        print(f"\n{changelog.YANKED_NOTE}{reason}\n")
+    cut_branch(
+        c,
+        branch=branch,
+        start=tip,
+        text=new_text,
+        said=f"[{release}] marked {changelog.YANKED}, the reason as its first line",
+        message=f"docs: yank {release}: {reason}",
+        target=base,
+        title=f"Yank {release.tag}",
+        body=f"{release.tag} is yanked: {reason}\n\nFix forward: `{fix_forward}`.",
+        dry_run=dry_run,
+        then=then,
+    )
+    if not dry_run:
+        github = "notes begin with the reason" if notes is not None else "none to edit"
+        print(f"yank: {branch} pushed and its PR to {base} opened; GitHub Release: {github}")
+    pypi = f"https://pypi.org/manage/project/{PROJECT}/release/{release}/"
+    print(f"by hand: PyPI has no yank API: open {pypi}, Options > Yank, reason: {reason}")
+    print(f"next: {fix_forward} (the fix forward)")

@@ -1,0 +1,250 @@
+"""next-version, status and yank on real repositories with a bare origin, two real pypiservers
+(staging and production) and the recording gh stand-in."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from scripts import local_index
+from tests.helpers import git
+from tests.integration.worlds import World, fake_dist
+
+pytestmark = pytest.mark.integration
+
+TODAY_HEADING = "## [0.2.0] - "
+
+
+@pytest.fixture
+def indexes(tmp_path: Path) -> Iterator[dict[str, Path | str]]:
+    """Two pypiservers: their package folders (a file put there is served) and URLs."""
+    started = {}
+    try:
+        for name in ("staging", "production"):
+            started[name] = local_index.start_local_index(tmp_path / name)
+        yield {
+            **{name: server.url for name, server in started.items()},
+            **{f"{name}_dir": tmp_path / name for name in started},
+        }
+    finally:
+        for server in started.values():
+            server.stop()
+
+
+def put(dist: Path, folder: Path | str) -> None:
+    for path in dist.iterdir():
+        if path.name != "SHA256SUMS":
+            shutil.copy(path, folder)
+
+
+def status(world: World, indexes: dict[str, Path | str], *args: str) -> tuple[list[str], str]:
+    """The rows (label, state) lines and the next step of `invoke status ARGS`."""
+    code, output = world.invoke(
+        "status", *args, "--staging", str(indexes["staging"]),
+        "--production", str(indexes["production"]), "--dist", str(world.work.parent / "dist"),
+    )  # fmt: skip
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[-1].startswith("next: "), output
+    return lines, lines[-1].removeprefix("next: ")
+
+
+def state_of(lines: list[str], label: str) -> str:
+    row = next(line for line in lines if line.strip().startswith(label))
+    return row.strip().removeprefix(label).split()[0]
+
+
+def next_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("next: "))[6:]
+
+
+def test_next_version_says_which_and_why(world: World) -> None:
+    code, output = world.invoke("next-version")
+    assert code == 0, output
+    version, reason = output.splitlines()
+    assert version == "0.2.0"
+    assert reason.startswith("minor: [Unreleased] has Added (")
+    assert reason.endswith("after v0.1.0")
+    code, output = world.invoke("cut-support", "0.1")
+    assert code == 0, output
+    code, output = world.invoke("next-version")
+    assert output.splitlines()[0] == "0.1.1", output
+    assert output.splitlines()[1].startswith("patch: support/0.1 stays on its line (minor:")
+
+
+def test_next_version_refuses_an_empty_unreleased(world: World) -> None:
+    code, output = world.invoke("cut-release", "0.2.0")
+    assert code == 0, output
+    code, output = world.invoke("next-version")
+    assert code == 1
+    assert output.strip() == (
+        "next-version: error: CHANGELOG.md: nothing to release: the [Unreleased] section has no "
+        "'- ' entries"
+    )
+
+
+def test_cut_release_without_a_version_takes_the_next_one(world: World) -> None:
+    before = world.state()
+    code, output = world.invoke("cut-release", "--dry-run")
+    assert code == 0, output
+    assert "next version: 0.2.0 (minor: [Unreleased] has Added (" in output
+    assert world.state() == before
+    code, output = world.invoke("cut-release")
+    assert code == 0, output
+    assert output.index("next version: 0.2.0") < output.index("git switch")
+    assert git(world.work, "branch", "--show-current") == "release/v0.2.0"
+    assert TODAY_HEADING in (world.work / "CHANGELOG.md").read_text()
+
+
+def test_status_names_the_next_step_at_every_stage(
+    world: World, indexes: dict[str, Path | str]
+) -> None:
+    dist = world.work.parent / "dist"
+    lines, step = status(world, indexes, "0.2.0")
+    assert step == "invoke cut-release 0.2.0"
+    assert state_of(lines, "release branch ") == "missing"
+
+    code, output = world.invoke("cut-release")
+    assert code == 0, output
+    lines, step = status(world, indexes)  # the release in progress
+    assert lines[0] == "v0.2.0 (release, into main)"
+    assert (
+        step == next_line(output) == "gh pr merge release/v0.2.0 --merge (once reviewed and green)"
+    )
+    assert state_of(lines, "pull request") == "missing"
+
+    world.merge_release_into_main("0.2.0")
+    lines, step = status(world, indexes)
+    assert step == "git switch main && git pull --ff-only && invoke tag 0.2.0"
+
+    code, output = world.invoke("tag", "0.2.0")
+    assert code == 0, output
+    lines, step = status(world, indexes)  # tag pushed, nothing published
+    assert step == next_line(output)
+    assert step.startswith("gh run list --workflow release.yml --branch v0.2.0")
+    assert [state_of(lines, label) for label in ("tag", "staging index")] == ["done", "missing"]
+
+    fake_dist(dist, "0.2.0")
+    put(dist, indexes["staging_dir"])
+    lines, step = status(world, indexes)  # staging only
+    assert "approve the `release` environment" in step
+    assert "sha256 agree with SHA256SUMS" in next(line for line in lines if "staging" in line)
+
+    put(dist, indexes["production_dir"])
+    lines, step = status(world, indexes)  # production, but no GitHub Release
+    assert step.startswith("invoke github-release 0.2.0")
+    assert "agree with the staging index and SHA256SUMS" in lines[6]
+
+    code, output = world.invoke("github-release", "0.2.0", "--dist", str(dist))
+    assert code == 0, output
+    lines, step = status(world, indexes)
+    assert step == next_line(output) == "invoke finish-release 0.2.0"
+
+    code, output = world.invoke("finish-release", "0.2.0")
+    assert code == 0, output
+    lines, step = status(world, indexes, "0.2.0")
+    assert step == "nothing: v0.2.0 is released"
+    assert next_line(output).startswith(step)
+    assert {state_of(lines, label) for label in ("release branch ", "tag", "GitHub Release")} == {
+        "done"
+    }
+
+
+def test_status_says_when_the_indexes_hold_other_bytes(
+    released: World, indexes: dict[str, Path | str], tmp_path: Path
+) -> None:
+    code, output = released.invoke("tag", "0.2.0")
+    assert code == 0, output
+    fake_dist(tmp_path / "dist", "0.2.0")
+    put(tmp_path / "dist", indexes["staging_dir"])
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "agentops_accelerator-0.2.0-py3-none-any.whl").write_bytes(b"other wheel")
+    put(other, indexes["production_dir"])
+    lines, step = status(released, indexes)
+    assert state_of(lines, "production index") == "wrong"
+    assert "agentops_accelerator-0.2.0-py3-none-any.whl on production index has other bytes " in (
+        step
+    )
+    assert step.startswith("stop the release: ")
+    assert "invoke yank 0.2.0 --reason" in step
+
+
+def test_status_without_gh_or_an_index_says_unknown(released: World) -> None:
+    code, output = released.invoke(
+        "status", "--staging", "http://127.0.0.1:9/", "--production", "http://127.0.0.1:9/",
+        PATH="/usr/bin:/bin",
+    )  # fmt: skip
+    assert code == 0, output
+    lines = output.splitlines()
+    assert state_of(lines, "GitHub Release") == "unknown"
+    assert "gh is not installed" in output
+    assert {state_of(lines, label) for label in ("staging index", "production index")} == {
+        "unknown"
+    }
+    assert next_line(output) == "git switch main && git pull --ff-only && invoke tag 0.2.0"
+
+
+def release_all(world: World, dist: Path) -> None:
+    """Tag the merged 0.2.0, create its GitHub Release and finish it."""
+    fake_dist(dist, "0.2.0")
+    for args in (("tag", "0.2.0"), ("github-release", "0.2.0", "--dist", str(dist))):
+        code, output = world.invoke(*args)
+        assert code == 0, output
+    code, output = world.invoke("finish-release", "0.2.0")
+    assert code == 0, output
+
+
+def test_yank_marks_the_changelog_in_a_pr_and_the_github_notes(
+    released: World, tmp_path: Path
+) -> None:
+    release_all(released, tmp_path / "dist")
+    code, output = released.invoke("yank", "0.2.0", "--reason", "the wheel misses a module")
+    assert code == 0, output
+    text = git(released.origin, "show", "yank/v0.2.0:CHANGELOG.md")
+    heading = next(line for line in text.splitlines() if line.startswith(TODAY_HEADING))
+    assert heading.endswith(" [YANKED]")
+    assert f"{heading}\n\n**Yanked:** the wheel misses a module\n\n### " in text
+    calls = [call["args"] for call in released.gh_calls()]
+    pr = next(call for call in calls if call[:2] == ["pr", "create"] and "yank/v0.2.0" in call)
+    assert pr[pr.index("--base") + 1] == "develop"
+    edit = next(call for call in calls if call[:2] == ["release", "edit"])
+    assert edit[2] == "v0.2.0"
+    assert edit[edit.index("--notes") + 1].startswith("**Yanked:** the wheel misses a module\n\n")
+    assert "https://pypi.org/manage/project/agentops-accelerator/release/0.2.0/" in output
+    assert next_line(output) == "invoke cut-hotfix 0.2.1 (the fix forward)"
+    code, output = released.invoke("status", "0.2.0", "--staging", "x", "--production", "y")
+    assert output.splitlines()[0].endswith(": YANKED (the wheel misses a module)"), output
+
+
+def test_yank_rolls_back_when_the_notes_cannot_be_edited(released: World, tmp_path: Path) -> None:
+    release_all(released, tmp_path / "dist")
+    before = released.state()
+    code, output = released.invoke("yank", "0.2.0", "--reason", "broken", GH_FAIL="release edit")
+    assert code == 1, output
+    error = next(line for line in output.splitlines() if ": error: " in line)
+    assert error.startswith("yank: error: `gh release edit v0.2.0 --notes ...` failed")
+    assert "branch yank/v0.2.0 reached origin and was removed again" in error
+    assert released.state() == before
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        pytest.param(["0.2.0"], "--reason TEXT is required", id="no-reason"),
+        pytest.param(["0.3.0", "--reason", "x"], "tag v0.3.0 is not on origin", id="not-released"),
+        pytest.param(["0.2.0rc1", "--reason", "x"], "yank takes the final X.Y.Z", id="pre"),
+    ],
+)
+def test_yank_refuses_before_changing_anything(
+    released: World, args: list[str], message: str
+) -> None:
+    before, calls = released.state(), released.gh_calls()
+    code, output = released.invoke("yank", *args)
+    assert code == 1
+    assert output.strip().startswith(f"yank: error: {message}"), output
+    assert released.state() == before
+    assert released.gh_calls() == calls
