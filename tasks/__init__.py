@@ -20,10 +20,10 @@ from invoke.tasks import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the shared helpers in scripts/
 
-from . import ci, doctor, github, lines, rehearsal, release, sessions
+from . import ci, doctor, github, lines, rehearsal, release, sessions, status, yank
 
 ns = Collection()
-for _module in (sessions, ci, release, lines, rehearsal, doctor, github):
+for _module in (sessions, ci, release, lines, status, yank, rehearsal, doctor, github):
     for _task in vars(_module).values():
         if isinstance(_task, Task):
             ns.add_task(_task)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import changelog, files, gitops, manifest, versions
+from scripts import bump, changelog, files, gitops, manifest, versions
+from scripts.release_status import next_step
 
 from .steps import (
     CHANGELOG,
@@ -34,6 +36,7 @@ from .steps import (
 
 CHECKLIST = ROOT / "docs" / "release-checklist.md"
 VERSION_HELP = "the release, X.Y.Z (a leading v is accepted)"
+RELEASED = "nothing: {tag} is released (`invoke status {version}` asks every system)"
 TAG_HELP = "the release, X.Y.Z (on main) or a pre-release X.Y.ZrcN (on release/vX.Y.Z)"
 
 
@@ -58,10 +61,11 @@ def cut_branch(
     title: str,
     body: str,
     dry_run: bool,
+    then: Iterable[list[str]] = (),
 ) -> None:
-    """What cut-release and cut-hotfix do alike: BRANCH from START with CHANGELOG.md replaced by
-    TEXT (SAID in a dry run) committed, pushed, and its PR opened into TARGET; undone, saying what
-    reached origin, when a step fails."""
+    """What cut-release, cut-hotfix and yank do alike: BRANCH from START with CHANGELOG.md
+    replaced by TEXT (SAID in a dry run) committed, pushed, its PR opened into TARGET, and the
+    commands THEN run; undone, saying what reached origin, when a step fails."""
     back = switch_back()
     undo = Undo(c)
     try:
@@ -87,29 +91,29 @@ def cut_branch(
             ],
             dry_run=dry_run,
         )  # fmt: skip
+        for command in then:
+            run(c, command, dry_run=dry_run)
     except (StepFailed, OSError, KeyboardInterrupt) as error:
         raise Refused(f"{failure(error)}; {undo.rollback()}") from None
 
 
 @task(
+    may_omit=["version"],
     help={
-        "version": VERSION_HELP,
+        "version": "the release, X.Y.Z; left out: the next version `invoke next-version` names",
         "dry_run": "print every step and the new CHANGELOG section; change nothing",
-    }
+    },
 )
 def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     """Branch release/vX.Y.Z from develop (or support/X.Y), date the CHANGELOG, open the PR."""
-    release = final_release(version, "cut-release")
-    branch = release.branch
+    given = final_release(version, "cut-release") if version else None
     require_clean()
     # On a maintenance branch the release is of its line: cut from it, merged back into it.
     line = versions.maintained_line(gitops.current_branch())
     base, target = (line.branch, line.branch) if line else (DEVELOP, MAIN)
-    if line is not None and release.line != line:
-        raise Refused(f"{line.branch} releases {line}.Z versions, not {release}")
+    if line is not None and given is not None and given.line != line:
+        raise Refused(f"{line.branch} releases {line}.Z versions, not {given}")
     origin = origin_refs()
-    refuse_existing_branch(branch, origin)
-    require_newer(release, origin, within=[] if line else None)
     tip = origin.get(f"refs/heads/{base}")
     if tip is None:
         raise Refused(f"{REMOTE} has no {base} branch to release from")
@@ -122,6 +126,10 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     text = gitops.show(tip, CHANGELOG)
     if text is None:
         raise Refused(f"{REMOTE}/{base} has no {CHANGELOG}")
+    release = given or inferred_release(text, line, origin, f"{CHANGELOG} on {REMOTE}/{base}")
+    branch = release.branch
+    refuse_existing_branch(branch, origin)
+    require_newer(release, origin, within=[] if line else None)
     try:
         new_text = changelog.release(text, release, today())
         section = changelog.section_text(new_text, release)
@@ -146,6 +154,21 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     )
     if not dry_run:
         print(f"cut-release: {branch} pushed and the PR to {target} opened")
+        print(f"next: {next_step('pr', release, target=target)}")
+
+
+def inferred_release(
+    text: str, line: versions.Line | None, origin: dict[str, str], where: str
+) -> versions.Release:
+    """The next release TEXT's [Unreleased] calls for (said first), after the latest release tag
+    here or on origin (of LINE, on a maintenance line)."""
+    tags = set(gitops.local_tags()) | set(gitops.remote_tags(origin))
+    try:
+        found = bump.next_after_tags(text, tags, line)
+    except ValueError as error:
+        raise Refused(f"{where}: {error}") from None
+    print(f"next version: {found.release} ({found.reason})", flush=True)
+    return found.release
 
 
 @task(
@@ -223,6 +246,7 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         raise Refused(f"{failure(error)}; {undo.rollback()}") from None
     if not dry_run:
         print(f"tag: {release.tag} pushed; the release workflow takes it from here")
+        print(f"next: {next_step('staging', release)}")
 
 
 @task(help={"version": VERSION_HELP, "dry_run": "print the commands; change nothing"})
@@ -247,6 +271,7 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
                 f"finish-release: {release.tag} is a release of {release.line.branch}: nothing "
                 f"merged into {DEVELOP}; {', '.join(branches) or 'no branch'} deleted"
             )
+            print(f"next: {RELEASED.format(tag=release.tag, version=release)}")
         return
     for needed in (MAIN, DEVELOP):
         if f"refs/heads/{needed}" not in origin:
@@ -285,6 +310,7 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     if not dry_run:
         gone = ", ".join(branches) or "no branch left to delete"
         print(f"finish-release: {MAIN} merged back into {DEVELOP}; {gone} deleted")
+        print(f"next: {RELEASED.format(tag=release.tag, version=release)}")
 
 
 def _released_on_support(release: versions.Release, origin: dict[str, str], tagged: str) -> bool:
@@ -370,3 +396,5 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
         )  # fmt: skip
     except StepFailed as error:
         raise Refused(str(error)) from None
+    if not dry_run and release.kind == "final":
+        print(f"next: {next_step('merged', release)}")

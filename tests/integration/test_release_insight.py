@@ -208,7 +208,7 @@ def test_yank_marks_the_changelog_in_a_pr_and_the_github_notes(
     heading = next(line for line in text.splitlines() if line.startswith(TODAY_HEADING))
     assert heading.endswith(" [YANKED]")
     assert f"{heading}\n\n**Yanked:** the wheel misses a module\n\n### " in text
-    calls = [call["args"] for call in released.gh_calls()]
+    calls = [list(map(str, call["args"])) for call in released.gh_calls()]  # type: ignore[call-overload]
     pr = next(call for call in calls if call[:2] == ["pr", "create"] and "yank/v0.2.0" in call)
     assert pr[pr.index("--base") + 1] == "develop"
     edit = next(call for call in calls if call[:2] == ["release", "edit"])

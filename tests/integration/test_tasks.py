@@ -63,7 +63,7 @@ def test_cut_release_dry_run_prints_every_step_and_changes_nothing(world: World)
     assert world.gh_calls() == []
 
 
-@pytest.mark.parametrize("version", BAD_VERSIONS)
+@pytest.mark.parametrize("version", [v for v in BAD_VERSIONS if v])  # "": the next version
 def test_cut_release_refuses_malformed_versions(world: World, version: str) -> None:
     assert_refused(world, ["cut-release", version], "expected X.Y.Z")
 
