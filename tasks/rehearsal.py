@@ -17,7 +17,7 @@ from invoke.context import Context
 from scripts import act
 from scripts.rehearsal import table
 
-from .rehearsal_checks import checks
+from .rehearsal_checks import checks, status_checks
 from .rehearsal_world import (
     BEFORE_GATE,
     GATED_JOB,
@@ -92,17 +92,26 @@ def rehearse_release(
     try:
         rehearsal.step("prepare", rehearsal.prepare)
         final = release.kind == "final"
+        merge = f"gh pr merge {rehearsal.branch} --merge"
+        tagging = f"invoke tag {release}"
+        after_cut = merge if final else tagging  # a pre-release is tagged on its open branch
         if flow == "hotfix":
             rehearsal.step("cut-hotfix", lambda: rehearsal.invoke("cut-hotfix", str(release)))
+            rehearsal.status_after("cut-hotfix", merge)
             rehearsal.step("the fix", rehearsal.fix_on_the_hotfix_branch)
+            rehearsal.status_after("the fix", merge)
         else:
             if flow == "support":
                 line = str(release.line)
                 rehearsal.step("cut-support", lambda: rehearsal.invoke("cut-support", line))
+                cutting = f"invoke cut-release {release}"
+                rehearsal.status_after("cut-support", cutting)
                 rehearsal.step("the fix", rehearsal.fix_on_the_line)
+                rehearsal.status_after("the fix", cutting)
             rehearsal.step(
                 "cut-release", lambda: rehearsal.invoke("cut-release", str(release.final))
             )
+            rehearsal.status_after("cut-release", after_cut)
         staging = rehearsal.servers["staging"].url
         production = rehearsal.servers["production"].url
         variables_given = [
@@ -113,21 +122,33 @@ def rehearse_release(
             *variables_given,
         ]  # fmt: skip
         rehearsal.workflow("staging.yml", f"refs/heads/{rehearsal.branch}", *options)
+        rehearsal.status_after("staging.yml", after_cut)
         if final:  # a pre-release is tagged on the release branch, before the merge
             merged = "merge the hotfix PR" if flow == "hotfix" else "merge the release PR"
             rehearsal.step(merged, rehearsal.merge_release_pr)
+            rehearsal.status_after(merged, tagging)
         rehearsal.step("tag", lambda: rehearsal.invoke("tag", str(release)))
+        rehearsal.status_after("tag", "gh run list --workflow release.yml")
         try:
             rehearsal.workflow(
                 "release.yml", f"refs/tags/{tag}", *options, job=None if approve else BEFORE_GATE
             )
         finally:
             rehearsal.gate(approve)
+        # Kept off production (PRERELEASES_TO_PRODUCTION=false), a pre-release is done after
+        # staging, which status cannot see: it names the approval there too.
+        if not rehearsal.to_production:
+            rehearsal.status_after("release.yml", "approve the `release` environment")
+        elif final:
+            rehearsal.status_after("release.yml", f"invoke finish-release {release}")
+        else:
+            rehearsal.status_after("release.yml", f"nothing: {tag} is released")
         if approve and final:  # after a pre-release the release branch goes on
             rehearsal.step(
                 "finish-release", lambda: rehearsal.invoke("finish-release", str(release))
             )
-        results = checks(rehearsal)
+            rehearsal.status_after("finish-release", f"nothing: {tag} is released")
+        results = checks(rehearsal) + status_checks(rehearsal)
         ok = True
     except StepError:
         results = []

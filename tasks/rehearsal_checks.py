@@ -77,6 +77,17 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
     return results + ref_checks(rehearsal)
 
 
+def status_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
+    """Whether `invoke status`, asked after each step, named the step that follows."""
+    wrong = [
+        f"after {step} it said {said!r}, not {expected!r}"
+        for step, said, expected in rehearsal.statuses
+        if expected not in said
+    ]
+    what = f"invoke status named the step that follows, after each of {len(rehearsal.statuses)}"
+    return [(what, "; ".join(wrong) or None)]
+
+
 def ref_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
     """Where the refs stand: a final on main, merged into develop, its branch gone; a
     line's release on support/X.Y alone; a pre-release on its release branch, which goes

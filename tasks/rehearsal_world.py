@@ -115,6 +115,7 @@ class Rehearsal:
         self.servers: dict[str, LocalIndex] = {}
         self.steps: list[Step] = []
         self.reproduce: list[str] = []
+        self.statuses: list[tuple[str, str, str]] = []  # (after step, status's next, expected)
         self.env = act.host_environment(ROOT)
         self.env["PATH"] = f"{act.STAND_IN_BIN}:{self.env['PATH']}"  # gh: the recording stand-in
         self.env["GH_RECORD"] = str(self.record)
@@ -213,6 +214,21 @@ class Rehearsal:
             self.reproduce = [f"cd {self.work} && invoke {shown(args)}"]
             raise StepError(last_line(output))
         return last_line(output)
+
+    def status_after(self, step: str, expected: str) -> None:
+        """Ask `invoke status` what comes after STEP; keep its answer beside EXPECTED (a part of
+        the next step's command) for the checks."""
+        result = subprocess.run(
+            [
+                sys.executable, "-m", "invoke", "status", str(self.release),
+                "--staging", self.servers["staging"].url,
+                "--production", self.servers["production"].url,
+            ],
+            cwd=self.work, env=self.env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        said = last_line(result.stdout + result.stderr).removeprefix("next: ")
+        print(f"--- invoke status after {step}: next: {said}", flush=True)
+        self.statuses.append((step, said, expected))
 
     def fix_on_the_hotfix_branch(self) -> str:
         """What a maintainer does after cut-hotfix: the fix's entry under ### Fixed, pushed."""

@@ -105,8 +105,11 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     checks = re.findall(r"^(ok|FAIL)  +(.*)$", output, re.M)
     assert [what for verdict, what in checks if verdict != "ok"] == [], output
     # Both stand-ins (staging twice: its own build and the release), assets, notes, a final, the
-    # annotated tag, main and develop, the branch gone, the repository as it was.
-    assert len(checks) == 11, checks
+    # annotated tag, main and develop, the branch gone, invoke status after each of the six
+    # steps, the repository as it was.
+    assert len(checks) == 12, checks
+    assert "invoke status named the step that follows, after each of 6" in output
+    assert "--- invoke status after tag: next: gh run list --workflow release.yml" in output
     # Kept (--keep): the world the checks read is there to read again.
     match = FOLDER.search(output)
     assert match, output
