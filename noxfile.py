@@ -36,6 +36,7 @@ from scripts import (  # noqa: E402
     manifest,
 )
 from scripts import local_index as local_index_helpers  # noqa: E402
+from scripts import reproducible as same_bytes  # noqa: E402
 from scripts.output import redact  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
@@ -280,13 +281,14 @@ def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, 
     if expected_version:
         refuse_other_version(session, expected_version)
     shutil.rmtree(DIST, ignore_errors=True)
-    env = {}
-    if "SOURCE_DATE_EPOCH" not in os.environ and (epoch := _last_commit_time()):
-        env["SOURCE_DATE_EPOCH"] = epoch  # same commit, same wheel bytes
+    epoch = os.environ.get("SOURCE_DATE_EPOCH") or _last_commit_time()
     # The build backend is locked in the release group: no isolated download on every build.
     session.run(
-        "python", "-m", "build", "--quiet", "--no-isolation", "--outdir", str(DIST), env=env
-    )
+        "python", "-m", "build", "--quiet", "--no-isolation", "--outdir", str(DIST),
+        env={"SOURCE_DATE_EPOCH": epoch} if epoch else {},
+    )  # fmt: skip
+    if epoch:  # same commit, same bytes: the archives keep nothing of this machine or this hour
+        same_bytes.normalize_dist(DIST, int(epoch))
     files = sorted(path.name for path in DIST.iterdir())
     session.run("twine", "check", "--strict", *(str(DIST / name) for name in files))
     sums = manifest.write_manifest(DIST)
@@ -308,9 +310,16 @@ def build(session: nox.Session) -> None:
         default=os.environ.get("EXPECTED_VERSION") or None,
         help="fail unless the artifacts carry exactly this version (default: $EXPECTED_VERSION)",
     )
+    parser.add_argument(
+        "--reproducible-check",
+        action="store_true",
+        help="then build HEAD twice in clean clones (other umask, TZ, path) and compare the bytes",
+    )
     args = parser.parse_args(session.posargs)
     sync(session, "release", project=False)
     build_dist(session, args.expected_version)
+    if args.reproducible_check:
+        session.run("python", "-m", "scripts.reproducible", "check")
 
 
 @contextlib.contextmanager

@@ -15,16 +15,18 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Replace PATH with TEXT atomically, keeping its mode; on failure PATH is left untouched."""
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Replace PATH with TEXT (or bytes) atomically, keeping its mode; on failure PATH is left
+    untouched."""
     try:
         mode = stat.S_IMODE(path.stat().st_mode)
     except FileNotFoundError:
         mode = _new_file_mode()
+    binary = isinstance(text, bytes)
     temporary = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, kept on success)
-        mode="w",
-        encoding="utf-8",
-        newline="",
+        mode="wb" if binary else "w",
+        encoding=None if binary else "utf-8",
+        newline=None if binary else "",
         dir=path.parent,
         prefix=f".{path.name}.",
         suffix=".tmp",

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from scripts import PROJECT, index, manifest
+from scripts import PROJECT, index, manifest, reproducible
 from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
@@ -215,8 +215,10 @@ def verify(
     deadline: float,
     environ: Mapping[str, str],
     say: Callable[[str], None] = print,
+    rebuild_from: Path | None = None,
 ) -> None:
-    """Wait for the files, check their sha256 against the build, install, and smoke-test."""
+    """Wait for the files, check their sha256 against the build (and, with REBUILD_FROM, against
+    the tag rebuilt from that repository), install, and smoke-test."""
     sums: dict[str, str] = {}
     if version is not None:
         version = normalize_version(version)
@@ -264,6 +266,8 @@ def verify(
         say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
     with tempfile.TemporaryDirectory(prefix="agentops-verify-") as temporary:
         workdir = Path(temporary)
+        if rebuild_from is not None:
+            compare_with_tag(target, version, links, rebuild_from, workdir, say)
         started = time.perf_counter()
         bin_dir = install(version, target, workdir, environ)
         elapsed = time.perf_counter() - started
@@ -271,6 +275,42 @@ def verify(
         for check in smoke_test(bin_dir, version, workdir):
             say(f"ok      {check}")
     say(f"verified {PROJECT}=={version} from {target.name}")
+
+
+def served_sha256(link: index.FileLink, workdir: Path) -> str:
+    """The sha256 of the file LINK names: the listing's, else that of the bytes downloaded."""
+    if link.sha256:
+        return link.sha256
+    return index.download(link.url, workdir / "downloaded" / link.filename)
+
+
+def compare_with_tag(
+    target: index.Target,
+    version: str,
+    links: Mapping[str, index.FileLink],
+    repository: Path,
+    workdir: Path,
+    say: Callable[[str], None],
+) -> None:
+    """Rebuild vVERSION from REPOSITORY in a clean clone; VerifyError unless TARGET serves
+    exactly those bytes."""
+    tag = f"v{version}"
+    started = time.perf_counter()
+    try:
+        rebuilt = reproducible.rebuild(tag, workdir / "rebuilt", source=repository)
+    except (RuntimeError, subprocess.CalledProcessError) as error:
+        raise VerifyError(f"cannot rebuild {tag} from {repository}: {error}") from None
+    say(f"rebuilt {tag} from {repository} in {time.perf_counter() - started:.1f} s")
+    for name, digest in sorted(rebuilt.items()):
+        if name not in links:
+            raise VerifyError(f"{target.name} does not serve {name}, which {tag} builds")
+        served = served_sha256(links[name], workdir)
+        if served != digest:
+            raise VerifyError(
+                f"{target.name} serves {name} with sha256 {served[:12]}…, but {tag} rebuilds "
+                f"to {digest[:12]}…: not what the tag builds"
+            )
+    say(f"sha256 of {', '.join(sorted(rebuilt))} match {tag} rebuilt")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -290,6 +330,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("VERIFY_DEADLINE", "600"),
         help="seconds to wait for the files to appear (default: 600 or $VERIFY_DEADLINE)",
     )
+    parser.add_argument(
+        "--rebuild-from-tag",
+        action="store_true",
+        help="rebuild the version's tag in a clean clone and require the index's bytes to match",
+    )
+    parser.add_argument(
+        "--repository",
+        type=Path,
+        default=Path.cwd(),
+        help="the git repository to rebuild from (default: here)",
+    )
     args = parser.parse_args(argv)
     environ = dict(os.environ)
 
@@ -300,7 +351,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = index.resolve_target(
             args.target, local_url=args.local_url, simple_url=args.simple_url
         )
-        verify(target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say)
+        verify(
+            target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say,
+            rebuild_from=args.repository if args.rebuild_from_tag else None,
+        )  # fmt: skip
     except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
         return fail(f"verify: error: {redact(str(error), environ)}")
     return 0

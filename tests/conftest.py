@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import helpers
 from tests.helpers import BUILT_VERSION, built_once, copy_project, shared_dir
 
 
@@ -27,6 +28,12 @@ def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
         ["SHA256SUMS", f"{stem}.tar.gz", f"{stem}-py3-none-any.whl"]
     )
     return dist
+
+
+@pytest.fixture(scope="session")
+def built_project(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The repository, tagged v1.2.3, that `built_dist` was built from (read-only)."""
+    return helpers.built_project(shared_dir(tmp_path_factory.getbasetemp()))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

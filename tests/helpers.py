@@ -8,7 +8,6 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -16,8 +15,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+from scripts import reproducible
 from scripts.act import STAND_IN_BIN as STAND_IN_BIN
-from scripts.manifest import write_manifest
 from scripts.processes import Stoppable
 from scripts.scratch import GIT_IDENTITY, git
 from scripts.scratch import ROOT as ROOT
@@ -204,19 +203,15 @@ def locked(path: Path) -> Iterator[None]:
 
 
 def build_dist(project: Path, outdir: Path) -> Path:
-    """Build PROJECT's sdist and wheel into OUTDIR (no isolation) and write its SHA256SUMS."""
-    subprocess.run(
-        [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", outdir, project],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    write_manifest(outdir)
+    """Build PROJECT's sdist and wheel into OUTDIR (no isolation, normalized as `nox -s build`
+    does) and write its SHA256SUMS."""
+    reproducible.build(project, outdir)
     return outdir
 
 
 def built_once(shared: Path) -> Path:
-    """The wheel, sdist and SHA256SUMS of this project tagged v1.2.3, built once in SHARED.
+    """The wheel, sdist and SHA256SUMS of this project tagged v1.2.3, built once in SHARED (the
+    repository it was built from is kept beside it: `built_project`).
 
     The first xdist worker to ask builds them under a lock; the others wait and reuse them.
     """
@@ -224,8 +219,13 @@ def built_once(shared: Path) -> Path:
     with locked(shared / f"dist-{BUILT_VERSION}.lock"):
         if not (dist / "SHA256SUMS").is_file():
             work = Path(tempfile.mkdtemp(prefix="build-", dir=shared))
-            project = copy_project(work / "project")
+            project = copy_project(built_project(shared))
             git(project, "tag", "-a", f"v{BUILT_VERSION}", "-m", f"Release {BUILT_VERSION}")
             build_dist(project, work / "dist").replace(dist)
             shutil.rmtree(work, ignore_errors=True)
     return dist
+
+
+def built_project(shared: Path) -> Path:
+    """The repository (tagged v1.2.3) that `built_once` built from, in SHARED."""
+    return shared / f"project-{BUILT_VERSION}"

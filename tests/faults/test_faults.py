@@ -875,7 +875,17 @@ def test_fault(scenario: Scenario, world: World, faults_entry: dict[str, object]
         scenario.check(world, result)
 
 
-AREAS = {"versions", "lines", "git", "changelog", "index", "artifacts", "secrets", "init"}
+AREAS = {
+    "versions",
+    "lines",
+    "insight",
+    "git",
+    "changelog",
+    "index",
+    "artifacts",
+    "secrets",
+    "init",
+}
 
 
 def test_the_table_is_well_formed() -> None:

@@ -161,7 +161,7 @@ def helpers_naming(server: Server, folder: Path) -> Path:
 
 
 def test_publish_and_verify_by_upload_url_or_by_name_and_a_rerun_skips(
-    server: Server, built_dist: Path, tmp_path: Path
+    server: Server, built_dist: Path, built_project: Path, tmp_path: Path
 ) -> None:
     wheel, sdist = WHEEL, SDIST
     first = run("publish", server.upload_url, "--dist", built_dist)
@@ -176,9 +176,13 @@ def test_publish_and_verify_by_upload_url_or_by_name_and_a_rerun_skips(
     assert again.code == 0, again
     assert "published to team: 0 uploaded, 2 already there" in again.out
     assert "simple API of" not in again.out
-    verified = run("verify", "team", "--dist", built_dist, "--deadline", "30", cwd=named)
+    verified = run(
+        "verify", "team", "--dist", built_dist, "--deadline", "30", "--rebuild-from-tag",
+        "--repository", built_project, cwd=named,
+    )  # fmt: skip
     assert verified.code == 0, verified
     assert verified.err == ""
+    assert f"sha256 of {wheel}, {sdist} match v{VERSION} rebuilt" in verified.out
     assert f"waiting for {wheel}, {sdist} on {server.simple_url}" in verified.out
     for check in ("agentops --version", "agentops --help", "agentops init"):
         assert f"ok      {check}" in verified.out

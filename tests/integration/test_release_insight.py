@@ -68,6 +68,11 @@ def test_next_version_says_which_and_why(world: World) -> None:
     assert version == "0.2.0"
     assert reason.startswith("minor: [Unreleased] has Added (")
     assert reason.endswith("after v0.1.0")
+    before = world.state()
+    code, output = world.invoke("cut-release", "--dry-run")
+    assert code == 0, output
+    assert f"next version: 0.2.0 ({reason})" in output
+    assert world.state() == before
     code, output = world.invoke("cut-support", "0.1")
     assert code == 0, output
     code, output = world.invoke("next-version")
@@ -86,19 +91,6 @@ def test_next_version_refuses_an_empty_unreleased(world: World) -> None:
     )
 
 
-def test_cut_release_without_a_version_takes_the_next_one(world: World) -> None:
-    before = world.state()
-    code, output = world.invoke("cut-release", "--dry-run")
-    assert code == 0, output
-    assert "next version: 0.2.0 (minor: [Unreleased] has Added (" in output
-    assert world.state() == before
-    code, output = world.invoke("cut-release")
-    assert code == 0, output
-    assert output.index("next version: 0.2.0") < output.index("git switch")
-    assert git(world.work, "branch", "--show-current") == "release/v0.2.0"
-    assert TODAY_HEADING in (world.work / "CHANGELOG.md").read_text()
-
-
 def test_status_names_the_next_step_at_every_stage(
     world: World, indexes: dict[str, Path | str]
 ) -> None:
@@ -107,8 +99,10 @@ def test_status_names_the_next_step_at_every_stage(
     assert step == "invoke cut-release 0.2.0"
     assert state_of(lines, "release branch ") == "missing"
 
-    code, output = world.invoke("cut-release")
+    code, output = world.invoke("cut-release")  # no version: the next one
     assert code == 0, output
+    assert output.index("next version: 0.2.0") < output.index("git switch")
+    assert TODAY_HEADING in (world.work / "CHANGELOG.md").read_text()
     lines, step = status(world, indexes)  # the release in progress
     assert lines[0] == "v0.2.0 (release, into main)"
     assert (
@@ -198,10 +192,18 @@ def release_all(world: World, dist: Path) -> None:
     assert code == 0, output
 
 
-def test_yank_marks_the_changelog_in_a_pr_and_the_github_notes(
+def test_yank_rolls_back_then_marks_the_changelog_in_a_pr_and_the_github_notes(
     released: World, tmp_path: Path
 ) -> None:
     release_all(released, tmp_path / "dist")
+    before = released.state()
+    code, output = released.invoke("yank", "0.2.0", "--reason", "broken", GH_FAIL="release edit")
+    assert code == 1, output
+    error = next(line for line in output.splitlines() if ": error: " in line)
+    assert error.startswith("yank: error: `gh release edit v0.2.0 --notes ...` failed")
+    assert "branch yank/v0.2.0 reached origin and was removed again" in error
+    assert released.state() == before
+
     code, output = released.invoke("yank", "0.2.0", "--reason", "the wheel misses a module")
     assert code == 0, output
     text = git(released.origin, "show", "yank/v0.2.0:CHANGELOG.md")
@@ -211,24 +213,13 @@ def test_yank_marks_the_changelog_in_a_pr_and_the_github_notes(
     calls = [list(map(str, call["args"])) for call in released.gh_calls()]  # type: ignore[call-overload]
     pr = next(call for call in calls if call[:2] == ["pr", "create"] and "yank/v0.2.0" in call)
     assert pr[pr.index("--base") + 1] == "develop"
-    edit = next(call for call in calls if call[:2] == ["release", "edit"])
+    edit = [call for call in calls if call[:2] == ["release", "edit"]][-1]
     assert edit[2] == "v0.2.0"
     assert edit[edit.index("--notes") + 1].startswith("**Yanked:** the wheel misses a module\n\n")
     assert "https://pypi.org/manage/project/agentops-accelerator/release/0.2.0/" in output
     assert next_line(output) == "invoke cut-hotfix 0.2.1 (the fix forward)"
     code, output = released.invoke("status", "0.2.0", "--staging", "x", "--production", "y")
     assert output.splitlines()[0].endswith(": YANKED (the wheel misses a module)"), output
-
-
-def test_yank_rolls_back_when_the_notes_cannot_be_edited(released: World, tmp_path: Path) -> None:
-    release_all(released, tmp_path / "dist")
-    before = released.state()
-    code, output = released.invoke("yank", "0.2.0", "--reason", "broken", GH_FAIL="release edit")
-    assert code == 1, output
-    error = next(line for line in output.splitlines() if ": error: " in line)
-    assert error.startswith("yank: error: `gh release edit v0.2.0 --notes ...` failed")
-    assert "branch yank/v0.2.0 reached origin and was removed again" in error
-    assert released.state() == before
 
 
 @pytest.mark.parametrize(
