@@ -15,10 +15,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from scripts.index_targets import ACCEPTED_FORMS as ACCEPTED_FORMS
 from scripts.index_targets import KNOWN_TARGETS as KNOWN_TARGETS
@@ -27,6 +27,9 @@ from scripts.index_targets import is_http_url, with_slash
 from scripts.index_targets import named_indexes as named_indexes
 from scripts.index_targets import resolve_target as resolve_target
 from scripts.index_targets import simple_api_candidates as simple_api_candidates
+from scripts.retrying import backoff as backoff
+from scripts.retrying import one_line, retry_after
+from scripts.retrying import retry as retry
 from scripts.simple_pages import JSON_TYPE, normalize_project
 from scripts.simple_pages import FileLink as FileLink
 from scripts.simple_pages import PackageIndexError as PackageIndexError
@@ -34,9 +37,8 @@ from scripts.simple_pages import parse_listing as parse_listing
 from scripts.simple_pages import parse_simple_html as parse_simple_html
 from scripts.simple_pages import parse_simple_json as parse_simple_json
 
-T = TypeVar("T")
-
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
+HTML_ACCEPT = "text/html"  # the other listing an index (or its CDN) serves, asked for by name
 USER_AGENT = "agentops-release-scripts (urllib)"
 # How long the simple API root may take to answer the configuration check, and how much of it
 # is read (a root lists every project: only its first bytes are needed to know what it is).
@@ -68,7 +70,12 @@ class NotThereYet(PackageIndexError):
 
 
 class _Transient(Exception):
-    """A failure worth asking again about; its message is the one-line reason."""
+    """A failure worth asking again about; its message is the one-line reason, RETRY_AFTER the
+    seconds the index asked to wait (its Retry-After header), if it said."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
 
 
 class _Missing(Exception):
@@ -123,41 +130,7 @@ def locate_simple_api(
     raise IndexMisconfigured(f"no simple API for {target.name}: {'; '.join(tried)} ({hint})")
 
 
-def _reason(error: object) -> str:
-    text = str(error) or type(error).__name__
-    return " ".join(text.split())
-
-
-def backoff(step: int, first: float = 0.5, cap: float = 8.0) -> float:
-    """The wait before try STEP + 2: FIRST, doubling with every step, never more than CAP."""
-    return min(first * 2.0**step, cap)
-
-
-def retry(
-    call: Callable[[], T],
-    *,
-    attempts: int = 5,
-    base_delay: float = 0.5,
-    max_delay: float = 8.0,
-    retry_on: tuple[type[BaseException], ...],
-    sleep: Callable[[float], None] = time.sleep,
-    report: Callable[[str], None] | None = None,
-) -> T:
-    """CALL, again after exponential backoff on RETRY_ON errors; re-raise the last one."""
-    if attempts < 1:
-        raise ValueError(f"attempts must be at least 1, not {attempts}")
-    for attempt in range(1, attempts):
-        try:
-            return call()
-        except retry_on as error:
-            delay = backoff(attempt - 1, base_delay, max_delay)
-            if report is not None:
-                report(
-                    f"index not answering ({_reason(error)}); "
-                    f"retry {attempt + 1}/{attempts} in {delay:.1f} s"
-                )
-            sleep(delay)
-    return call()
+_reason = one_line
 
 
 def _open(url: str, *, accept: str, timeout: float) -> http.client.HTTPResponse:
@@ -177,7 +150,9 @@ def _open(url: str, *, accept: str, timeout: float) -> http.client.HTTPResponse:
         if error.code == 404:
             raise _Missing(status) from None
         if error.code >= 500 or error.code in RETRIED_STATUSES:
-            raise _Transient(status) from None
+            asked = retry_after(error.headers.get("Retry-After") if error.headers else None)
+            said = f" (Retry-After: {asked:g} s)" if asked is not None else ""
+            raise _Transient(status + said, asked) from None
         raise IndexRefused(f"{url} refused: {status}") from None
     except urllib.error.URLError as error:
         raise _Transient(_reason(error.reason)) from None
@@ -193,9 +168,9 @@ class _Page:
     body: str
 
 
-def _fetch_page(url: str, *, timeout: float) -> _Page | None:
+def _fetch_page(url: str, *, timeout: float, accept: str = ACCEPT) -> _Page | None:
     try:
-        response = _open(url, accept=ACCEPT, timeout=timeout)
+        response = _open(url, accept=accept, timeout=timeout)
     except _Missing:
         return None
     with response:
@@ -220,12 +195,14 @@ def list_links(
     attempts: int = 5,
     sleep: Callable[[float], None] = time.sleep,
     report: Callable[[str], None] | None = None,
+    accept: str = ACCEPT,
 ) -> dict[str, FileLink]:
-    """The files of PROJECT on the index, by filename; {} when the project is not there yet."""
+    """The files of PROJECT on the index, by filename; {} when the project is not there yet
+    (ACCEPT: the listing asked for, JSON first by default)."""
     url = project_url(simple_url, project)
     try:
         page = retry(
-            lambda: _fetch_page(url, timeout=timeout),
+            lambda: _fetch_page(url, timeout=timeout, accept=accept),
             attempts=attempts,
             retry_on=(_Transient,),
             sleep=sleep,
@@ -332,6 +309,12 @@ def _names(filenames: Collection[str], shown: int = 3) -> str:
     return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
 
 
+def _agree(earlier: Mapping[str, str], now: Mapping[str, str]) -> bool:
+    """Whether two listings give the same sha256 for every file (one without a hash agrees)."""
+    return all(not (earlier[name] and digest) or earlier[name] == digest
+               for name, digest in now.items())  # fmt: skip
+
+
 def wait_for_files(
     simple_url: str,
     project: str,
@@ -341,28 +324,36 @@ def wait_for_files(
     first_delay: float = 0.5,
     max_delay: float = 3.0,
     timeout: float = 10.0,
+    agreeing: int = 1,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     report: Callable[[str], None] | None = None,
     locate: Callable[[], str] | None = None,
 ) -> dict[str, FileLink]:
-    """Poll the index until every one of FILENAMES is listed; raise NotThereYet at the deadline.
+    """Poll the index until every one of FILENAMES is listed, AGREEING times in a row with the
+    same sha256; NotThereYet at the deadline.
 
-    LOCATE is called once, the first time nothing at all is listed: it returns the simple API
-    to poll from then on, or raises when there is none (a wrong URL is no reason to wait).
+    A CDN in front of an index can serve a listing that lags or flaps for minutes after an
+    upload: one good answer is not proof. With AGREEING above 1 the polls take turns asking for
+    the JSON and the HTML listing, which caches keep apart. LOCATE is called once, the first time
+    nothing at all is listed: it returns the simple API to poll from then on, or raises when
+    there is none (a wrong URL is no reason to wait).
     """
     wanted = list(dict.fromkeys(filenames))
     url = project_url(simple_url, project)
     end = clock() + deadline
-    polls = 0
+    polls = streak = 0
+    agreed: dict[str, str] | None = None
     while True:
         problem = ""
         left = end - clock()
+        accept = HTML_ACCEPT if agreeing > 1 and polls % 2 else ACCEPT
         try:
             # One attempt per poll: this loop is the retry, and it knows the deadline.
             links = list_links(
-                simple_url, project, timeout=max(min(timeout, left), 0.1), attempts=1
-            )
+                simple_url, project, timeout=max(min(timeout, left), 0.1), attempts=1,
+                accept=accept,
+            )  # fmt: skip
         except IndexUnavailable as error:
             links, problem = {}, f"{error}; "
         else:
@@ -371,19 +362,34 @@ def wait_for_files(
                 url = project_url(simple_url, project)
                 continue
         missing = [name for name in wanted if name not in links]
-        if not missing:
+        seen = {name: links[name].sha256 for name in wanted if name in links}
+        if missing:
+            streak, agreed = 0, None
+        elif agreed is None or _agree(agreed, seen):
+            streak, agreed = streak + 1, {name: seen[name] or (agreed or {}).get(name, "")
+                                          for name in wanted}  # fmt: skip
+        else:
+            problem += "the listings disagree on the sha256; "
+            streak, agreed = 1, seen
+        if streak >= agreeing:
             return {name: links[name] for name in wanted}
         left = end - clock()
         if left <= 0:
             last = f" (last poll: {problem.rstrip('; ')})" if problem else ""
+            if not missing:
+                raise NotThereYet(
+                    f"the listing of {url} did not agree {agreeing} times in a row within "
+                    f"{deadline:g} s{last}",
+                    [],
+                )
             raise NotThereYet(
                 f"{len(missing)} file(s) never appeared on {url} within {deadline:g} s: "
                 f"{', '.join(missing)}{last}",
                 missing,
             )
-        delay = min(backoff(polls, first_delay, max_delay), left)
+        delay = min(first_delay if streak else backoff(polls, first_delay, max_delay), left)
         polls += 1
-        if report is not None:
+        if report is not None and missing:
             report(
                 f"{problem}waiting for {len(missing)} file(s) on {url}: {_names(missing)}; "
                 f"next look in {delay:.1f} s, {left:.0f} s left"

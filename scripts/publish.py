@@ -6,15 +6,17 @@ from different bytes, and an index never lets a file be replaced), missing ones 
 twine. Run it as `python -m scripts.publish TARGET` inside an environment that has twine.
 
 Every request is bounded: `--attempts` tries per listing and per upload, `--timeout` seconds per
-answer from the simple API, `--upload-timeout` seconds per twine run. A refusal (401/403) or a
-rejection (another 4xx) is never retried.
+answer from the simple API, `--upload-timeout` seconds per twine run, `--listing-deadline`
+seconds for an uploaded file to be listed. A refusal (401/403) or a rejection (another 4xx) is
+never retried; after any failure but a refusal the index is asked before anything is posted
+again: a file there with the built sha256 is done (an answer lost on the way, or a second
+publisher's identical upload), so no file is ever posted twice once it is listed.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,21 +25,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts import PROJECT, index, manifest
-from scripts.output import command_line, fail, last_line, redact
+from scripts.output import command_line, fail, redact
+from scripts.twine_upload import (
+    Credentials,
+    PublishError,
+    credentials_for,
+    http_status,
+    is_refusal,
+    is_rejection,
+    is_slow_down,
+    metadata_unreadable,
+    run_twine,
+    summary,
+    trusted_publishing_failed,
+    verdict,
+)
+
+__all__ = [
+    "Credentials", "Limits", "PublishError", "UploadPlan", "credentials_for", "http_status",
+    "is_refusal", "is_rejection", "plan_upload", "publish", "summary", "trusted_publishing_failed",
+]  # fmt: skip
 
 USAGE_ERROR = 2  # argparse's exit status: a wrong command line, not a network problem
-TOKEN_USERNAME = "__token__"  # noqa: S105 (the user name for API tokens, not a secret)
-TOKEN_VARIABLES = {"testpypi": "TEST_PYPI_TOKEN", "pypi": "PYPI_TOKEN"}
-# Words in twine's output that mean the index refused us: retrying cannot help.
-REFUSALS = ("403 Forbidden", "401 Unauthorized", "Invalid or non-existent authentication")
-# What twine says when it could not get a token through trusted publishing.
-TRUSTED_PUBLISHING_FAILURES = ("TrustedPublishingFailure", "/_/oidc/")
-# Wide enough that rich never wraps a line of twine's output in the middle of a phrase.
-TWINE_COLUMNS = "400"
-
-
-class PublishError(Exception):
-    """The publish cannot go on; the message says why, in one line."""
+# The first wait after the index asked to slow down (429): twine does not show its Retry-After.
+SLOW_DOWN = 4.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +58,7 @@ class Limits:
     attempts: int = 5
     timeout: float = 10.0
     upload_timeout: float = 600.0
+    listing_deadline: float = 120.0  # how long an upload may take to be listed (a CDN's lag)
 
 
 @dataclass
@@ -69,125 +81,6 @@ def plan_upload(built: Mapping[str, str], on_index: Mapping[str, str]) -> Upload
         else:
             plan.conflicts.append(name)
     return plan
-
-
-@dataclass(frozen=True)
-class Credentials:
-    """How twine authenticates: a description safe to print, and the variables it needs."""
-
-    source: str
-    env: Mapping[str, str]
-
-
-def credentials_for(target: index.Target, environ: Mapping[str, str]) -> list[Credentials]:
-    """The ways to authenticate to TARGET that ENVIRON offers, in the order to try them."""
-    options: list[Credentials] = []
-    if environ.get("TWINE_PASSWORD"):
-        username = environ.get("TWINE_USERNAME") or TOKEN_USERNAME
-        options.append(Credentials("TWINE_USERNAME/TWINE_PASSWORD", {"TWINE_USERNAME": username}))
-        return options  # an explicit choice is the only one tried
-    oidc = environ.get("ACTIONS_ID_TOKEN_REQUEST_URL") and environ.get(
-        "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
-    )
-    if oidc and target.name in TOKEN_VARIABLES:
-        options.append(
-            Credentials("trusted publishing (GitHub OIDC)", {"TWINE_USERNAME": TOKEN_USERNAME})
-        )
-    variable = TOKEN_VARIABLES.get(target.name)
-    if variable and environ.get(variable):
-        options.append(
-            Credentials(
-                variable,
-                {"TWINE_USERNAME": TOKEN_USERNAME, "TWINE_PASSWORD": environ[variable]},
-            )
-        )
-    if not options:
-        hint = f"{variable} or " if variable else ""
-        oidc_hint = " or trusted publishing (id-token: write in GitHub Actions)" if variable else ""
-        raise PublishError(
-            f"no credentials for {target.name}: set {hint}TWINE_USERNAME/TWINE_PASSWORD{oidc_hint}"
-        )
-    return options
-
-
-def http_status(output: str) -> int | None:
-    """The status of the last `HTTPError: NNN ...` in twine's OUTPUT, if there is one."""
-    status = None
-    for line in output.splitlines():
-        _, found, rest = line.partition("HTTPError: ")
-        if found and rest[:3].isdigit():
-            status = int(rest[:3])
-    return status
-
-
-def is_refusal(output: str) -> bool:
-    """Whether twine's OUTPUT says the index refused the upload (no point in retrying)."""
-    return http_status(output) in (401, 403) or any(word in output for word in REFUSALS)
-
-
-def is_rejection(output: str) -> bool:
-    """Whether twine's OUTPUT has a 4xx other than a refusal that asking again cannot change."""
-    status = http_status(output)
-    if status is None or is_refusal(output):
-        return False
-    return 400 <= status < 500 and status not in index.RETRIED_STATUSES
-
-
-def trusted_publishing_failed(output: str) -> bool:
-    """Whether twine's OUTPUT says it could not get a token through trusted publishing."""
-    return any(word in output for word in TRUSTED_PUBLISHING_FAILURES)
-
-
-def summary(output: str) -> str:
-    """Why twine failed, in one line: its last ERROR message, else its last line of output."""
-    lines = [line.rstrip() for line in output.splitlines()]
-    for number in range(len(lines) - 1, -1, -1):
-        if lines[number].startswith("ERROR"):
-            parts = [lines[number].removeprefix("ERROR")]
-            for line in lines[number + 1 :]:
-                if not line.startswith(" ") or not line.strip():
-                    break
-                parts.append(line)
-            return " ".join(" ".join(parts).split())
-    return last_line(output)
-
-
-def _twine_upload(
-    path: Path,
-    target: index.Target,
-    credentials: Credentials,
-    environ: Mapping[str, str],
-    timeout: float,
-) -> tuple[int | None, str]:
-    """Run twine once; return its exit status (None if it ran out of time) and redacted output."""
-    env = {**environ, **credentials.env}
-    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # never prompt, never hang
-    env["COLUMNS"] = TWINE_COLUMNS
-    command = [
-        sys.executable,
-        "-m",
-        "twine",
-        "--no-color",
-        "upload",
-        "--non-interactive",
-        "--disable-progress-bar",
-        "--repository-url",
-        target.upload_url,
-        str(path),
-    ]
-    try:
-        result = subprocess.run(
-            command,
-            capture_output=True,
-            text=True,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            timeout=timeout,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"no answer within {timeout:g} s (twine stopped)"
-    return result.returncode, redact(result.stdout + result.stderr, environ)
 
 
 def digests_on_index(
@@ -224,6 +117,17 @@ def digests_on_index(
     return target, digests
 
 
+def _listed_digest(
+    target: index.Target, name: str, *, limits: Limits, say: Callable[[str], None]
+) -> str | None:
+    """The sha256 the index lists NAME with (one look), or None."""
+    try:
+        _, listed = digests_on_index(target, [name], limits=limits, attempts=1, say=say)
+    except index.PackageIndexError:
+        return None
+    return listed.get(name)
+
+
 def upload_file(
     path: Path,
     digest: str,
@@ -235,17 +139,25 @@ def upload_file(
     say: Callable[[str], None],
     sleep: Callable[[float], None] = time.sleep,
 ) -> None:
-    """Upload one file, retrying network trouble with backoff; refusals fail at once."""
+    """Upload one file, retrying network trouble with backoff. A refusal fails at once; after any
+    other failure the index is asked first: a file there with the built sha256 is done (the
+    answer was lost, or another publisher's identical upload came first), never posted again."""
     credentials = list(options)
     attempt = 1
     while True:
-        code, output = _twine_upload(
+        code, output = run_twine(
             path, target, credentials[0], environ, timeout=limits.upload_timeout
         )
         if code == 0:
             return
         if code == USAGE_ERROR:
             raise PublishError(f"twine could not run the upload of {path.name}: {summary(output)}")
+        if metadata_unreadable(output):
+            raise PublishError(
+                f"twine cannot read the metadata of {path.name} ({summary(output)}): the build "
+                "backend writes a metadata version this twine does not know; upgrade twine in "
+                "uv.lock (`uv lock --upgrade-package twine`) or pin the backend"
+            )
         if trusted_publishing_failed(output) and len(credentials) > 1:
             # Not a retry: the next way to authenticate gets attempts of its own.
             say(f"trusted publishing failed ({summary(output)}); using {credentials[1].source}")
@@ -256,25 +168,36 @@ def upload_file(
                 f"{target.name} refused the upload of {path.name} ({summary(output)}): "
                 f"check the credentials from {credentials[0].source}"
             )
-        if is_rejection(output):
-            raise PublishError(
-                f"{target.name} rejected the upload of {path.name} ({summary(output)}); "
-                "asking again cannot change that"
-            )
-        # The upload may have landed even though the answer was lost: one look before retrying.
-        try:
-            _, listed = digests_on_index(target, [path.name], limits=limits, attempts=1, say=say)
-        except index.PackageIndexError:
-            listed = {}
-        if listed.get(path.name) == digest:
-            say(f"{path.name} is on the index after all")
+        listed = _listed_digest(target, path.name, limits=limits, say=say)
+        if http_status(output) == 409 or "already exists" in output.lower():
+            # Maybe a racing publisher's identical file, not listed yet: look, never post again.
+            for look in range(1, limits.attempts if listed is None else 1):
+                delay = index.backoff(look - 1)
+                say(f"{path.name} exists on {target.name} but is not listed yet; next look in "
+                    f"{delay:.1f} s")  # fmt: skip
+                sleep(delay)
+                listed = _listed_digest(target, path.name, limits=limits, say=say)
+                if listed is not None:
+                    break
+        if listed == digest:
+            say(f"{path.name} is on {target.name} with the built sha256: done, not posted again")
             return
+        if listed:  # no lag: a file of that name with other bytes landed meanwhile
+            raise PublishError(
+                f"{path.name} is on {target.name} with a different sha256 now: this version was "
+                "released from other bytes meanwhile; release a new version instead"
+            )
+        if is_rejection(output):
+            meaning = verdict(output) or "asking again cannot change that"
+            raise PublishError(
+                f"{target.name} rejected the upload of {path.name} ({summary(output)}): {meaning}"
+            )
         if attempt >= limits.attempts:
             raise PublishError(
                 f"upload of {path.name} to {target.upload_url} failed after "
                 f"{limits.attempts} attempt{'s' if limits.attempts > 1 else ''}: {summary(output)}"
             )
-        delay = index.backoff(attempt - 1)
+        delay = index.backoff(attempt - 1, first=SLOW_DOWN if is_slow_down(output) else 0.5)
         attempt += 1
         say(
             f"upload of {path.name} failed ({summary(output)}); "
@@ -325,15 +248,22 @@ def publish(
         say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
         upload_file(dist / name, built[name], target, options, environ, limits=limits, say=say)
     if plan.upload:
+        # A CDN may list an upload minutes late: wait for it, up to the listing deadline.
         try:
+            index.wait_for_files(
+                target.simple_url, PROJECT, plan.upload, deadline=limits.listing_deadline,
+                report=say,
+            )  # fmt: skip
             _, listed = digests_on_index(target, plan.upload, limits=limits, say=say)
+        except index.NotThereYet as error:
+            raise PublishError(f"uploaded, but {error}") from None
         except index.PackageIndexError as error:
             raise PublishError(f"uploaded, but could not check the index: {error}") from None
         missing = [name for name in plan.upload if listed.get(name) != built[name]]
         if missing:
             raise PublishError(
                 f"uploaded, but {', '.join(missing)} not listed by {target.simple_url} "
-                "with the built sha256 yet"
+                "with the built sha256"
             )
     say(f"published to {target.name}: {len(plan.upload)} uploaded, {len(plan.skip)} already there")
     return plan
@@ -382,6 +312,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"seconds one twine upload may take (default: {defaults.upload_timeout:g})",
     )
     parser.add_argument(
+        "--listing-deadline",
+        type=_positive(float),
+        default=defaults.listing_deadline,
+        help="seconds an uploaded file may take to be listed, as CDNs lag "
+        f"(default: {defaults.listing_deadline:g})",
+    )
+    parser.add_argument(
         "--require-nothing-new",
         action="store_true",
         help="fail, uploading nothing, unless every file is on the index already",
@@ -392,7 +329,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def say(message: str) -> None:
         print(redact(message, environ), flush=True)
 
-    limits = Limits(int(args.attempts), args.timeout, args.upload_timeout)
+    limits = Limits(int(args.attempts), args.timeout, args.upload_timeout, args.listing_deadline)
     try:
         target = index.resolve_target(
             args.target, local_url=args.local_url, simple_url=args.simple_url

@@ -26,6 +26,9 @@ from scripts.output import command_line, fail, last_line, redact
 WHEEL_TAG = "py3-none-any"
 # The public contract of `agentops init`: what a user finds after it.
 INIT_FILES = (".agentops/config.yaml", ".agentops/datasets/smoke.jsonl", ".agentops/.gitignore")
+# Listings in a row that must agree before anything is installed: a CDN serves lagging and
+# flapping listings for minutes after an upload (warehouse#11512, #15543, #12272).
+AGREEING_LISTINGS = 3
 # Seconds each smoke-test command may take: a CLI that hangs is broken, not slow.
 SMOKE_TIMEOUT = 60.0
 
@@ -248,24 +251,29 @@ def verify(
             deadline=deadline,
             report=say,
             locate=locate if target.candidates else None,
+            agreeing=AGREEING_LISTINGS,
         )
     except index.NotThereYet as error:
         raise VerifyError(f"not there yet: {error}") from None
     except index.IndexRefused as error:
         raise VerifyError(str(error)) from None
     target = located[0]
-    say(f"all files listed after {time.perf_counter() - started:.1f} s")
-    for name, expected in sums.items():
-        served = links[name].sha256
-        if served and served != expected:
-            raise VerifyError(
-                f"{target.name} serves {name} with sha256 {served[:12]}…, "
-                f"but the build produced {expected[:12]}…: not the bytes that were built"
-            )
-    if sums:
-        say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
+    say(
+        f"all files listed, {AGREEING_LISTINGS} listings in a row agreeing, after "
+        f"{time.perf_counter() - started:.1f} s"
+    )
     with tempfile.TemporaryDirectory(prefix="agentops-verify-") as temporary:
         workdir = Path(temporary)
+        for name, expected in sums.items():
+            # A listing without a sha256 proves nothing: the bytes themselves are hashed.
+            served = served_sha256(links[name], workdir)
+            if served != expected:
+                raise VerifyError(
+                    f"{target.name} serves {name} with sha256 {served[:12]}…, "
+                    f"but the build produced {expected[:12]}…: not the bytes that were built"
+                )
+        if sums:
+            say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
         if rebuild_from is not None:
             compare_with_tag(target, version, links, rebuild_from, workdir, say)
         started = time.perf_counter()

@@ -1,4 +1,10 @@
-"""A scripted HTTP proxy in front of a real index: it forwards, or fails, or is slow, on cue."""
+"""A scripted HTTP proxy in front of a real index: it forwards, or fails, or is slow, on cue.
+
+Besides failing (a status, a body and headers of the failure's choosing) and hanging, it does
+what real indexes and their CDNs do: forward a request and lose the answer (`drop`), let a second
+publisher's identical upload land first (`race`), and serve a project page as it was before the
+last upload (`stale`: a lagging or, every other time, a flapping listing).
+"""
 
 from __future__ import annotations
 
@@ -18,12 +24,29 @@ HOP_BY_HOP = frozenset(
 
 @dataclass
 class Rule:
-    """What the proxy does instead of forwarding a request of METHODS, TIMES times (or always)."""
+    """What the proxy does instead of forwarding a request of METHODS, TIMES times (or always).
+
+    BODY and HEADERS go with STATUS (default: the reason phrase, text/plain). FORWARD first sends
+    the request on and then answers STATUS anyway; DROP forwards it and hangs up without an
+    answer; RACE forwards it twice (another publisher's identical request lands first) and
+    answers the second answer; STALE answers a GET with the page as it was before the last
+    forwarded POST (EVERY: only every EVERY-th time, a flapping listing).
+    """
 
     methods: frozenset[str]
     status: int = 503
     slow: bool = False
     times: int | None = None
+    body: bytes | None = None
+    headers: tuple[tuple[str, str], ...] = ()
+    forward: bool = False
+    drop: bool = False
+    race: bool = False
+    stale: bool = False
+    every: int = 1
+    seen: int = 0
+    reason: str | None = None  # the status line's phrase (warehouse puts its message there)
+    path_contains: str = ""  # only requests whose path, or POSTed body, holds this text
 
 
 @dataclass
@@ -34,6 +57,8 @@ class ScriptedProxy:
     strip_hashes: bool = False
     rules: list[Rule] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
+    pages: dict[str, tuple[int, list[tuple[str, str]], bytes]] = field(default_factory=dict)
+    before_post: dict[str, tuple[int, list[tuple[str, str]], bytes]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)
     url: str = ""
@@ -43,6 +68,10 @@ class ScriptedProxy:
     ) -> None:
         """Answer STATUS to METHODS, TIMES times (None: always), then forward again."""
         self.rules.append(Rule(frozenset(methods), status=status, times=times))
+
+    def add(self, methods: Sequence[str], times: int | None = None, **behaviour: object) -> None:
+        """Any Rule: METHODS, TIMES times (None: always), with BEHAVIOUR (Rule's fields)."""
+        self.rules.append(Rule(frozenset(methods), times=times, **behaviour))  # type: ignore[arg-type]
 
     def be_slow(self, *, methods: Sequence[str] = ("GET", "POST")) -> None:
         """Answer METHODS only after SLOW_SECONDS (longer than any client waits), then hang up."""
@@ -57,11 +86,19 @@ class ScriptedProxy:
             self.rules.clear()
             self.requests.clear()
 
-    def _rule_for(self, method: str, path: str) -> Rule | None:
+    def _rule_for(self, method: str, path: str, body: bytes = b"") -> Rule | None:
         with self.lock:
             self.requests.append((method, path))
             for rule in self.rules:
+                wanted = rule.path_contains.encode()
+                if wanted and wanted not in path.encode() and wanted not in body:
+                    continue
                 if method in rule.methods and rule.times != 0:
+                    if rule.stale and (path not in self.before_post):
+                        continue  # nothing uploaded since this page was seen: nothing is stale
+                    rule.seen += 1
+                    if rule.seen % rule.every:
+                        return None
                     if rule.times is not None:
                         rule.times -= 1
                     return rule
@@ -70,15 +107,34 @@ class ScriptedProxy:
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        rule = self._rule_for(handler.command, handler.path)
+        rule = self._rule_for(handler.command, handler.path, body)
         if rule is not None and rule.slow:
             self.released.wait(SLOW_SECONDS)
             handler.close_connection = True
             return
-        if rule is not None:
-            reply = http.client.responses[rule.status].encode()
-            self._answer(handler, rule.status, [("Content-Type", "text/plain")], reply)
+        if rule is not None and rule.stale:
+            with self.lock:
+                status, kept, data = self.before_post[handler.path]
+            self._answer(handler, status, kept, data)
             return
+        if rule is not None and not (rule.forward or rule.drop or rule.race):
+            self._answer_rule(handler, rule)
+            return
+        if rule is not None and rule.race:
+            self._forward(handler, body)  # the other publisher's upload, answered to nobody
+        status, kept, data = self._forward(handler, body)
+        if rule is not None and rule.drop:
+            handler.close_connection = True  # it landed; the answer is lost on the way
+            return
+        if rule is not None and rule.forward:
+            self._answer_rule(handler, rule)
+            return
+        self._answer(handler, status, kept, data)
+
+    def _forward(
+        self, handler: BaseHTTPRequestHandler, body: bytes
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Send the request upstream; its answer (status, headers, body), remembered for GETs."""
         upstream = http.client.HTTPConnection("127.0.0.1", self.upstream_port, timeout=30)
         try:
             headers = {k: v for k, v in handler.headers.items() if k.lower() not in HOP_BY_HOP}
@@ -94,7 +150,18 @@ class ScriptedProxy:
             upstream.close()
         if self.strip_hashes and handler.command == "GET":
             data = re.sub(rb"#sha256=[0-9a-f]{64}", b"", data)
-        self._answer(handler, response.status, kept, data)
+        with self.lock:
+            if handler.command == "GET":
+                self.pages[handler.path] = (response.status, kept, data)
+            elif handler.command == "POST":
+                # What a lagging cache still serves: every page as it was before this upload.
+                self.before_post = dict(self.pages)
+        return response.status, kept, data
+
+    def _answer_rule(self, handler: BaseHTTPRequestHandler, rule: Rule) -> None:
+        reply = rule.body if rule.body is not None else http.client.responses[rule.status].encode()
+        headers = [("Content-Type", "text/plain"), *rule.headers]
+        self._answer(handler, rule.status, headers, reply, rule.reason)
 
     @staticmethod
     def _answer(
@@ -102,8 +169,9 @@ class ScriptedProxy:
         status: int,
         headers: list[tuple[str, str]],
         data: bytes,
+        reason: str | None = None,
     ) -> None:
-        handler.send_response(status)
+        handler.send_response(status, reason)
         for name, value in headers:
             handler.send_header(name, value)
         handler.send_header("Content-Length", str(len(data)))

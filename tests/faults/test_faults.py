@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,6 +21,7 @@ import pytest
 
 from agentops.workspace import init_workspace, workspace_files
 from scripts import changelog, gitops
+from scripts.manifest import write_manifest
 from tests.faults.conftest import (
     INJECT,
     SDIST,
@@ -260,6 +263,42 @@ def proxy_fails(status: int, methods: tuple[str, ...], times: int | None = None)
     return run
 
 
+def proxy_does(methods: tuple[str, ...], times: int | None = None, **behaviour: object) -> Setup:
+    """A proxy rule of any kind (tests/proxy.py's Rule): drop, race, stale, reason, headers..."""
+
+    def run(world: World) -> None:
+        assert world.proxy is not None
+        world.proxy.add(methods, times=times, **behaviour)
+
+    return run
+
+
+def strip_hashes(world: World) -> None:
+    assert world.proxy is not None
+    world.proxy.strip_hashes = True
+
+
+def metadata_version(version: str) -> Callable[[World], None]:
+    """The wheel in dist/ rewritten to declare Metadata-Version VERSION, SHA256SUMS to match."""
+
+    def edit(world: World) -> None:
+        wheel = world.work / "dist" / WHEEL
+        entries = []
+        with zipfile.ZipFile(wheel) as archive:
+            for info in archive.infolist():
+                data = archive.read(info)
+                if info.filename.endswith(".dist-info/METADATA"):
+                    data = re.sub(rb"Metadata-Version: [0-9.]+", f"Metadata-Version: {version}"
+                                  .encode(), data)  # fmt: skip
+                entries.append((info, data))
+        with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info, data in entries:
+                archive.writestr(info, data)
+        write_manifest(world.work / "dist")
+
+    return edit
+
+
 def proxy_slow(methods: tuple[str, ...]) -> Setup:
     def run(world: World) -> None:
         assert world.proxy is not None
@@ -332,6 +371,10 @@ def index_holds_the_build(world: World, before: State) -> State:
     return {**before, "index": world.built_sums()}
 
 
+def index_holds_the_wheel(world: World, before: State) -> State:
+    return {**before, "index": {WHEEL: world.built_sums()[WHEEL]}}
+
+
 def with_ref(refs: object, ref: str, sha: str) -> str:
     lines = [*str(refs).splitlines(), f"{ref} {sha}"]
     return "\n".join(sorted(lines, key=lambda line: line.partition(" ")[0]))
@@ -401,6 +444,13 @@ def retries(count: int) -> Check:
     def check(world: World, result: Run) -> None:
         lines = [line for line in result.out.splitlines() if " retry " in line]
         assert len(lines) == count, result
+
+    return check
+
+
+def contains(text: str) -> Check:
+    def check(world: World, result: Run) -> None:
+        assert text in result.output, result
 
     return check
 
@@ -735,6 +785,68 @@ SCENARIOS = [
              "the index serves other bytes than were built",
              steps(with_dist, serve("impostor", "sdist", proxy=False)), 1,
              f"verify: error: local serves {WHEEL} with sha256 "),
+    # what real indexes and their CDNs do ------------------------------------------------------
+    Scenario("index-answer-lost-after-upload", "index", publish("--attempts", "3"),
+             "the wheel lands but its answer is lost (completes: looked, never posted again)",
+             steps(with_dist, serve(), proxy_does(("POST",), times=1, drop=True)), 0,
+             f"{WHEEL} is on local with the built sha256: done, not posted again",
+             after=index_holds_the_build, check=requests(posts=2)),
+    Scenario("index-racing-identical-publish", "index", publish("--attempts", "3"),
+             "a second publisher's identical wheel lands first: 409 (completes)",
+             steps(with_dist, serve(), proxy_does(("POST",), times=1, race=True)), 0,
+             f"{WHEEL} is on local with the built sha256: done, not posted again",
+             after=index_holds_the_build, check=requests(posts=2)),
+    Scenario("index-listing-lags-after-upload", "index", publish("--attempts", "3"),
+             "the listing stays as it was before the upload, three times (completes)",
+             steps(with_dist, serve(), proxy_does(("GET",), times=3, stale=True)), 0,
+             "published to local: 2 uploaded, 0 already there", after=index_holds_the_build,
+             check=requests(posts=2)),
+    Scenario("index-listing-flaps-for-verify", "index", verify("--deadline", "30"),
+             "every other listing answers 404, four times: verify waits for 3 agreeing",
+             steps(with_dist, serve("wheel", "sdist"),
+                   proxy_does(("GET",), times=4, status=404, every=2)), 0,
+             "all files listed, 3 listings in a row agreeing", after=index_holds_the_build,
+             env={"LOCAL_INDEX_URL": "{proxy}"}),
+    Scenario("index-429-retry-after", "index", publish("--attempts", "3"),
+             "the listing answers 429 with Retry-After: 1 (completes after waiting 1 s)",
+             steps(with_dist, serve(),
+                   proxy_does(("GET",), times=1, status=429, headers=(("Retry-After", "1"),))),
+             0, "index not answering (HTTP 429 Too Many Requests (Retry-After: 1 s)); retry 2/3 "
+             "in 1.0 s", after=index_holds_the_build, check=within(1, 30)),
+    Scenario("index-warehouse-deleted-file-name", "index", publish("--attempts", "3"),
+             "warehouse's 400 for the name of a deleted file",
+             steps(with_dist, serve(), proxy_does(("POST",), status=400, reason=(
+                 "This filename has already been used, use a different version. See "
+                 "https://pypi.org/help/#file-name-reuse for more information."))), 1,
+             PUB + f"local rejected the upload of {WHEEL} (HTTPError: 400 Bad Request from "
+             "{proxy} This filename has already been used",
+             check=all_of(requests(posts=1), contains(
+                 "PyPI keeps the name of a deleted file forever: release a new version"))),
+    Scenario("index-warehouse-second-sdist", "index", publish("--attempts", "3"),
+             "warehouse's 400 for a second sdist of a release (the wheel went in)",
+             steps(with_dist, serve(), proxy_does(("POST",), status=400, path_contains=".tar.gz",
+                   reason="Only one sdist may be uploaded per release.")), 1,
+             PUB + f"local rejected the upload of {SDIST} (HTTPError: 400 Bad Request from "
+             "{proxy} Only one sdist may be uploaded per release.", after=index_holds_the_wheel,
+             check=all_of(requests(posts=2), contains("build one sdist, of this version's tag"))),
+    Scenario("index-warehouse-digest-mismatch", "index", publish("--attempts", "3"),
+             "warehouse's 400 for bytes damaged on the way, once (completes: sent again)",
+             steps(with_dist, serve(), proxy_does(("POST",), times=1, status=400, reason=(
+                 "The digest supplied does not match a digest calculated from the uploaded "
+                 "file."))), 0,
+             "published to local: 2 uploaded, 0 already there", after=index_holds_the_build,
+             check=all_of(retries(1), requests(posts=3))),
+    Scenario("index-twine-metadata-too-new", "index", publish(),
+             "the wheel declares a metadata version the locked twine does not know",
+             steps(serve(), edit_dist(metadata_version("9.9"))), 1,
+             PUB + f"twine cannot read the metadata of {WHEEL} (InvalidDistribution: Invalid "
+             "distribution metadata: '9.9' is not a valid metadata version): the build backend "
+             "writes a metadata version this twine does not know", check=requests(posts=0)),
+    Scenario("index-listing-without-hashes", "index", verify("--deadline", "10"),
+             "the listing gives no sha256 and the index serves other bytes: verify hashes them",
+             steps(with_dist, serve("impostor", "sdist"), strip_hashes), 1,
+             f"verify: error: local serves {WHEEL} with sha256 ",
+             env={"LOCAL_INDEX_URL": "{proxy}"}),
     # artifacts ---------------------------------------------------------------------------------
     Scenario("dist-edited-after-build", "artifacts", publish(),
              "the sdist changed after the build", steps(serve(), edit_dist(appended_to_sdist)), 1,

@@ -417,15 +417,25 @@ TIMED_OUT = (None, "no answer within 2 s (twine stopped)")
             id="403-at-once",
         ),
         pytest.param(
+            [(1, "HTTPError: 429 Too Many Requests from http://127.0.0.1:9/ Too Many"), OK],
+            [TWINE_TOKEN],
+            3,
+            ["TWINE_USERNAME/TWINE_PASSWORD"] * 2,
+            [4.0],  # twine hides the Retry-After: a slowed-down retry waits longer than 0.5 s
+            1,
+            "",
+            id="429-waits-longer",
+        ),
+        pytest.param(
             [(1, TWINE_409)] * 5,
             [TWINE_TOKEN],
             5,
             ["TWINE_USERNAME/TWINE_PASSWORD"],
-            [],
-            0,
+            [0.5, 1.0, 2.0, 4.0],
+            5,
             f"local rejected the upload of {WHEEL} (HTTPError: 409 Conflict from "
-            "http://127.0.0.1:9/ Conflict); asking again cannot change that",
-            id="409-at-once",
+            "http://127.0.0.1:9/ Conflict): asking again cannot change that",
+            id="409-looks-again-but-never-posts-again",
         ),
         pytest.param(
             [(2, "twine upload: error: unrecognized arguments: --bogus")] * 5,
@@ -486,7 +496,7 @@ def test_upload_file(
         used.append(credentials.source)
         return left.pop(0)
 
-    monkeypatch.setattr(publish, "_twine_upload", scripted_twine)
+    monkeypatch.setattr(publish, "run_twine", scripted_twine)
     target = Target("local", LOCAL.upload_url, f"{recording_index.url}simple/")
     slept: list[float] = []
     said: list[str] = []
