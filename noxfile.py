@@ -134,14 +134,16 @@ def lint(session: nox.Session) -> None:
     if isinstance(report, str) and "error:" in report:
         session.warn("mypy reported problems (non-blocking; `nox -s lint -- --strict` blocks)")
     github = ROOT / ".github"
-    for schema, pattern in (("workflows", "workflows/*.yml"), ("actions", "actions/*/action.yml")):
+    for schema, pattern in (
+        ("github-workflows", "workflows/*.yml"),
+        ("github-actions", "actions/*/action.yml"),
+        ("dependabot", "dependabot.yml"),
+    ):
         found = sorted(github.glob(pattern))
         if found:
-            session.run(
-                "check-jsonschema", f"--builtin-schema=vendor.github-{schema}", *map(str, found)
-            )
+            session.run("check-jsonschema", f"--builtin-schema=vendor.{schema}", *map(str, found))
     if github.is_dir():
-        session.run("zizmor", "--offline", "--no-progress", str(github))
+        session.run("zizmor", "--offline", "--no-progress", "--persona", "pedantic", str(github))
 
 
 def _pytest(

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from tasks.ci import NO_CHANGELOG_LABEL
 from tests.workflows import model
 from tests.workflows.model import (
     NAMES,
@@ -670,3 +671,17 @@ def test_the_rehearsal_gates_the_job_release_yml_gates() -> None:
             after.add(job)
     assert rehearsal.BEFORE_GATE not in after
     assert set(jobs) - after == {"build", "publish-testpypi", rehearsal.BEFORE_GATE}
+
+
+def test_dependabot_keeps_the_pinned_actions_and_the_lock_current() -> None:
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text())
+    updates = {update["package-ecosystem"]: update for update in config["updates"]}
+    assert set(updates) == {"github-actions", "uv"}
+    # Every place an action is pinned: the workflows (found from /) and the setup action.
+    assert set(updates["github-actions"]["directories"]) == {"/", "/.github/actions/setup"}
+    assert updates["uv"]["directory"] == "/" and (ROOT / "uv.lock").is_file()
+    for update in updates.values():
+        assert update["target-branch"] == "develop"  # through the branching model, like any change
+        assert update["schedule"]["interval"] in ("daily", "weekly")
+        # A dependency bump has no user-facing entry: the CHANGELOG gate's own label lets it by.
+        assert NO_CHANGELOG_LABEL in update["labels"]
