@@ -238,7 +238,8 @@ def coverage(session: nox.Session) -> None:
 
 @reproducible(python=DEFAULT_PYTHON, default=False, tags=["faults"])
 def faults(session: nox.Session) -> None:
-    """The fault-injection scenarios alone, ending with their totals (tests/faults)."""
+    """The fault-injection scenarios and 200 chaos schedules, ending with their totals."""
+    session.env["FAULTS_CHAOS_SCHEDULES"] = os.environ.get("FAULTS_CHAOS_SCHEDULES", "200")
     _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"))
 
 

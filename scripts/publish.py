@@ -27,6 +27,7 @@ from pathlib import Path
 from scripts import PROJECT, index, manifest
 from scripts.output import command_line, fail, redact
 from scripts.twine_upload import (
+    WAREHOUSE_REJECTIONS,
     Credentials,
     PublishError,
     credentials_for,
@@ -40,6 +41,8 @@ from scripts.twine_upload import (
     trusted_publishing_failed,
     verdict,
 )
+
+EXISTS = dict(WAREHOUSE_REJECTIONS)["File already exists"]  # a 4xx worth looking again after
 
 __all__ = [
     "Credentials", "Limits", "PublishError", "UploadPlan", "credentials_for", "http_status",
@@ -128,6 +131,16 @@ def _listed_digest(
     return listed.get(name)
 
 
+def _downloaded_sha256(link: index.FileLink, limits: Limits, say: Callable[[str], None]) -> str:
+    """The sha256 of the file LINK names, downloaded (a listing without hashes)."""
+    with tempfile.TemporaryDirectory(prefix="publish-") as temporary:
+        say(f"{link.filename} is listed without a sha256: downloading it to compare")
+        dest = Path(temporary) / link.filename
+        return index.download(
+            link.url, dest, timeout=limits.timeout, attempts=limits.attempts, report=say
+        )
+
+
 def upload_file(
     path: Path,
     digest: str,
@@ -169,7 +182,8 @@ def upload_file(
                 f"check the credentials from {credentials[0].source}"
             )
         listed = _listed_digest(target, path.name, limits=limits, say=say)
-        if http_status(output) == 409 or "already exists" in output.lower():
+        final = is_rejection(output) and verdict(output) not in (None, EXISTS)
+        if is_rejection(output) and not final:
             # Maybe a racing publisher's identical file, not listed yet: look, never post again.
             for look in range(1, limits.attempts if listed is None else 1):
                 delay = index.backoff(look - 1)
@@ -248,22 +262,25 @@ def publish(
         say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
         upload_file(dist / name, built[name], target, options, environ, limits=limits, say=say)
     if plan.upload:
-        # A CDN may list an upload minutes late: wait for it, up to the listing deadline.
+        # A CDN may list an upload minutes late, or flap: wait until one listing shows them all.
         try:
-            index.wait_for_files(
+            links = index.wait_for_files(
                 target.simple_url, PROJECT, plan.upload, deadline=limits.listing_deadline,
                 report=say,
             )  # fmt: skip
-            _, listed = digests_on_index(target, plan.upload, limits=limits, say=say)
         except index.NotThereYet as error:
             raise PublishError(f"uploaded, but {error}") from None
         except index.PackageIndexError as error:
             raise PublishError(f"uploaded, but could not check the index: {error}") from None
-        missing = [name for name in plan.upload if listed.get(name) != built[name]]
-        if missing:
+        wrong = [
+            name
+            for name in plan.upload
+            if (links[name].sha256 or _downloaded_sha256(links[name], limits, say)) != built[name]
+        ]
+        if wrong:
             raise PublishError(
-                f"uploaded, but {', '.join(missing)} not listed by {target.simple_url} "
-                "with the built sha256"
+                f"uploaded, but {', '.join(wrong)} listed by {target.simple_url} with another "
+                "sha256 than built"
             )
     say(f"published to {target.name}: {len(plan.upload)} uploaded, {len(plan.skip)} already there")
     return plan

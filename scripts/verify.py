@@ -29,6 +29,7 @@ INIT_FILES = (".agentops/config.yaml", ".agentops/datasets/smoke.jsonl", ".agent
 # Listings in a row that must agree before anything is installed: a CDN serves lagging and
 # flapping listings for minutes after an upload (warehouse#11512, #15543, #12272).
 AGREEING_LISTINGS = 3
+INSTALL_ATTEMPTS = 3
 # Seconds each smoke-test command may take: a CLI that hangs is broken, not slow.
 SMOKE_TIMEOUT = 60.0
 
@@ -169,6 +170,30 @@ def install(version: str, target: index.Target, workdir: Path, environ: Mapping[
     return project / ".venv" / ("Scripts" if os.name == "nt" else "bin")
 
 
+def install_with_retries(
+    version: str,
+    target: index.Target,
+    workdir: Path,
+    environ: Mapping[str, str],
+    say: Callable[[str], None],
+    attempts: int = INSTALL_ATTEMPTS,
+) -> Path:
+    """install(), again after a pause when uv could not fetch: a listing that agreed may still
+    flap under uv for a while (a broken package is not retried: that is a smoke-test failure)."""
+    for attempt in range(1, attempts + 1):
+        folder = workdir / f"install-{attempt}"
+        folder.mkdir()
+        try:
+            return install(version, target, folder, environ)
+        except VerifyError as error:
+            if attempt == attempts:
+                raise
+            delay = index.backoff(attempt - 1, 1.0)
+            say(f"{error}; install {attempt + 1}/{attempts} in {delay:.1f} s")
+            time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 def _broken(command: str, code: int | None, output: str, detail: str = "") -> BrokenPackage:
     """The BrokenPackage error for COMMAND that exited CODE (None: did not run or finish)."""
     what = output if code is None else f"exited {code}: {last_line(output)}"
@@ -277,7 +302,7 @@ def verify(
         if rebuild_from is not None:
             compare_with_tag(target, version, links, rebuild_from, workdir, say)
         started = time.perf_counter()
-        bin_dir = install(version, target, workdir, environ)
+        bin_dir = install_with_retries(version, target, workdir, environ, say)
         elapsed = time.perf_counter() - started
         say(f"installed {PROJECT}=={version} into a fresh environment in {elapsed:.1f} s")
         for check in smoke_test(bin_dir, version, workdir):

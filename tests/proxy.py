@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Longer than any client timeout the tests use; the proxy lets go at once when it is stopped.
 SLOW_SECONDS = 60.0
+LISTED = re.compile(rb"([\w.-]+\.(?:whl|tar\.gz))#sha256=([0-9a-f]{64})")  # in HTML listings
 HOP_BY_HOP = frozenset(
     {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
 )
@@ -59,6 +60,9 @@ class ScriptedProxy:
     requests: list[tuple[str, str]] = field(default_factory=list)
     pages: dict[str, tuple[int, list[tuple[str, str]], bytes]] = field(default_factory=dict)
     before_post: dict[str, tuple[int, list[tuple[str, str]], bytes]] = field(default_factory=dict)
+    # What the client was shown listed ({file: sha256}), and each file it POSTed after that.
+    shown: dict[str, str] = field(default_factory=dict)
+    posted_after_shown: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
     released: threading.Event = field(default_factory=threading.Event)
     url: str = ""
@@ -107,6 +111,10 @@ class ScriptedProxy:
     def handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
+        if handler.command == "POST" and (posted := re.search(rb'filename="([^"]+)"', body)):
+            with self.lock:
+                if posted.group(1).decode() in self.shown:
+                    self.posted_after_shown.append(posted.group(1).decode())
         rule = self._rule_for(handler.command, handler.path, body)
         if rule is not None and rule.slow:
             self.released.wait(SLOW_SECONDS)
@@ -163,14 +171,20 @@ class ScriptedProxy:
         headers = [("Content-Type", "text/plain"), *rule.headers]
         self._answer(handler, rule.status, headers, reply, rule.reason)
 
-    @staticmethod
     def _answer(
+        self,
         handler: BaseHTTPRequestHandler,
         status: int,
         headers: list[tuple[str, str]],
         data: bytes,
         reason: str | None = None,
     ) -> None:
+        if handler.command == "GET" and status == 200:
+            for name, digest in re.findall(
+                rb"([\w.-]+\.(?:whl|tar\.gz))#sha256=([0-9a-f]{64})", data
+            ):
+                with self.lock:
+                    self.shown[name.decode()] = digest.decode()
         handler.send_response(status, reason)
         for name, value in headers:
             handler.send_header(name, value)

@@ -27,7 +27,7 @@ import zipfile
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -426,6 +426,8 @@ def world(
 
 
 RESULTS: list[dict[str, object]] = []
+CHAOS: list[dict[str, object]] = []  # what each chaos schedule came to (test_chaos.py)
+CHAOS_ENDINGS = ("complete", "unchanged, clear error", "partial, completed by a re-run")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -456,6 +458,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: hand the results to the controller
         workeroutput["faults_results"] = json.dumps(RESULTS)
+        workeroutput["chaos_results"] = json.dumps(CHAOS)
         return
     if any(entry.get("state_changed") for entry in RESULTS) and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
@@ -465,9 +468,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 def pytest_testnodedown(node: Any, error: object) -> None:
     output = getattr(node, "workeroutput", None) or {}
     RESULTS.extend(json.loads(output.get("faults_results", "[]")))
+    CHAOS.extend(json.loads(output.get("chaos_results", "[]")))
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if CHAOS:
+        ended = [str(entry["ended"]) for entry in CHAOS]
+        doubles = sum(cast(int, entry["double_uploads"]) for entry in CHAOS)
+        falses = sum(1 for entry in CHAOS if entry["false_conflict"])
+        counts = {kind: ended.count(kind) for kind in CHAOS_ENDINGS}
+        terminalreporter.write_sep("-", "chaos schedules")
+        terminalreporter.write_line(
+            f"chaos: {len(CHAOS)} schedules tried, {counts['complete']} ended complete, "
+            f"{counts['unchanged, clear error']} ended unchanged with a clear error, "
+            f"{counts['partial, completed by a re-run']} partial then completed by a re-run, "
+            f"{len(CHAOS) - sum(counts.values())} otherwise; {doubles} double uploads, "
+            f'{falses} false "other bytes" verdicts'
+        )
     if not RESULTS:
         return
     passed = sum(1 for entry in RESULTS if entry.get("passed"))
