@@ -374,7 +374,7 @@ class Fault:
             Fault(400, methods=("POST",)),
             f"local rejected the upload of {WHEEL} (HTTPError: 400 Bad Request from {{url}} "
             "Bad Request): asking again cannot change that",
-            3,  # one of them the look after the rejection: was the file there after all?
+            4,  # with looks after the rejection: is the file there after all (a race)?
             1,
             5,
             id="400-upload",
