@@ -6,6 +6,7 @@ Everything here only reads; the tasks that change refs run their git commands th
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -14,9 +15,19 @@ class GitError(Exception):
     """A git command failed; the message is git's own last line."""
 
 
-def git(*args: str, cwd: Path | None = None, strip: bool = True) -> str:
-    """Run git ARGS and return its output (stripped unless told not to), or raise GitError."""
-    result = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=False)
+def git(
+    *args: str, cwd: Path | None = None, strip: bool = True, timeout: float | None = None
+) -> str:
+    """Run git ARGS and return its output (stripped unless told not to), or raise GitError (also
+    when it takes longer than TIMEOUT seconds, never prompting for credentials then)."""
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"} if timeout is not None else None
+    try:
+        result = subprocess.run(
+            ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, env=env,
+            timeout=timeout,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise GitError(f"git {' '.join(args)}: no answer within {timeout:g} s") from None
     if result.returncode != 0:
         lines = (result.stderr or result.stdout).strip().splitlines()
         raise GitError(f"git {' '.join(args)}: {lines[-1] if lines else 'failed'}")
@@ -79,13 +90,26 @@ def local_tags(cwd: Path | None = None) -> list[str]:
     return git("tag", "--list", cwd=cwd).splitlines()
 
 
-def remote_refs(remote: str = "origin", cwd: Path | None = None) -> dict[str, str]:
+def remote_refs(
+    remote: str = "origin", cwd: Path | None = None, timeout: float | None = None
+) -> dict[str, str]:
     """Every ref the remote advertises (git ls-remote), peeled tags folded in: {ref: sha}."""
+    return remote_listing(remote, cwd, timeout)[0]
+
+
+def remote_listing(
+    remote: str = "origin", cwd: Path | None = None, timeout: float | None = None
+) -> tuple[dict[str, str], set[str]]:
+    """The remote's refs as remote_refs gives them, and the names of its annotated tags (those
+    it advertises peeled, `^{}`)."""
     refs: dict[str, str] = {}
-    for line in git("ls-remote", remote, cwd=cwd).splitlines():
+    annotated = set()
+    for line in git("ls-remote", remote, cwd=cwd, timeout=timeout).splitlines():
         sha, _, ref = line.partition("\t")
+        if ref.endswith("^{}"):
+            annotated.add(ref.removeprefix("refs/tags/").removesuffix("^{}"))
         refs[ref.removesuffix("^{}")] = sha  # the peeled ^{} line comes last: the commit wins
-    return refs
+    return refs, annotated
 
 
 def remote_tags(refs: dict[str, str]) -> list[str]:

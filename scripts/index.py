@@ -300,6 +300,26 @@ def download(
         ) from None
 
 
+def sha256_of(
+    link: FileLink,
+    *,
+    timeout: float = 30.0,
+    attempts: int = 5,
+    report: Callable[[str], None] | None = None,
+) -> str:
+    """The sha256 of the file LINK names: the listing's, else that of its bytes, downloaded (a
+    listing without hashes proves nothing, and must never read as "other bytes")."""
+    if link.sha256:
+        return link.sha256
+    if report is not None:
+        report(f"{link.filename} is listed without a sha256: downloading it to compare")
+    with tempfile.TemporaryDirectory(prefix="agentops-sha256-") as temporary:
+        return download(
+            link.url, Path(temporary) / link.filename, timeout=timeout, attempts=attempts,
+            report=report,
+        )  # fmt: skip
+
+
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -105,18 +104,11 @@ def digests_on_index(
         target, PROJECT, timeout=limits.timeout, attempts=tries, report=say
     )
     digests = {name: link.sha256 for name, link in links.items()}
-    unhashed = [name for name in sorted(wanted) if digests.get(name) == ""]
-    if unhashed:
-        with tempfile.TemporaryDirectory(prefix="publish-") as temporary:
-            for name in unhashed:
-                say(f"{name} is listed without a sha256: downloading it to compare")
-                digests[name] = index.download(
-                    links[name].url,
-                    Path(temporary) / name,
-                    timeout=limits.timeout,
-                    attempts=tries,
-                    report=say,
-                )
+    for name in sorted(wanted):
+        if digests.get(name) == "":
+            digests[name] = index.sha256_of(
+                links[name], timeout=limits.timeout, attempts=tries, report=say
+            )
     return target, digests
 
 
@@ -129,16 +121,6 @@ def _listed_digest(
     except index.PackageIndexError:
         return None
     return listed.get(name)
-
-
-def _downloaded_sha256(link: index.FileLink, limits: Limits, say: Callable[[str], None]) -> str:
-    """The sha256 of the file LINK names, downloaded (a listing without hashes)."""
-    with tempfile.TemporaryDirectory(prefix="publish-") as temporary:
-        say(f"{link.filename} is listed without a sha256: downloading it to compare")
-        dest = Path(temporary) / link.filename
-        return index.download(
-            link.url, dest, timeout=limits.timeout, attempts=limits.attempts, report=say
-        )
 
 
 def upload_file(
@@ -275,7 +257,10 @@ def publish(
         wrong = [
             name
             for name in plan.upload
-            if (links[name].sha256 or _downloaded_sha256(links[name], limits, say)) != built[name]
+            if index.sha256_of(
+                links[name], timeout=limits.timeout, attempts=limits.attempts, report=say
+            )
+            != built[name]
         ]
         if wrong:
             raise PublishError(

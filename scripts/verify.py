@@ -235,31 +235,17 @@ def built_version(dist: Path) -> tuple[str, dict[str, str]]:
     return versions.pop(), sums
 
 
-def verify(
+def check_listings(
     target: index.Target,
-    version: str | None,
-    dist: Path,
+    files: list[str],
+    sums: Mapping[str, str],
     *,
     deadline: float,
-    environ: Mapping[str, str],
-    say: Callable[[str], None] = print,
-    rebuild_from: Path | None = None,
-) -> None:
-    """Wait for the files, check their sha256 against the build (and, with REBUILD_FROM, against
-    the tag rebuilt from that repository), install, and smoke-test."""
-    sums: dict[str, str] = {}
-    if version is not None:
-        version = normalize_version(version)
-    if (dist / manifest.MANIFEST_NAME).exists():
-        built, built_sums = built_version(dist)
-        version = version or built
-        if version == built:
-            sums = built_sums
-    if not version:
-        raise VerifyError(
-            f"no version given and no {dist / manifest.MANIFEST_NAME}: pass --version"
-        )
-    files = sorted(sums) or expected_files(version)
+    say: Callable[[str], None],
+) -> tuple[index.Target, dict[str, index.FileLink]]:
+    """Wait until FILES are listed AGREEING_LISTINGS times in a row and every one of SUMS is
+    served with its built sha256 (hashing the bytes where the listing gives none): what verify
+    checks before it installs. TARGET with its simple API settled, and the links."""
     started = time.perf_counter()
     say(f"waiting for {', '.join(files)} on {target.simple_url} (deadline {deadline:g} s)")
     located = [target]
@@ -287,18 +273,46 @@ def verify(
         f"all files listed, {AGREEING_LISTINGS} listings in a row agreeing, after "
         f"{time.perf_counter() - started:.1f} s"
     )
+    for name, expected in sums.items():
+        served = index.sha256_of(links[name], report=say)
+        if served != expected:
+            raise VerifyError(
+                f"{target.name} serves {name} with sha256 {served[:12]}…, "
+                f"but the build produced {expected[:12]}…: not the bytes that were built"
+            )
+    if sums:
+        say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
+    return target, links
+
+
+def verify(
+    target: index.Target,
+    version: str | None,
+    dist: Path,
+    *,
+    deadline: float,
+    environ: Mapping[str, str],
+    say: Callable[[str], None] = print,
+    rebuild_from: Path | None = None,
+) -> None:
+    """Wait for the files, check their sha256 against the build (and, with REBUILD_FROM, against
+    the tag rebuilt from that repository), install, and smoke-test."""
+    sums: dict[str, str] = {}
+    if version is not None:
+        version = normalize_version(version)
+    if (dist / manifest.MANIFEST_NAME).exists():
+        built, built_sums = built_version(dist)
+        version = version or built
+        if version == built:
+            sums = built_sums
+    if not version:
+        raise VerifyError(
+            f"no version given and no {dist / manifest.MANIFEST_NAME}: pass --version"
+        )
+    files = sorted(sums) or expected_files(version)
+    target, links = check_listings(target, files, sums, deadline=deadline, say=say)
     with tempfile.TemporaryDirectory(prefix="agentops-verify-") as temporary:
         workdir = Path(temporary)
-        for name, expected in sums.items():
-            # A listing without a sha256 proves nothing: the bytes themselves are hashed.
-            served = served_sha256(links[name], workdir)
-            if served != expected:
-                raise VerifyError(
-                    f"{target.name} serves {name} with sha256 {served[:12]}…, "
-                    f"but the build produced {expected[:12]}…: not the bytes that were built"
-                )
-        if sums:
-            say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
         if rebuild_from is not None:
             compare_with_tag(target, version, links, rebuild_from, workdir, say)
         started = time.perf_counter()
@@ -308,13 +322,6 @@ def verify(
         for check in smoke_test(bin_dir, version, workdir):
             say(f"ok      {check}")
     say(f"verified {PROJECT}=={version} from {target.name}")
-
-
-def served_sha256(link: index.FileLink, workdir: Path) -> str:
-    """The sha256 of the file LINK names: the listing's, else that of the bytes downloaded."""
-    if link.sha256:
-        return link.sha256
-    return index.download(link.url, workdir / "downloaded" / link.filename)
 
 
 def compare_with_tag(
@@ -337,7 +344,7 @@ def compare_with_tag(
     for name, digest in sorted(rebuilt.items()):
         if name not in links:
             raise VerifyError(f"{target.name} does not serve {name}, which {tag} builds")
-        served = served_sha256(links[name], workdir)
+        served = index.sha256_of(links[name], report=say)
         if served != digest:
             raise VerifyError(
                 f"{target.name} serves {name} with sha256 {served[:12]}…, but {tag} rebuilds "

@@ -17,13 +17,12 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import bump, changelog, gitops, index, manifest, release_status, versions
+from scripts import PROJECT, bump, changelog, gitops, index, manifest, release_status, versions
 from scripts.index_targets import resolve_target
 from scripts.output import last_line
 
 from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, ROOT, Refused, parse_release, task
 
-PROJECT = "agentops-accelerator"
 TIMEOUT = 5.0  # seconds, for each system asked
 
 
@@ -46,30 +45,11 @@ def next_version(c: Context) -> None:
 
 
 def _origin() -> tuple[dict[str, str] | None, set[str]]:
-    """Origin's refs (peeled tags folded in) and its annotated tags; (None, set()) when origin
-    cannot be read within the timeout."""
+    """Origin's refs and annotated tags; (None, set()) when it cannot be read in time."""
     try:
-        result = subprocess.run(
-            ["git", "ls-remote", REMOTE],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT,
-            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
-            check=False,
-            cwd=ROOT,
-        )
-    except subprocess.TimeoutExpired:
+        return gitops.remote_listing(REMOTE, ROOT, timeout=TIMEOUT)
+    except gitops.GitError:
         return None, set()
-    if result.returncode != 0:
-        return None, set()
-    refs: dict[str, str] = {}
-    annotated = set()
-    for line in result.stdout.splitlines():
-        sha, _, ref = line.partition("\t")
-        if ref.endswith("^{}"):
-            annotated.add(ref.removeprefix("refs/tags/").removesuffix("^{}"))
-        refs[ref.removesuffix("^{}")] = sha
-    return refs, annotated
 
 
 def _gh(*args: str) -> tuple[str | None, str]:

@@ -7,10 +7,9 @@ import json
 
 from invoke.context import Context
 
-from scripts import changelog, gitops
+from scripts import PROJECT, changelog, gitops
 
 from .release import cut_branch
-from .status import PROJECT
 from .steps import (
     CHANGELOG,
     DEVELOP,
