@@ -68,10 +68,11 @@ interpreters.link_interpreters(PYTHON_VERSIONS, _LINKS)
 os.environ["PATH"] = os.pathsep.join([str(_LINKS), os.environ.get("PATH", "")])
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 # Where PYTHONDONTWRITEBYTECODE is set (container images set it), every process the sessions
-# start would compile every module it imports again: a build took 3.7 s instead of 2.0 s. Its
-# intent, no __pycache__ in the working tree, is kept: the bytecode goes under .nox/ instead.
-if os.environ.pop("PYTHONDONTWRITEBYTECODE", None):
-    os.environ.setdefault("PYTHONPYCACHEPREFIX", str(ROOT / ".nox" / "_pycache"))
+# start would compile every module it imports again: a build took 3.7 s instead of 2.0 s. The
+# bytecode is written where Python puts it (__pycache__ is ignored by git and by the project
+# copies). Not under a PYTHONPYCACHEPREFIX: a fresh one makes every process compile the standard
+# library again, which cost a fresh clone's first test session 13 s of its 20.
+os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
 def reproducible(**options: Any) -> Callable[[SessionFunction], SessionFunction]:
@@ -147,9 +148,14 @@ def lint(session: nox.Session) -> None:
 
 
 def _pytest(
-    session: nox.Session, *args: str, suites: Sequence[str] = (), measured: str | None = None
+    session: nox.Session,
+    *args: str,
+    suites: Sequence[str] = (),
+    measured: str | None = None,
+    workers_per_core: int = 1,
 ) -> None:
-    # A worker per core: most of the suite waits on subprocesses (git, uv, nox, pypiserver).
+    # WORKERS_PER_CORE: the machinery suites mostly wait (on subprocesses, retries, listings),
+    # and with a worker per core the cores idled a third of the time.
     # worksteal: an idle worker takes queued tests from a busy one (durations vary 1000-fold).
     # Exit code 5 (no test collected, e.g. a -k that matches nothing) is not a failure.
     # SUITES are the default folders: a path among the posargs replaces them.
@@ -161,6 +167,7 @@ def _pytest(
         session.log(f"no test folder of {', '.join(suites)} in this checkout: nothing to run")
         return
     sync(session, "test")  # only now: a checkout without the tests makes no environment
+    workers = workers_per_core * (os.cpu_count() or 1)
     # MEASURED: the run records its coverage in reports/, for `nox -s coverage` to combine.
     data = coverage_data(measured) if measured else None
     if data is not None:
@@ -168,7 +175,7 @@ def _pytest(
     session.run(
         "pytest",
         "-n",
-        "auto",
+        str(workers),
         "--dist",
         "worksteal",
         # The threshold is for the combined figure only (`nox -s coverage`).
@@ -215,6 +222,7 @@ def machinery(session: nox.Session) -> None:
         f"--junitxml={REPORTS / 'junit-machinery.xml'}",
         suites=MACHINERY_SUITES,
         measured="machinery",
+        workers_per_core=3,
     )
 
 
@@ -240,7 +248,7 @@ def coverage(session: nox.Session) -> None:
 def faults(session: nox.Session) -> None:
     """The fault-injection scenarios and 200 chaos schedules, ending with their totals."""
     session.env["FAULTS_CHAOS_SCHEDULES"] = os.environ.get("FAULTS_CHAOS_SCHEDULES", "200")
-    _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"))
+    _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"), workers_per_core=3)
 
 
 @reproducible(python=DEFAULT_PYTHON, default=False, tags=["bench"])

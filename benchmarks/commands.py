@@ -81,7 +81,7 @@ def child_env(project: Path) -> dict[str, str]:
     """This environment minus the bench session's own settings, the matrix's Pythons first."""
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
     env["PATH"] = os.pathsep.join([str(project / ".nox" / "_interpreters"), env.get("PATH", "")])
-    if env.get("PYTHONPYCACHEPREFIX"):  # the noxfile's bytecode folder: the scratch gets its own
+    if env.get("PYTHONPYCACHEPREFIX"):  # a shared bytecode folder: the scratch gets its own
         env["PYTHONPYCACHEPREFIX"] = str(project.parent / "pycache")
     return env
 

@@ -14,22 +14,7 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from scripts import act
-from scripts.rehearsal import table
-
-from .rehearsal_checks import checks, status_checks
-from .rehearsal_world import (
-    BEFORE_GATE,
-    GATED_JOB,
-    OWN_VARIABLES,
-    Rehearsal,
-    StepError,
-    git,
-    repository_state,
-)
 from .steps import ROOT, Refused, parse_release, task
-
-__all__ = ["BEFORE_GATE", "GATED_JOB", "rehearse_release", "repository_state"]
 
 
 @task(
@@ -60,6 +45,21 @@ def rehearse_release(
     var: list[str] | None = None,
 ) -> None:
     """Rehearse HEAD's whole release offline: every workflow under act, two local indexes, gh."""
+    # Imported here: every invoke call loads this module, and the rehearsal's helpers (index
+    # servers, act, the checks) were a third of each other task's start-up.
+    from scripts import act
+    from scripts.rehearsal import table
+
+    from .rehearsal_checks import checks, status_checks
+    from .rehearsal_world import (
+        BEFORE_GATE,
+        OWN_VARIABLES,
+        Rehearsal,
+        StepError,
+        git,
+        repository_state,
+    )
+
     if approve and reject:
         raise Refused("give --approve or --reject, not both")
     if hotfix and support:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import PROJECT, bump, changelog, gitops, index, manifest, release_status, versions
+from scripts import PROJECT, bump, changelog, gitops, manifest, release_status, versions
 from scripts.index_targets import resolve_target
 from scripts.output import last_line
 
@@ -69,6 +69,8 @@ def _gh(*args: str) -> tuple[str | None, str]:
 
 def _index_files(spec: str, version: str) -> tuple[release_status.Files | None, str]:
     """The files of VERSION on the index SPEC names, or None and why it could not be asked."""
+    from scripts import index  # only here: its HTTP modules slowed every other task's start-up
+
     try:
         target = resolve_target(spec, local_url=spec)
         links = index.list_links(target.simple_url, PROJECT, timeout=TIMEOUT, attempts=1)

@@ -26,7 +26,7 @@ import pytest
 from scripts import changelog, manifest, processes, verify
 from scripts.local_index import answers
 from scripts.versions import Release
-from tasks.rehearsal import repository_state
+from tasks.rehearsal_world import repository_state
 from tests.helpers import commit, git
 from tests.workflows import model
 from tests.workflows.copies import ACT_MARKS, once_and_with_every_python, project_copy
