@@ -193,12 +193,17 @@ def test_ctrl_c_stops_everything_and_removes_the_throwaway_folder(tmp_path: Path
     dated = changelog.release(text, Release.parse("1.0.0"), datetime.date(2026, 12, 1))
     commit(project, "chore: prepare release 1.0.0", files={"CHANGELOG.md": dated})
     before = repository_state(project)
-    process = processes.start(
+    # Ctrl-C as in a terminal, even where this suite runs in the background (a shell starts
+    # background jobs with SIGINT ignored, and Python then raises no KeyboardInterrupt).
+    process = subprocess.Popen(
         rehearse_command("--approve"),
         cwd=project,
         env=rehearsal_env(tmp_path),
-        output=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     lines: queue.Queue[str] = queue.Queue()
     assert process.stdout is not None
