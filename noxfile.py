@@ -376,7 +376,9 @@ def _release_args(session: nox.Session, name: str, default_target: str | None) -
 
 def _run_release_step(session: nox.Session, module: str, args: Sequence[str]) -> None:
     """Run scripts/MODULE with ARGS, against a local index when the target is `local`."""
-    sync(session, "release", project=False)
+    # Where GitHub's OIDC identity is at hand, publish signs PEP 740 attestations with it.
+    signing = module == "publish" and os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")
+    sync(session, "release", *(["attest"] if signing else []), project=False)
     if args[0] != "local":
         session.run("python", "-m", f"scripts.{module}", *args)
         return

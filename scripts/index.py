@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.client
+import json
 import os
 import tempfile
 import time
@@ -215,6 +216,27 @@ def list_links(
     if page is None:
         return {}
     return parse_listing(page.body, page.content_type, page.url)
+
+
+def fetch_json(url: str, *, timeout: float = 10.0, attempts: int = 3) -> object | None:
+    """The JSON document at URL (None if the index has none there), asked up to ATTEMPTS times."""
+    try:
+        page = retry(
+            lambda: _fetch_page(url, timeout=timeout, accept="application/json"),
+            attempts=attempts,
+            retry_on=(_Transient,),
+        )
+    except _Transient as error:
+        raise IndexUnavailable(
+            f"{url} not reachable after {_attempts(attempts)}: {error}"
+        ) from None
+    if page is None:
+        return None
+    try:
+        document: object = json.loads(page.body)
+    except ValueError:
+        raise PackageIndexError(f"{url} did not answer JSON") from None
+    return document
 
 
 def list_files(simple_url: str, project: str, **options: Any) -> dict[str, str]:

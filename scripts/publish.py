@@ -26,6 +26,7 @@ from pathlib import Path
 from scripts import PROJECT, index, manifest
 from scripts.output import command_line, fail, redact
 from scripts.twine_upload import (
+    TRUSTED_PUBLISHING,
     WAREHOUSE_REJECTIONS,
     Credentials,
     PublishError,
@@ -36,6 +37,7 @@ from scripts.twine_upload import (
     is_slow_down,
     metadata_unreadable,
     run_twine,
+    sign_attestations,
     summary,
     trusted_publishing_failed,
     verdict,
@@ -238,6 +240,10 @@ def publish(
             f"expected every file on {target.name} already, but {', '.join(plan.upload)} "
             "missing; nothing uploaded"
         )
+    if plan.upload and options[0].source == TRUSTED_PUBLISHING:
+        # The identity that may publish also signs: PEP 740 attestations go up with the files.
+        sign_attestations([dist / name for name in plan.upload], environ, limits.upload_timeout)
+        say(f"signed  PEP 740 attestations of {', '.join(plan.upload)}")
     for name in plan.skip:
         say(f"skip    {name} (already on {target.name}, same sha256)")
     for name in plan.upload:

@@ -18,11 +18,15 @@ class PackageIndexError(Exception):
 
 @dataclass(frozen=True)
 class FileLink:
-    """One file of a project on an index: its name, absolute URL and sha256 ("" if not given)."""
+    """One file of a project on an index: its name, absolute URL and sha256 ("" if not given).
+
+    PROVENANCE is the URL of its PEP 740 provenance, "" when the index says nothing was attested
+    (`"provenance": null`), None when the index does not serve attestations at all."""
 
     filename: str
     url: str
     sha256: str
+    provenance: str | None = None
 
 
 def normalize_project(name: str) -> str:
@@ -33,13 +37,15 @@ def normalize_project(name: str) -> str:
 class _AnchorParser(HTMLParser):
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
-        self.anchors: list[tuple[str, str]] = []
+        self.anchors: list[tuple[str, str, str | None]] = []
         self._href: str | None = None
+        self._provenance: str | None = None
         self._text: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "a":
             self._href = dict(attrs).get("href") or None
+            self._provenance = dict(attrs).get("data-provenance")
             self._text = []
 
     def handle_data(self, data: str) -> None:
@@ -48,15 +54,19 @@ class _AnchorParser(HTMLParser):
 
     def handle_endtag(self, tag: str) -> None:
         if tag == "a" and self._href is not None:
-            self.anchors.append((self._href, "".join(self._text).strip()))
+            self.anchors.append((self._href, "".join(self._text).strip(), self._provenance))
             self._href = None
 
 
-def _link(base_url: str, href: str, filename: str, sha256: str) -> FileLink:
+def _link(
+    base_url: str, href: str, filename: str, sha256: str, provenance: str | None = None
+) -> FileLink:
     url, _ = urllib.parse.urldefrag(urllib.parse.urljoin(base_url, href))
     if not filename:
         filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
-    return FileLink(filename, url, sha256.lower())
+    if provenance:
+        provenance = urllib.parse.urljoin(base_url, provenance)
+    return FileLink(filename, url, sha256.lower(), provenance)
 
 
 def parse_simple_html(text: str, base_url: str) -> dict[str, FileLink]:
@@ -65,25 +75,39 @@ def parse_simple_html(text: str, base_url: str) -> dict[str, FileLink]:
     parser.feed(text)
     parser.close()
     links: dict[str, FileLink] = {}
-    for href, text_ in parser.anchors:
+    for href, text_, provenance in parser.anchors:
         algorithm, _, value = urllib.parse.urlsplit(href).fragment.partition("=")
-        link = _link(base_url, href, text_, value if algorithm == "sha256" else "")
+        link = _link(base_url, href, text_, value if algorithm == "sha256" else "", provenance)
         links[link.filename] = link
     return links
 
 
 def parse_simple_json(text: str, base_url: str) -> dict[str, FileLink]:
-    """The files of a PEP 691 project page: files[].filename, url and hashes.sha256."""
+    """The files of a PEP 691 project page: files[].filename, url, hashes.sha256 and PEP 740's
+    provenance."""
     try:
         data = json.loads(text)
         files = data["files"]
         links = [
-            _link(base_url, str(entry["url"]), str(entry["filename"]), _sha256_of(entry))
+            _link(
+                base_url,
+                str(entry["url"]),
+                str(entry["filename"]),
+                _sha256_of(entry),
+                _provenance_of(entry),
+            )
             for entry in files
         ]
     except (ValueError, KeyError, TypeError) as error:
         raise PackageIndexError(f"{base_url} is not a PEP 691 project page: {error}") from None
     return {link.filename: link for link in links}
+
+
+def _provenance_of(entry: dict[str, object]) -> str | None:
+    if "provenance" not in entry:
+        return None  # an index that does not serve attestations
+    value = entry["provenance"]
+    return value if isinstance(value, str) else ""
 
 
 def _sha256_of(entry: object) -> str:

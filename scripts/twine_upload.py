@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,9 @@ DAMAGED_IN_TRANSIT = ("digest supplied does not match",)
 METADATA_FAILURES = ("InvalidDistribution", "Metadata-Version", "metadata version")
 
 
+TRUSTED_PUBLISHING = "trusted publishing (GitHub OIDC)"
+
+
 class PublishError(Exception):
     """The publish cannot go on; the message says why, in one line."""
 
@@ -65,9 +68,7 @@ def credentials_for(target: index.Target, environ: Mapping[str, str]) -> list[Cr
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN"
     )
     if oidc and target.name in TOKEN_VARIABLES:
-        options.append(
-            Credentials("trusted publishing (GitHub OIDC)", {"TWINE_USERNAME": TOKEN_USERNAME})
-        )
+        options.append(Credentials(TRUSTED_PUBLISHING, {"TWINE_USERNAME": TOKEN_USERNAME}))
     variable = TOKEN_VARIABLES.get(target.name)
     if variable and environ.get(variable):
         options.append(
@@ -129,6 +130,30 @@ def summary(output: str) -> str:
     return last_line(output)
 
 
+def attestation_of(path: Path) -> Path:
+    """Where pypi-attestations writes, and twine looks for, the PEP 740 attestation of PATH."""
+    return path.with_name(f"{path.name}.publish.attestation")
+
+
+def sign_attestations(paths: Sequence[Path], environ: Mapping[str, str], timeout: float) -> None:
+    """Sign a PEP 740 attestation for each of PATHS that has none, with the ambient GitHub OIDC
+    identity (pypi-attestations, the attest dependency group); PublishError if that fails."""
+    unsigned = [path for path in paths if not attestation_of(path).is_file()]
+    if not unsigned:
+        return
+    command = [sys.executable, "-m", "pypi_attestations", "sign", *map(str, unsigned)]
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=dict(environ),
+            stdin=subprocess.DEVNULL, timeout=timeout, check=False,
+        )  # fmt: skip
+    except subprocess.TimeoutExpired:
+        raise PublishError(f"signing the attestations took over {timeout:g} s") from None
+    if result.returncode != 0:
+        said = redact(last_line(result.stderr or result.stdout) or "no output", environ)
+        raise PublishError(f"could not sign the PEP 740 attestations: {said}; nothing uploaded")
+
+
 def run_twine(
     path: Path,
     target: index.Target,
@@ -150,6 +175,8 @@ def run_twine(
         "--disable-progress-bar",
         "--repository-url",
         target.upload_url,
+        # PEP 740: an attestation beside the file (`sign_attestations`) goes up with it.
+        *(["--attestations"] if attestation_of(path).is_file() else []),
         str(path),
     ]
     try:

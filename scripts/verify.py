@@ -10,6 +10,7 @@ deadline passed) and "installed but broken" (fails at once) are different errors
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from scripts import PROJECT, index, manifest, reproducible
+from scripts import PROJECT, attestations, index, manifest, reproducible
 from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
@@ -294,9 +295,12 @@ def verify(
     environ: Mapping[str, str],
     say: Callable[[str], None] = print,
     rebuild_from: Path | None = None,
+    publisher: attestations.Publisher | None = None,
+    require_attestations: bool = False,
 ) -> None:
     """Wait for the files, check their sha256 against the build (and, with REBUILD_FROM, against
-    the tag rebuilt from that repository), install, and smoke-test."""
+    the tag rebuilt from that repository) and the attestations the index serves, install, and
+    smoke-test."""
     sums: dict[str, str] = {}
     if version is not None:
         version = normalize_version(version)
@@ -311,6 +315,13 @@ def verify(
         )
     files = sorted(sums) or expected_files(version)
     target, links = check_listings(target, files, sums, deadline=deadline, say=say)
+    served = sums or {name: links[name].sha256 for name in files if links[name].sha256}
+    try:
+        attestations.check_on_index(
+            target, served, publisher, required=require_attestations, say=say
+        )
+    except attestations.AttestationError as error:
+        raise VerifyError(str(error)) from None
     with tempfile.TemporaryDirectory(prefix="agentops-verify-") as temporary:
         workdir = Path(temporary)
         if rebuild_from is not None:
@@ -381,6 +392,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=Path.cwd(),
         help="the git repository to rebuild from (default: here)",
     )
+    parser.add_argument(
+        "--attested-by",
+        help="OWNER/REPO whose workflows must have attested the files, where the index serves "
+        "attestations (default: $GITHUB_REPOSITORY when it names a GitHub repository)",
+    )
+    parser.add_argument(
+        "--require-attestations",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a file without PEP 740 attestations is an error (default: on pypi only)",
+    )
     args = parser.parse_args(argv)
     environ = dict(os.environ)
 
@@ -391,9 +413,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = index.resolve_target(
             args.target, local_url=args.local_url, simple_url=args.simple_url
         )
+        publisher = attestations.publisher_from(
+            args.attested_by or attestations.github_repository(environ),
+            attestations.ATTESTING_WORKFLOWS.get(target.name, ()),
+        )
+        required = args.require_attestations
         verify(
             target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say,
             rebuild_from=args.repository if args.rebuild_from_tag else None,
+            publisher=publisher,
+            require_attestations=target.name in attestations.REQUIRED_ON if required is None
+            else required,
         )  # fmt: skip
     except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
         return fail(f"verify: error: {redact(str(error), environ)}")

@@ -101,25 +101,34 @@ def run_tool(
     )
 
 
+EMPTY_PAGE = b"<html><body></body></html>"
+
+
 class RecordingIndex(Stoppable):
     """An HTTP server on 127.0.0.1 that answers 404 to everything and records each request.
 
     It proves that bad input fails before any request reaches an index. A GET of one of
     SIMPLE_ROOTS (paths) answers an empty simple index instead: the index passes the check of
-    its simple API, and what comes after it can be seen.
+    its simple API, and what comes after it can be seen. PAGES ({path: (content type, body)})
+    are recorded answers it gives as they are.
     """
 
-    def __init__(self, simple_roots: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        simple_roots: tuple[str, ...] = (),
+        pages: dict[str, tuple[str, bytes]] | None = None,
+    ) -> None:
         self.requests: list[tuple[str, str]] = []
         recorded = self.requests
+        answers = pages or {}
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 recorded.append((self.command, self.path))
-                body = b"<html><body></body></html>"
-                if self.command == "GET" and self.path in simple_roots:
+                content_type, body = answers.get(self.path, ("text/html", EMPTY_PAGE))
+                if self.command == "GET" and (self.path in simple_roots or self.path in answers):
                     self.send_response(200)
-                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Type", content_type)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()
                     self.wfile.write(body)
