@@ -21,6 +21,14 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
     except manifest.ManifestError as error:
         return [("the build's SHA256SUMS", str(error))]
     results: list[tuple[str, str | None]] = []
+    # The attest-build-provenance stand-in records the subjects it would have attested.
+    try:
+        attested = manifest.read_manifest(dist.parent / "build-provenance")
+    except manifest.ManifestError as error:
+        results.append(("the build's provenance", str(error)))
+    else:
+        problem = same_files("the attested subjects", attested, built)
+        results.append(("the build's provenance attests exactly its files", problem))
     # staging.yml's build of the release branch (a .dev version) was staged as it was built.
     staged = rehearsal.folder / "act" / "staging.yml" / "artifacts" / "dist"
     try:

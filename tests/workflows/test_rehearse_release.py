@@ -104,10 +104,10 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     assert re.search(r"^approval gate \(environment release\)\s+approved", output, re.M)
     checks = re.findall(r"^(ok|FAIL)  +(.*)$", output, re.M)
     assert [what for verdict, what in checks if verdict != "ok"] == [], output
-    # Both stand-ins (staging twice: its own build and the release), assets, notes, a final, the
-    # annotated tag, main and develop, the branch gone, invoke status after each of the six
-    # steps, the repository as it was.
-    assert len(checks) == 12, checks
+    # The build's provenance, both stand-ins (staging twice: its own build and the release),
+    # assets, notes, a final, the annotated tag, main and develop, the branch gone, invoke status
+    # after each of the six steps, the repository as it was.
+    assert len(checks) == 13, checks
     assert "invoke status named the step that follows, after each of 6" in output
     assert "--- invoke status after tag: next: gh run list --workflow release.yml" in output
     # Kept (--keep): the world the checks read is there to read again.
@@ -118,6 +118,10 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     for store in ("staging", "production"):
         for name, sha256 in built.items():
             assert manifest.sha256_file(folder / store / "packages" / name) == sha256
+    assert (
+        manifest.read_manifest(folder / "act" / "release.yml" / "artifacts" / "build-provenance")
+        == built
+    )
     assert '"release", "create", "v9.9.9"' in (folder / "gh-calls.jsonl").read_text()
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"

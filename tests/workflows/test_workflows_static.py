@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
+from scripts import attestations
 from tasks.ci import NO_CHANGELOG_LABEL
 from tests.workflows import model
 from tests.workflows.model import (
@@ -42,6 +43,27 @@ EXTRA_PERMISSIONS = {
     "invoke github-release": {"contents": "write"},
     "invoke cut-release": {"contents": "write", "pull-requests": "write"},
 }
+
+
+# Actions that need more than reading: GitHub's build provenance signs with the job's identity.
+ATTEST = "actions/attest-build-provenance"
+EXTRA_FOR_ACTIONS = {ATTEST: {"id-token": "write", "attestations": "write"}}
+
+
+def wanted_permissions(job: dict[str, Any]) -> dict[str, str]:
+    """What JOB needs: its commands', its actions' and, calling a workflow, that one's jobs'."""
+    commands = " | ".join(job_runs(job))
+    wanted = {"contents": "read"}
+    for marker, extra in EXTRA_PERMISSIONS.items():
+        if marker in commands:
+            wanted.update(extra)
+    for action in job_uses(job):
+        wanted.update(EXTRA_FOR_ACTIONS.get(action, {}))
+    called = str(job.get("uses", ""))
+    if called.startswith("./.github/workflows/"):
+        for inner in jobs(load(called.rsplit("/", 1)[1])).values():
+            wanted.update(wanted_permissions(inner))
+    return wanted
 
 
 def job_runs(job: dict[str, Any]) -> list[str]:
@@ -139,11 +161,7 @@ def test_top_level_permissions_are_read_only(name: str) -> None:
 @pytest.mark.parametrize("name", NAMES)
 def test_jobs_ask_for_more_only_where_they_need_it(name: str) -> None:
     for job_id, job in jobs(load(name)).items():
-        commands = " | ".join(job_runs(job))
-        wanted = {"contents": "read"}
-        for marker, extra in EXTRA_PERMISSIONS.items():
-            if marker in commands:
-                wanted.update(extra)
+        wanted = wanted_permissions(job)
         if "permissions" not in job:
             assert wanted == {"contents": "read"}, f"{name} job {job_id} needs {wanted}"
         else:
@@ -412,6 +430,11 @@ def test_the_build_is_tested_and_built_once_from_full_history() -> None:
     }
     (upload,) = step_using(job, UPLOAD)
     assert upload["with"] == {"name": "dist", "path": "dist/", "if-no-files-found": "error"}
+    # GitHub's build provenance, for exactly the files the manifest lists, before they leave.
+    (attest,) = step_using(job, ATTEST)
+    assert attest["with"] == {"subject-checksums": "dist/SHA256SUMS"}
+    order = [step.get("run") or str(step.get("uses")).split("@")[0] for step in job["steps"]]
+    assert order.index("uv run nox -s build") < order.index(ATTEST) < order.index(UPLOAD)
 
 
 def test_staging_builds_publishes_and_verifies_release_hotfix_and_support_branches() -> None:
@@ -441,6 +464,7 @@ def test_release_goes_testpypi_then_pypi_then_github() -> None:
     assert all_jobs["build"] == {
         "uses": "./.github/workflows/_build.yml",
         "with": {"release_tag": tag},
+        "permissions": {"contents": "read", "id-token": "write", "attestations": "write"},
     }
     chain = [
         "build",
@@ -487,6 +511,18 @@ def test_publishing_jobs_use_the_right_environment(name: str) -> None:
         else:
             assert target in ("testpypi", '"$STAGING_INDEX"'), f"{name} job {job_id}"
             assert job["environment"] == "staging", f"{name} job {job_id}"
+
+
+def test_verify_expects_attestations_from_exactly_the_workflows_that_publish() -> None:
+    publishing: dict[str, set[str]] = {"testpypi": set(), "pypi": set()}
+    for name in NAMES:
+        for job in jobs(load(name)).values():
+            target = publish_target(job)
+            if target is not None:
+                production = target in ("pypi", '"$PRODUCTION_INDEX"')
+                publishing["pypi" if production else "testpypi"].add(name)
+    expected = {index: set(names) for index, names in attestations.ATTESTING_WORKFLOWS.items()}
+    assert publishing == expected
 
 
 @pytest.mark.parametrize("name", ["ci.yml", "staging.yml", "release.yml"])
@@ -657,7 +693,7 @@ def test_the_act_runner_replaces_every_action_the_workflows_pin() -> None:
 
 
 def test_the_rehearsal_gates_the_job_release_yml_gates() -> None:
-    from tasks import rehearsal
+    from tasks import rehearsal_world as rehearsal
 
     jobs = model.jobs(model.load("release.yml"))
     gated = [job for job, data in jobs.items() if data.get("environment") == "release"]
