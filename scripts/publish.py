@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -26,6 +28,7 @@ from pathlib import Path
 from scripts import PROJECT, index, manifest
 from scripts.output import command_line, fail, redact
 from scripts.twine_upload import (
+    TOKEN_VARIABLES,
     TRUSTED_PUBLISHING,
     WAREHOUSE_REJECTIONS,
     Credentials,
@@ -36,6 +39,7 @@ from scripts.twine_upload import (
     is_rejection,
     is_slow_down,
     metadata_unreadable,
+    mint_refusals,
     run_twine,
     sign_attestations,
     summary,
@@ -129,7 +133,7 @@ def upload_file(
     path: Path,
     digest: str,
     target: index.Target,
-    options: Sequence[Credentials],
+    credentials: list[Credentials],
     environ: Mapping[str, str],
     *,
     limits: Limits,
@@ -138,8 +142,8 @@ def upload_file(
 ) -> None:
     """Upload one file, retrying network trouble with backoff. A refusal fails at once; after any
     other failure the index is asked first: a file there with the built sha256 is done (the
-    answer was lost, or another publisher's identical upload came first), never posted again."""
-    credentials = list(options)
+    answer was lost, or another publisher's identical upload came first), never posted again.
+    Trusted publishing that failed is dropped from CREDENTIALS, for the files after this one."""
     attempt = 1
     while True:
         code, output = run_twine(
@@ -157,9 +161,17 @@ def upload_file(
             )
         if trusted_publishing_failed(output) and len(credentials) > 1:
             # Not a retry: the next way to authenticate gets attempts of its own.
-            say(f"trusted publishing failed ({summary(output)}); using {credentials[1].source}")
+            why = "; ".join(mint_refusals(output)) or summary(output)
+            say(f"trusted publishing failed ({why}); using {credentials[1].source}")
             credentials.pop(0)
             continue
+        if reasons := mint_refusals(output):
+            variable = TOKEN_VARIABLES.get(target.name, "TWINE_PASSWORD")
+            raise PublishError(
+                f"{target.name} minted no token for trusted publishing ({'; '.join(reasons)}): "
+                f"add this repository's workflow as a trusted publisher of {PROJECT} there "
+                f"(workflow file and environment as in docs/releasing.md), or set {variable}"
+            )
         if is_refusal(output):
             raise PublishError(
                 f"{target.name} refused the upload of {path.name} ({summary(output)}): "
@@ -240,15 +252,26 @@ def publish(
             f"expected every file on {target.name} already, but {', '.join(plan.upload)} "
             "missing; nothing uploaded"
         )
-    if plan.upload and options[0].source == TRUSTED_PUBLISHING:
-        # The identity that may publish also signs: PEP 740 attestations go up with the files.
-        sign_attestations([dist / name for name in plan.upload], environ, limits.upload_timeout)
-        say(f"signed  PEP 740 attestations of {', '.join(plan.upload)}")
     for name in plan.skip:
         say(f"skip    {name} (already on {target.name}, same sha256)")
-    for name in plan.upload:
-        say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
-        upload_file(dist / name, built[name], target, options, environ, limits=limits, say=say)
+    with tempfile.TemporaryDirectory(prefix="agentops-publish-") as scratch:
+        source = dist
+        if plan.upload and options[0].source == TRUSTED_PUBLISHING:
+            # The identity that may publish also signs: PEP 740 attestations go up with the
+            # files. Signed on copies, fresh each time: dist/ stays as the build left it.
+            source = Path(scratch)
+            for name in plan.upload:
+                shutil.copy2(dist / name, source / name)
+                if manifest.sha256_file(source / name) != built[name]:
+                    raise PublishError(f"dist/{name} changed while it was being published")
+            paths = [source / name for name in plan.upload]
+            sign_attestations(paths, environ, limits.upload_timeout)
+            say(f"signed  PEP 740 attestations of {', '.join(plan.upload)}")
+        for name in plan.upload:
+            say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
+            upload_file(
+                source / name, built[name], target, options, environ, limits=limits, say=say
+            )
     if plan.upload:
         # A CDN may list an upload minutes late, or flap: wait until one listing shows them all.
         try:

@@ -8,6 +8,7 @@ down (429), or trouble worth retrying.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,7 @@ TOKEN_VARIABLES = {"testpypi": "TEST_PYPI_TOKEN", "pypi": "PYPI_TOKEN"}
 REFUSALS = ("403 Forbidden", "401 Unauthorized", "Invalid or non-existent authentication")
 # What twine says when it could not get a token through trusted publishing.
 TRUSTED_PUBLISHING_FAILURES = ("TrustedPublishingFailure", "/_/oidc/")
+MINT_REASON = re.compile(r"\* `([\w-]+)`: (.+)")
 # Wide enough that rich never wraps a line of twine's output in the middle of a phrase.
 TWINE_COLUMNS = "400"
 # What warehouse answers (400) when asking again cannot help, and what to do instead.
@@ -39,7 +41,7 @@ WAREHOUSE_REJECTIONS = (
 # 4xx texts that mean the bytes were damaged on the way: sending them again can help.
 DAMAGED_IN_TRANSIT = ("digest supplied does not match",)
 # twine could not read the file's metadata: a build backend newer than the locked twine knows.
-METADATA_FAILURES = ("InvalidDistribution", "Metadata-Version", "metadata version")
+METADATA_FAILURES = ("Invalid distribution metadata", "Metadata-Version", "metadata version")
 
 
 TRUSTED_PUBLISHING = "trusted publishing (GitHub OIDC)"
@@ -116,6 +118,14 @@ def trusted_publishing_failed(output: str) -> bool:
     return any(word in output for word in TRUSTED_PUBLISHING_FAILURES)
 
 
+def mint_refusals(output: str) -> list[str]:
+    """The `code: description` reasons warehouse gave twine for minting no token (its 4xx
+    answer with errors, e.g. invalid-publisher): asking again cannot change them."""
+    if "The token request failed" not in output:
+        return []
+    return [f"{code}: {text.strip()}" for code, text in MINT_REASON.findall(output)]
+
+
 def summary(output: str) -> str:
     """Why twine failed, in one line: its last ERROR message, else its last line of output."""
     lines = [line.rstrip() for line in output.splitlines()]
@@ -136,12 +146,9 @@ def attestation_of(path: Path) -> Path:
 
 
 def sign_attestations(paths: Sequence[Path], environ: Mapping[str, str], timeout: float) -> None:
-    """Sign a PEP 740 attestation for each of PATHS that has none, with the ambient GitHub OIDC
-    identity (pypi-attestations, the attest dependency group); PublishError if that fails."""
-    unsigned = [path for path in paths if not attestation_of(path).is_file()]
-    if not unsigned:
-        return
-    command = [sys.executable, "-m", "pypi_attestations", "sign", *map(str, unsigned)]
+    """Sign a PEP 740 attestation of each of PATHS (`attestation_of`), with the ambient GitHub
+    OIDC identity (pypi-attestations, the attest dependency group); PublishError if that fails."""
+    command = [sys.executable, "-m", "pypi_attestations", "sign", *map(str, paths)]
     try:
         result = subprocess.run(
             command, capture_output=True, text=True, env=dict(environ),
@@ -163,6 +170,8 @@ def run_twine(
 ) -> tuple[int | None, str]:
     """Run twine once; return its exit status (None if it ran out of time) and redacted output."""
     env = {**environ, **credentials.env}
+    if credentials.source == TRUSTED_PUBLISHING:
+        env.pop("TWINE_PASSWORD", None)  # even empty, twine would take it instead of a token
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"  # never prompt, never hang
     env["COLUMNS"] = TWINE_COLUMNS
     command = [
@@ -175,10 +184,13 @@ def run_twine(
         "--disable-progress-bar",
         "--repository-url",
         target.upload_url,
-        # PEP 740: an attestation beside the file (`sign_attestations`) goes up with it.
-        *(["--attestations"] if attestation_of(path).is_file() else []),
         str(path),
     ]
+    # PEP 740: under trusted publishing (warehouse takes attestations with nothing else), the
+    # attestation beside the file (`sign_attestations`) goes up with it; twine finds it only
+    # among the files it is given.
+    if credentials.source == TRUSTED_PUBLISHING and attestation_of(path).is_file():
+        command[-1:] = ["--attestations", str(path), str(attestation_of(path))]
     try:
         result = subprocess.run(
             command,

@@ -193,29 +193,42 @@ class ScriptedProxy:
         handler.wfile.write(data)
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    """A request handler that logs nothing."""
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def serve_in_thread(
+    handler: type[BaseHTTPRequestHandler], before_stop: Callable[[], None] = lambda: None
+) -> tuple[str, Callable[[], None]]:
+    """Serve HANDLER on 127.0.0.1 and a free port in a thread: its URL, and the function that
+    stops it (calling BEFORE_STOP first)."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        before_stop()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+    return f"http://127.0.0.1:{server.server_address[1]}/", stop
+
+
 def start_proxy(upstream_port: int) -> tuple[ScriptedProxy, Callable[[], None]]:
     """A ScriptedProxy on 127.0.0.1 in front of UPSTREAM_PORT, and the function that stops it."""
     scripted = ScriptedProxy(upstream_port)
 
-    class Handler(BaseHTTPRequestHandler):
+    class Handler(QuietHandler):
         def do_GET(self) -> None:
             scripted.handle(self)
 
         do_POST = do_GET
 
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    scripted.url = f"http://127.0.0.1:{server.server_address[1]}/"
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-
-    def stop() -> None:
-        scripted.released.set()  # lets a slow answer end at once
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
+    # A slow answer is let go at once on the way out.
+    scripted.url, stop = serve_in_thread(Handler, before_stop=scripted.released.set)
     return scripted, stop

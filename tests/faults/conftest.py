@@ -46,6 +46,7 @@ from tests.helpers import (
     shared_dir,
 )
 from tests.proxy import ScriptedProxy, start_proxy
+from tests.warehouse_front import WarehouseFront, start_warehouse_front
 
 INJECT = Path(__file__).resolve().parent / "inject"
 USER = "rehearsal"
@@ -213,6 +214,7 @@ class World:
     clone: Path | None = None
     server: LocalIndex | None = None
     proxy: ScriptedProxy | None = None
+    front: WarehouseFront | None = None
     env: dict[str, str] = field(default_factory=dict)
     prefix: list[str] = field(default_factory=list)  # e.g. a read-only bind mount around it
     denied: str = "Permission denied"  # what writing to a read-only folder says
@@ -333,6 +335,22 @@ class World:
         if proxy:
             self.proxy, stop = start_proxy(self.server.port)
             self.cleanups.append(stop)
+
+    def serve_as_warehouse(self, *seed: Path) -> WarehouseFront:
+        """A real pypiserver holding SEED behind the scripted proxy, reached as test.pypi.org and
+        upload.pypi.org through the warehouse front, in a GitHub job with `id-token: write`."""
+        self.serve(*seed)
+        assert self.proxy is not None
+        front, stop = start_warehouse_front(
+            self.proxy, (USER, SECRETS["TWINE_PASSWORD"]), self.root
+        )
+        self.cleanups.append(stop)
+        front.api_tokens = {SECRETS["TEST_PYPI_TOKEN"], SECRETS["PYPI_TOKEN"]}
+        self.front = front
+        # Sigstore is out of reach: publish signs with the pypi-attestations stand-in.
+        signer = {"PYTHONPATH": str(STAND_IN_BIN.parent / "python")}
+        self.env.update({**front.env(), **signer, **self.env})  # a scenario's own ones win
+        return front
 
     def with_dist(self) -> Path:
         """Put the built v1.2.3 files and their SHA256SUMS in the work copy's dist/."""

@@ -21,6 +21,7 @@ import pytest
 
 from agentops.workspace import init_workspace, workspace_files
 from scripts import changelog, gitops
+from scripts.attestations import check_provenance
 from scripts.manifest import write_manifest
 from tests.faults.conftest import (
     INJECT,
@@ -34,6 +35,7 @@ from tests.faults.conftest import (
     World,
     leaked_secrets,
 )
+from tests.warehouse_front import INVALID_PUBLISHER
 
 pytestmark = pytest.mark.faults
 
@@ -69,6 +71,10 @@ def invoke(*args: str) -> tuple[str, ...]:
 
 def publish(*args: str, url: str = "{proxy}") -> tuple[str, ...]:
     return (PY, "-m", "scripts.publish", "local", "--local-url", url, "--dist", "dist", *args)
+
+
+def publish_to(target: str, *args: str) -> tuple[str, ...]:
+    return (PY, "-m", "scripts.publish", target, "--dist", "dist", *args)
 
 
 def verify(*args: str, url: str = "{index}") -> tuple[str, ...]:
@@ -249,6 +255,48 @@ def serve(*seed: str, proxy: bool = True) -> Setup:
         world.serve(*(files[name] for name in seed), proxy=proxy)
 
     return run
+
+
+def as_warehouse(world: World) -> None:
+    """pypiserver, reached as test.pypi.org through the warehouse front, in a job that may ask
+    GitHub for an OIDC token."""
+    world.serve_as_warehouse()
+
+
+def mint_answers(*answers: tuple[int, object]) -> Setup:
+    """warehouse's mint-token answers ANSWERS (status, body) before it mints a token."""
+
+    def run(world: World) -> None:
+        assert world.front is not None
+        world.front.mint_failures.extend(answers)
+
+    return run
+
+
+def oidc_steps(*expected: str) -> Check:
+    """The trusted-publishing exchange went through exactly EXPECTED, in order."""
+
+    def check(world: World, result: Run) -> None:
+        assert world.front is not None
+        assert world.front.asked == list(expected), result
+
+    return check
+
+
+def attested_uploads(count: int) -> Check:
+    """COUNT uploads reached the index, each with a PEP 740 attestation of exactly its bytes."""
+
+    def check(world: World, result: Run) -> None:
+        assert world.front is not None
+        assert len(world.front.uploads) == count, world.front.uploads
+        for name, sha256, attestations in world.front.uploads:
+            assert attestations, f"{name} was uploaded without attestations\n{result}"
+            bundle = {"publisher": {"kind": "GitHub", "repository": "o/r"}, "attestations":
+                      attestations}  # fmt: skip
+            provenance = {"version": 1, "attestation_bundles": [bundle]}
+            check_provenance(provenance, name, sha256, None)
+
+    return check
 
 
 def with_dist(world: World) -> None:
@@ -507,6 +555,8 @@ def stdout_is(text: str) -> Check:
 CUT = "cut-release: error: "
 TAG = "tag: error: "
 PUB = "publish: error: "
+# Trusted publishing alone: no password, no API token for the index.
+NO_TOKENS = {"TWINE_PASSWORD": "", "TEST_PYPI_TOKEN": ""}
 INVALID = "invalid version {!r}: expected X.Y.Z"
 STRAY = "names a version but is not a vX.Y.Z release tag"
 WARNS_ON_DEVELOP = "cut-release: warning: CHANGELOG.md on origin/develop: line "
@@ -852,6 +902,46 @@ SCENARIOS = [
              steps(with_dist, serve("impostor", "sdist"), strip_hashes), 1,
              f"verify: error: local serves {WHEEL} with sha256 ",
              env={"LOCAL_INDEX_URL": "{proxy}"}),
+    Scenario("index-warehouse-release-too-old", "index", publish("--attempts", "3"),
+             "warehouse's 400 for a new file in a release older than 14 days",
+             steps(with_dist, serve(), proxy_does(("POST",), status=400, reason=(
+                 "Uploading new files to releases older than 14 days is not allowed."))), 1,
+             PUB + f"local rejected the upload of {WHEEL} (HTTPError: 400 Bad Request from "
+             "{proxy} Uploading new files to releases older than 14 days",
+             check=all_of(requests(posts=1), contains("release a new version"))),
+    Scenario("index-trusted-publishing-invalid-publisher", "index",
+             publish_to("testpypi", "--attempts", "3"),
+             "warehouse mints no token: no trusted publisher names this workflow, no API token",
+             steps(with_dist, as_warehouse, mint_answers(*[(422, INVALID_PUBLISHER)] * 6)), 1,
+             PUB + "testpypi minted no token for trusted publishing (invalid-publisher: valid "
+             "token, but no corresponding publisher (Publisher with matching claims was not "
+             "found)): add this repository's workflow as a trusted publisher", env=NO_TOKENS,
+             check=all_of(requests(posts=0), oidc_steps("audience", "github-token", "mint-token"))),
+    Scenario("index-trusted-publishing-falls-back-to-token", "index",
+             publish_to("testpypi", "--attempts", "3"),
+             "no trusted publisher for this workflow, TEST_PYPI_TOKEN set (completes with it)",
+             steps(with_dist, as_warehouse, mint_answers(*[(422, INVALID_PUBLISHER)] * 4)), 0,
+             "published to testpypi: 2 uploaded, 0 already there",
+             env={"TWINE_PASSWORD": ""}, after=index_holds_the_build,
+             check=all_of(requests(posts=2), oidc_steps("audience", "github-token", "mint-token"),
+                          contains("trusted publishing failed (invalid-publisher: valid token, "
+                                   "but no corresponding publisher"))),
+    Scenario("index-trusted-publishing-mint-token-5xx", "index",
+             publish_to("testpypi", "--attempts", "3"),
+             "warehouse's mint-token answers 503 once (completes: asked again)",
+             steps(with_dist, as_warehouse, mint_answers((503, "<html>503 Service Unavailable"
+                   "</html>"))), 0,
+             "published to testpypi: 2 uploaded, 0 already there", env=NO_TOKENS,
+             after=index_holds_the_build, check=all_of(requests(posts=2), attested_uploads(2))),
+    Scenario("index-trusted-publishing-no-id-token", "index",
+             publish_to("testpypi", "--attempts", "3"),
+             "a job without `id-token: write`: GitHub gave it no OIDC request token",
+             steps(with_dist, as_warehouse), 1, PUB + "no credentials for testpypi: set "
+             "TEST_PYPI_TOKEN or TWINE_USERNAME/TWINE_PASSWORD or trusted publishing (id-token: "
+             "write in GitHub Actions)",
+             env={**NO_TOKENS, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "",
+                  "ACTIONS_ID_TOKEN_REQUEST_URL": ""},
+             check=all_of(requests(gets=0, posts=0), oidc_steps())),
     # artifacts ---------------------------------------------------------------------------------
     Scenario("dist-edited-after-build", "artifacts", publish(),
              "the sdist changed after the build", steps(serve(), edit_dist(appended_to_sdist)), 1,

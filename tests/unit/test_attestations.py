@@ -22,6 +22,7 @@ from scripts import attestations, index, verify
 from scripts.attestations import AttestationError, Publisher
 from scripts.simple_pages import JSON_TYPE, parse_simple_html, parse_simple_json
 from scripts.twine_upload import (
+    TRUSTED_PUBLISHING,
     Credentials,
     PublishError,
     attestation_of,
@@ -324,16 +325,16 @@ print("signed", *sys.argv[2:])
 """
 
 
-def test_trusted_publishing_signs_each_unsigned_file_once(tmp_path: Path) -> None:
+def test_trusted_publishing_signs_every_file_it_is_given(tmp_path: Path) -> None:
     wheel, sdist = tmp_path / "dist" / WHEEL, tmp_path / "dist" / SDIST
     wheel.parent.mkdir()
     wheel.write_bytes(b"w")
     sdist.write_bytes(b"s")
-    attestation_of(sdist).write_text("kept")  # signed by an earlier, interrupted run
+    attestation_of(sdist).write_text("stale")  # of other bytes, maybe: signed again
     env = _fake_module(tmp_path / "fake", "pypi_attestations", SIGNER)
     sign_attestations([wheel, sdist], env, timeout=60)
     assert attestation_of(wheel).read_text() == '{"version": 1}'
-    assert attestation_of(sdist).read_text() == "kept"
+    assert attestation_of(sdist).read_text() == '{"version": 1}'
     assert attestation_of(wheel).name == f"{WHEEL}.publish.attestation"  # where twine looks
 
 
@@ -352,8 +353,17 @@ def test_a_failed_signing_is_one_line_and_uploads_nothing(tmp_path: Path) -> Non
     assert not attestation_of(wheel).exists()
 
 
-@pytest.mark.parametrize("signed", [True, False])
-def test_twine_uploads_the_attestation_beside_a_file(tmp_path: Path, signed: bool) -> None:
+@pytest.mark.parametrize(
+    ("source", "signed", "sent"),
+    [
+        (TRUSTED_PUBLISHING, True, True),
+        (TRUSTED_PUBLISHING, False, False),
+        ("TEST_PYPI_TOKEN", True, False),
+    ],
+)
+def test_twine_sends_the_attestation_under_trusted_publishing_only(
+    tmp_path: Path, source: str, signed: bool, sent: bool
+) -> None:
     wheel = tmp_path / WHEEL
     wheel.write_bytes(b"w")
     if signed:
@@ -361,7 +371,10 @@ def test_twine_uploads_the_attestation_beside_a_file(tmp_path: Path, signed: boo
     echo = "import sys\nprint(' '.join(sys.argv[1:]))\n"
     env = _fake_module(tmp_path / "fake", "twine", echo)
     target = index.Target("local", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/")
-    code, output = run_twine(wheel, target, Credentials("x", {}), env, timeout=60)
+    code, output = run_twine(wheel, target, Credentials(source, {}), env, timeout=60)
     assert code == 0
-    assert ("--attestations" in output.split()) is signed
-    assert output.split()[-1] == str(wheel)
+    words = output.split()
+    # twine takes an attestation only among the files it is given, after its distribution.
+    expected = ["--attestations", str(wheel), str(attestation_of(wheel))] if sent else [str(wheel)]
+    assert words[-len(expected) :] == expected
+    assert ("--attestations" in words) is sent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import publish
+from scripts import publish, twine_upload
 from scripts.index import Target
 from scripts.manifest import write_manifest
 from scripts.output import SECRET_VARIABLES, redact
@@ -653,3 +653,29 @@ def test_main_redacts_what_it_says(
     assert secret not in out + err
     assert f"{running.url}***/" in out
     assert err.count("\n") == 1
+
+
+TWINE_MINT_REFUSED = (
+    "ERROR    TrustedPublishingFailure: The token request failed; the index server gave the "
+    "following reasons:\n\n"
+    "         * `invalid-publisher`: valid token, but no corresponding publisher (none)\n"
+    "         * `invalid-reuse-token`: invalid token: already used\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("output", "reasons"),
+    [
+        (
+            TWINE_MINT_REFUSED,
+            [
+                "invalid-publisher: valid token, but no corresponding publisher (none)",
+                "invalid-reuse-token: invalid token: already used",
+            ],
+        ),
+        (TWINE_OIDC_FAILED, []),  # no answer from the index: asking again may help
+        (TWINE_OIDC_AUDIENCE_404, []),
+    ],
+)
+def test_the_reasons_warehouse_minted_no_token_are_read(output: str, reasons: list[str]) -> None:
+    assert twine_upload.mint_refusals(output) == reasons
