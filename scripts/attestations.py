@@ -30,6 +30,7 @@ ATTESTING_WORKFLOWS = {
     "testpypi": ("release.yml", "staging.yml", "ci.yml"),
 }
 REQUIRED_ON = ("pypi",)
+OWNER_REPO = re.compile(r"[\w.-]+/[\w.-]+")  # a GitHub repository's full name
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PUBLISH_PREDICATE = "https://docs.pypi.org/attestations/publish/v1"
 
@@ -180,17 +181,16 @@ def github_repository(environ: Mapping[str, str]) -> str | None:
     """$GITHUB_REPOSITORY when it is OWNER/REPO; act sets it to the remote's path for a local
     origin, which names no publisher."""
     repository = environ.get("GITHUB_REPOSITORY", "")
-    return repository if re.fullmatch(r"[\w.-]+/[\w.-]+", repository) else None
+    return repository if OWNER_REPO.fullmatch(repository) else None
 
 
 def publisher_from(repository: str | None, workflows: Sequence[str]) -> Publisher | None:
     """The publisher verify expects: OWNER/REPO through WORKFLOWS; None if no repository."""
     if not repository:
         return None
-    owner, slash, name = repository.strip().partition("/")
-    if not slash or not owner or not name or "/" in name:
+    if not OWNER_REPO.fullmatch(repository.strip()):
         raise ValueError(f"--attested-by takes OWNER/REPOSITORY, not {repository!r}")
-    return Publisher(f"{owner}/{name}", tuple(workflows))
+    return Publisher(repository.strip(), tuple(workflows))
 
 
 def check_on_index(
@@ -204,6 +204,8 @@ def check_on_index(
     """Check the PEP 740 attestations TARGET serves for the files of SUMS ({name: sha256});
     AttestationError if one vouches for other bytes or another publisher, or, where REQUIRED, if
     a file has none."""
+    # A JSON listing of its own, whatever verify's listings were: only PEP 691 JSON tells "not
+    # attested" (`"provenance": null`) from "serves no attestations" (no key); HTML cannot.
     listed = index.list_links(target.simple_url, PROJECT, accept=JSON_TYPE, attempts=3)
     try:
         verdict = check_files(
