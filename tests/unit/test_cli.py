@@ -49,6 +49,20 @@ def test_help_lists_the_commands() -> None:
     assert "--version" in text
 
 
+def test_version_and_help_leave_the_workspace_machinery_unloaded() -> None:
+    # pydantic and ruamel.yaml are for `init` alone; loading them doubled every other start-up.
+    probe = (
+        "import sys; from typer.testing import CliRunner; from agentops.cli import app;"
+        "[CliRunner().invoke(app, [flag]) for flag in ('--version', '--help')];"
+        "heavy = ('pydantic', 'ruamel.yaml', 'agentops.workspace');"
+        "print(sorted(name for name in heavy if name in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True
+    )
+    assert loaded.stdout == "[]\n", loaded.stdout + loaded.stderr
+
+
 def test_init_creates_the_workspace_and_says_so(tmp_path: Path) -> None:
     result = runner.invoke(app, ["init", str(tmp_path)])
     assert result.exit_code == 0, result.output
