@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import hashlib
 import os
 import secrets
 import shlex
@@ -29,12 +30,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
-from scripts import (  # noqa: E402
-    gitops,
-    index,
-    interpreters,
-    manifest,
-)
+from scripts import gitops, index, interpreters, manifest, scratch  # noqa: E402
 from scripts import local_index as local_index_helpers  # noqa: E402
 from scripts import reproducible as same_bytes  # noqa: E402
 from scripts.output import redact  # noqa: E402
@@ -154,11 +150,11 @@ def _pytest(
     measured: str | None = None,
     workers_per_core: int = 1,
 ) -> None:
-    # WORKERS_PER_CORE: the machinery suites mostly wait (on subprocesses, retries, listings),
-    # and with a worker per core the cores idled a third of the time.
-    # worksteal: an idle worker takes queued tests from a busy one (durations vary 1000-fold).
-    # Exit code 5 (no test collected, e.g. a -k that matches nothing) is not a failure.
-    # SUITES are the default folders: a path among the posargs replaces them.
+    # WORKERS_PER_CORE: the machinery suites mostly wait (on subprocesses, retries, listings);
+    # with a worker per core the cores idled a third of the time. worksteal: an idle worker takes
+    # queued tests from a busy one (durations vary 1000-fold). Exit code 5 (no test collected,
+    # e.g. a -k that matches nothing) is not a failure. SUITES are the default folders: a path
+    # among the posargs replaces them.
     named = any(Path(arg.split("::")[0]).exists() for arg in session.posargs)
     # A folder a checkout lacks is left out: pytest would otherwise collect nothing at all.
     folders = [ROOT / "tests" / suite for suite in suites]
@@ -172,12 +168,14 @@ def _pytest(
     data = coverage_data(measured) if measured else None
     if data is not None:
         data.unlink(missing_ok=True)  # a run that stops early leaves no stale data behind
+    # pytest's files (~80,000 a machinery run) go to a folder of this session and checkout, the
+    # last run's removed in the background (pytest removed them in the run 3 runs later, waiting).
+    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
+    temp = scratch.fresh_basetemp(f"agentops-{session.name}-{checkout}")
     session.run(
         "pytest",
-        "-n",
-        str(workers),
-        "--dist",
-        "worksteal",
+        *["-n", str(workers), "--dist", "worksteal"],
+        f"--basetemp={temp}",
         # The threshold is for the combined figure only (`nox -s coverage`).
         *(["--cov", "--cov-report=", "--cov-fail-under=0"] if data is not None else []),
         *args,

@@ -159,6 +159,8 @@ class ActScratch:
         empty = self.folder / "empty"
         empty.touch()
         (self.folder / "artifacts").mkdir(exist_ok=True)
+        # The jobs' temporary files (pytest's, verify's environments) go with this folder.
+        (self.folder / "tmp").mkdir(exist_ok=True)
         return [
             tool, event, "-W", f".github/workflows/{workflow}",
             "-P", "ubuntu-latest=-self-hosted",
@@ -173,6 +175,7 @@ class ActScratch:
             "--env", f"ACT_STANDIN_TOOLS={tools}",
             "--env", f"ACT_STANDIN_ARTIFACTS={self.folder / 'artifacts'}",
             "--env", f"ACT_STANDIN_REPOSITORY={self.repository}",
+            "--env", f"TMPDIR={self.folder / 'tmp'}",
             "--json",
             *options,
         ]  # fmt: skip
