@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from scripts import local_index, manifest, processes
+from scripts import local_index, manifest, processes, verify
 
 from .commands import (
     HATCH_DATA,
@@ -46,7 +46,7 @@ from .project import (
 
 VERIFY_DEADLINE = 60.0
 UPLOAD_DELAY = (2.0, 8.0)  # seconds verify polls before the upload starts (varied per round)
-NOTICED = "all files listed after"
+NOTICED = verify.FILES_LISTED
 BROKEN = "installed but broken"
 INDEX_USER = "bench"
 README_TEST_SECONDS = 180.0  # the README's test command on 2 cores, uv's cache warm
