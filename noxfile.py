@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import hashlib
 import os
 import secrets
 import shlex
@@ -170,8 +169,7 @@ def _pytest(
         data.unlink(missing_ok=True)  # a run that stops early leaves no stale data behind
     # pytest's files (~80,000 a machinery run) go to a folder of this session and checkout, the
     # last run's removed in the background (pytest removed them in the run 3 runs later, waiting).
-    checkout = hashlib.sha256(str(ROOT).encode()).hexdigest()[:8]
-    temp = scratch.fresh_basetemp(f"agentops-{session.name}-{checkout}")
+    temp = scratch.fresh_basetemp(session.name, ROOT)
     session.run(
         "pytest",
         *["-n", str(workers), "--dist", "worksteal"],

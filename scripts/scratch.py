@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import shutil
 import subprocess
@@ -24,6 +26,9 @@ PROJECT_FILES = (
 )
 PROJECT_DIRS = ("src", "scripts", "tasks", "docs", ".github")
 _REMOVERS: list[subprocess.Popen[bytes]] = []
+# fresh_basetemp's folders: PREFIX + session + checkout digest, and a marker file beside each.
+BASETEMP_PREFIX = "agentops-"
+BASETEMP_MARKER = ".checkout"
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.invalid",
@@ -93,17 +98,27 @@ def copy_working_tree(destination: Path, keep: Callable[[str], bool] = lambda _:
     return project
 
 
-def fresh_basetemp(name: str, parent: Path | None = None) -> Path:
-    """An empty folder NAME for a pytest run's temporary files; earlier runs' go in the background.
+def fresh_basetemp(session: str, checkout: Path, parent: Path | None = None) -> Path:
+    """An empty folder for pytest's files in SESSION of CHECKOUT; older ones go in the background.
 
     A machinery run leaves about 80,000 files. Where pytest removed them itself, the next run
-    waited 14 s for it; renamed aside, they are removed by a detached process while this run starts.
+    waited 14 s for it; renamed aside, they are removed by a detached process while this run
+    starts. Each folder has a marker naming its checkout beside it, and the folders of checkouts
+    that no longer exist (fresh clones, since deleted) are removed too.
     """
     parent = parent or Path(tempfile.gettempdir())
-    folder = parent / name
-    if folder.exists():
-        folder.rename(parent / f"{name}.old-{uuid.uuid4().hex[:8]}")
-    old = [str(path) for path in parent.glob(f"{name}.old-*")]
+    digest = hashlib.sha256(str(checkout.resolve()).encode()).hexdigest()[:8]
+    folder = parent / f"{BASETEMP_PREFIX}{session}-{digest}"
+    stale = [folder] if folder.exists() else []
+    for marker in parent.glob(f"{BASETEMP_PREFIX}*{BASETEMP_MARKER}"):
+        with contextlib.suppress(OSError):  # another run's cleaning it: theirs to finish
+            if not Path(marker.read_text(encoding="utf-8")).exists():
+                stale.append(parent / marker.name.removesuffix(BASETEMP_MARKER))
+                marker.unlink()
+    for path in stale:
+        with contextlib.suppress(FileNotFoundError):
+            path.rename(parent / f"{path.name}.old-{uuid.uuid4().hex[:8]}")
+    old = [str(path) for path in parent.glob(f"{BASETEMP_PREFIX}*.old-*")]
     if old:
         remover = "import shutil, sys\nfor path in sys.argv[1:]: shutil.rmtree(path, True)"
         # Kept: a running Popen that is garbage-collected warns.
@@ -117,4 +132,7 @@ def fresh_basetemp(name: str, parent: Path | None = None) -> Path:
             )
         )
     folder.mkdir(parents=True)
+    (parent / f"{folder.name}{BASETEMP_MARKER}").write_text(
+        str(checkout.resolve()), encoding="utf-8"
+    )
     return folder
