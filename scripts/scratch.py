@@ -120,7 +120,11 @@ def fresh_basetemp(session: str, checkout: Path, parent: Path | None = None) -> 
             path.rename(parent / f"{path.name}.old-{uuid.uuid4().hex[:8]}")
     old = [str(path) for path in parent.glob(f"{BASETEMP_PREFIX}*.old-*")]
     if old:
-        remover = "import shutil, sys\nfor path in sys.argv[1:]: shutil.rmtree(path, True)"
+        # At the lowest priority: the run it overlaps comes first.
+        remover = (
+            "import os, shutil, sys\nif hasattr(os, 'nice'): os.nice(19)\n"
+            "for path in sys.argv[1:]: shutil.rmtree(path, True)"
+        )
         # Kept: a running Popen that is garbage-collected warns.
         _REMOVERS.append(
             subprocess.Popen(
