@@ -25,16 +25,17 @@ PROJECT_FILES = (
     ".gitignore",
 )
 PROJECT_DIRS = ("src", "scripts", "tasks", "docs", ".github")
-_REMOVERS: list[subprocess.Popen[bytes]] = []
-# fresh_basetemp's folders: PREFIX + session + checkout digest, and a marker file beside each.
-BASETEMP_PREFIX = "agentops-"
-BASETEMP_MARKER = ".checkout"
 GIT_IDENTITY = {
     "GIT_AUTHOR_NAME": "Test",
     "GIT_AUTHOR_EMAIL": "test@example.invalid",
     "GIT_COMMITTER_NAME": "Test",
     "GIT_COMMITTER_EMAIL": "test@example.invalid",
 }
+
+# fresh_basetemp's folders: PREFIX + session + checkout digest, and a marker file beside each.
+BASETEMP_PREFIX = "agentops-"
+BASETEMP_MARKER = ".checkout"
+_REMOVERS: list[subprocess.Popen[bytes]] = []  # kept: a running Popen garbage-collected warns
 
 
 def git(repo: Path, *args: str) -> str:
@@ -125,7 +126,6 @@ def fresh_basetemp(session: str, checkout: Path, parent: Path | None = None) -> 
             "import os, shutil, sys\nif hasattr(os, 'nice'): os.nice(19)\n"
             "for path in sys.argv[1:]: shutil.rmtree(path, True)"
         )
-        # Kept: a running Popen that is garbage-collected warns.
         _REMOVERS.append(
             subprocess.Popen(
                 [sys.executable, "-c", remover, *old],
