@@ -13,6 +13,8 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 
+from scripts import processes
+
 ROOT = Path(__file__).resolve().parents[1]
 # What a copy of the project needs to build, version and run its sessions and tasks.
 PROJECT_FILES = (
@@ -35,7 +37,8 @@ GIT_IDENTITY = {
 # fresh_basetemp's folders: PREFIX + session + checkout digest, and a marker file beside each.
 BASETEMP_PREFIX = "agentops-"
 BASETEMP_MARKER = ".checkout"
-_REMOVERS: list[subprocess.Popen[bytes]] = []  # kept: a running Popen garbage-collected warns
+# The removers fresh_basetemp started, newest last (kept: a running Popen garbage-collected warns).
+REMOVERS: list[subprocess.Popen[bytes]] = []
 
 
 def git(repo: Path, *args: str) -> str:
@@ -126,15 +129,8 @@ def fresh_basetemp(session: str, checkout: Path, parent: Path | None = None) -> 
             "import os, shutil, sys\nif hasattr(os, 'nice'): os.nice(19)\n"
             "for path in sys.argv[1:]: shutil.rmtree(path, True)"
         )
-        _REMOVERS.append(
-            subprocess.Popen(
-                [sys.executable, "-c", remover, *old],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                start_new_session=True,  # outlives a Ctrl-C of the run that started it
-            )
-        )
+        # Its own session: it outlives a Ctrl-C of the run that started it.
+        REMOVERS.append(processes.start([sys.executable, "-c", remover, *old], own_group=True))
     folder.mkdir(parents=True)
     (parent / f"{folder.name}{BASETEMP_MARKER}").write_text(
         str(checkout.resolve()), encoding="utf-8"

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
+from scripts import scratch
 from scripts.scratch import fresh_basetemp
 
 
-def gone_within(paths: list[Path], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while any(path.exists() for path in paths):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)  # polling a removal made by another process: nothing to wait on
-    return True
+def removed(paths: list[Path]) -> bool:
+    """Whether PATHS are gone once the background removers have finished."""
+    for remover in scratch.REMOVERS:
+        remover.wait(timeout=30)
+    return not any(path.exists() for path in paths)
 
 
 def leftovers(parent: Path) -> list[Path]:
@@ -34,7 +32,7 @@ def test_the_folder_is_empty_and_the_last_runs_files_are_removed(tmp_path: Path)
     second = fresh_basetemp("machinery", checkout, parent)
 
     assert second == first and list(second.iterdir()) == []
-    assert gone_within(leftovers(parent), 30), list(parent.iterdir())
+    assert removed(leftovers(parent)), list(parent.iterdir())
     names = sorted(path.name for path in parent.iterdir())
     assert names == [first.name, f"{first.name}.checkout", "someone-elses"]
 
@@ -63,7 +61,7 @@ def test_the_folders_of_a_checkout_that_is_gone_are_removed(tmp_path: Path) -> N
 
     fresh_basetemp("tests-3.12", kept, parent)
 
-    assert gone_within([*leftovers(parent), orphan], 30), list(parent.iterdir())
+    assert removed([*leftovers(parent), orphan]), list(parent.iterdir())
     assert not (parent / f"{orphan.name}.checkout").exists()
     assert (neighbour / "file").read_text() == "a checkout that is still there"
 
