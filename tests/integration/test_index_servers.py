@@ -91,9 +91,12 @@ def devpi(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]
     port = local_index.free_port()
     log = base / "devpi.log"
     with log.open("wb") as output:
+        # The argon2 options (devpi's own tests lower them too): by default the server derives its
+        # login-token key from a random secret with 512 MiB and 16 passes, 7 CPU-seconds a start.
         process = processes.start(
             [DEVPI_BIN / "devpi-server", "--serverdir", serverdir, "--host", "127.0.0.1",
-             "--port", str(port), "--offline-mode"],
+             "--port", str(port), "--offline-mode", "--argon2-memory-cost", "8",
+             "--argon2-time-cost", "1", "--argon2-parallelism", "1"],
             env=env, output=output, own_group=True,
         )  # fmt: skip
     try:
