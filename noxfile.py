@@ -163,6 +163,8 @@ def _pytest(
         return
     sync(session, "test")  # only now: a checkout without the tests makes no environment
     workers = workers_per_core * (os.cpu_count() or 1)
+    if paths:  # a copy's slice of the tests (the act runs') starts no more workers than modules
+        workers = min(workers, sum(len(list(Path(path).rglob("test_*.py"))) for path in paths))
     # MEASURED: the run records its coverage in reports/, for `nox -s coverage` to combine.
     data = coverage_data(measured) if measured else None
     if data is not None:
@@ -172,7 +174,7 @@ def _pytest(
     temp = scratch.fresh_basetemp(session.name, ROOT)
     session.run(
         "pytest",
-        *["-n", str(workers), "--dist", "worksteal"],
+        *["-n", str(workers if workers > 1 else 0), "--dist", "worksteal"],  # 0: in-process
         f"--basetemp={temp}",
         # The threshold is for the combined figure only (`nox -s coverage`).
         *(["--cov", "--cov-report=", "--cov-fail-under=0"] if data is not None else []),

@@ -221,6 +221,8 @@ def test_ci_on_develop_runs_lint_a_tests_cell_coverage_and_the_dev_release(
         if "test_workflows_act" in case.get("classname", "")
     ]
     assert inner and all(case.find("skipped") is not None for case in inner)
+    # That slice holds one test module: its pytest ran in-process, starting no worker.
+    assert "pytest -n 0 --dist worksteal" in log, run.explain()
     # Coverage combined the data of the tests cell and machinery, running no test itself.
     coverage = ET.parse(artifacts / "coverage" / "coverage.xml").getroot()  # noqa: S314
     assert coverage.tag == "coverage" and float(coverage.get("line-rate", "0")) > 0
