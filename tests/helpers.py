@@ -34,7 +34,7 @@ def venv_bin(venv: Path, name: str) -> Path:
 def release_world(root: Path) -> tuple[Path, Path]:
     """A project copy with a bare origin: main tagged v0.1.0, develop checked out, both pushed.
 
-    A copy of one world made per process on first use: copying is a fifth of making one.
+    A copy of one world made per process on first use: copying takes a twentieth of making one.
     """
     shutil.copytree(_world_template(), root, symlinks=True, dirs_exist_ok=True)
     work, origin = root / "work", root / "origin.git"
@@ -60,6 +60,12 @@ def _make_release_world(root: Path) -> tuple[Path, Path]:
     git(work, "branch", "-q", "--set-upstream-to", "origin/main", "main")
     git(work, "switch", "-q", "-c", "develop")
     git(work, "push", "-q", "--set-upstream", "origin", "develop")
+    # Copied for every test: packed, and without git's sample hooks, it is 103 files in 50 folders
+    # instead of 310 in 210, and copies in a third of the time.
+    for repo, git_dir in ((work, work / ".git"), (origin, origin)):
+        git(repo, "repack", "-a", "-d", "-q")
+        for sample in (git_dir / "hooks").glob("*.sample"):
+            sample.unlink()
     return work, origin
 
 
