@@ -1,6 +1,6 @@
 """`python -m invoke ARGS` for the tests, without paying for `import invoke` at every run.
 
-A machinery run starts invoke about 250 times, and importing invoke is two thirds of each start
+The tests start invoke about 230 times a run, and importing invoke is two thirds of each start
 (0.11 of 0.16 CPU-s: `unittest.mock`, `importlib.metadata`, its vendored yaml). So each test
 process keeps one server that has imported invoke and nothing else (no tasks, no scripts), and
 forks it once per run. The child takes the run's folder, environment, arguments and pipes, then
@@ -9,8 +9,9 @@ runs invoke's own entry point (`invoke/__main__.py`) with `sys.path[0]` set to t
 fresh from the folder. Output is read from pipes to their end and the exit code is the child's,
 as with `subprocess.run(capture_output=True, text=True)`.
 
-A run whose environment differs from the server's in a `PYTHON*` variable (read once, when an
-interpreter starts), or a platform without fork, gets a real `python -m invoke` process instead.
+A run whose environment differs from the server's in a variable an interpreter reads only as it
+starts (`PYTHONPATH` and the other `PYTHON...` settings, the locale), or a platform without fork,
+gets a new `python -m invoke` process instead.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ import locale
 import os
 import re
 import selectors
+import signal
 import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import IO
 
@@ -157,14 +160,19 @@ def _fork_and_collect(request: dict[str, object]) -> tuple[int | None, bytes, by
     os.close(err_write)
     chunks: dict[int, list[bytes]] = {out_read: [], err_read: []}
     timeout = request["timeout"]
+    deadline = time.monotonic() + timeout if isinstance(timeout, (int, float)) else None
     with selectors.DefaultSelector() as selector:
         for fd in chunks:
             selector.register(fd, selectors.EVENT_READ)
         while selector.get_map():
-            ready = selector.select(timeout if isinstance(timeout, (int, float)) else None)
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready = selector.select(left)
             if not ready:  # out of time: stopped, as subprocess.run(timeout=...) stops it
-                os.kill(pid, 9)
+                os.kill(pid, signal.SIGKILL)
                 os.waitpid(pid, 0)
+                for fd in list(selector.get_map()):
+                    selector.unregister(fd)
+                    os.close(fd)
                 return None, b"".join(chunks[out_read]), b"".join(chunks[err_read])
             for key, _ in ready:
                 data = os.read(key.fd, 65536)
