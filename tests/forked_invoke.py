@@ -9,9 +9,11 @@ runs invoke's own entry point (`invoke/__main__.py`) with `sys.path[0]` set to t
 fresh from the folder. Output is read from pipes to their end and the exit code is the child's,
 as with `subprocess.run(capture_output=True, text=True)`.
 
-A run whose environment differs from the server's in a variable an interpreter reads only as it
-starts (`PYTHONPATH` and the other `PYTHON...` settings, the locale), or a platform without fork,
-gets a new `python -m invoke` process instead.
+`run` takes any command line (the tests' helpers send every command through it): anything but
+`python -m invoke` with this interpreter is a plain `subprocess.run`. So is an invoke run whose
+environment differs from the server's in a variable an interpreter reads only as it starts
+(`PYTHONPATH` and the other `PYTHON...` settings, the locale), and every run where there is no
+fork.
 """
 
 from __future__ import annotations
@@ -36,12 +38,13 @@ INVOKE = ("-m", "invoke")
 _HEADER = struct.Struct("!Q")
 
 
-def run_invoke(
-    args: list[str], cwd: Path, env: dict[str, str], timeout: float | None = None
+def run(
+    argv: list[str], cwd: Path, env: dict[str, str], timeout: float | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run `python -m invoke ARGS` in CWD with ENV (stdin empty); stdout and stderr as text."""
-    argv = [sys.executable, *INVOKE, *args]
-    server = _server() if hasattr(os, "fork") else None
+    """Run ARGV in CWD with ENV (stdin empty), stdout and stderr as text; `python -m invoke ...`
+    with this interpreter goes through the fork server when it can."""
+    invoke_args = argv[3:] if argv[:3] == [sys.executable, *INVOKE] else None
+    server = _server() if invoke_args is not None and hasattr(os, "fork") else None
     if server is None or _startup_variables(env) != server.startup:
         return subprocess.run(
             argv,
@@ -53,7 +56,8 @@ def run_invoke(
             timeout=timeout,
             check=False,
         )
-    code, out, err = server.run({"args": args, "cwd": str(cwd), "env": env, "timeout": timeout})
+    request = {"args": invoke_args, "cwd": str(cwd), "env": env, "timeout": timeout}
+    code, out, err = server.run(request)
     if code is None:
         raise subprocess.TimeoutExpired(argv, timeout or 0, _text(out), _text(err))
     return subprocess.CompletedProcess(argv, code, _text(out), _text(err))

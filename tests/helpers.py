@@ -8,7 +8,6 @@ import functools
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -23,7 +22,7 @@ from scripts.scratch import GIT_IDENTITY, git
 from scripts.scratch import ROOT as ROOT
 from scripts.scratch import commit as commit
 from scripts.scratch import copy_project as copy_project
-from tests.forked_invoke import INVOKE, run_invoke
+from tests import forked_invoke
 
 
 def venv_bin(venv: Path, name: str) -> Path:
@@ -96,15 +95,11 @@ def repo_state(work: Path, origin: Path) -> dict[str, object]:
 def run_tool(
     cwd: Path, *args: str, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """Run ARGS in CWD with the gh stand-in first on PATH and a fixed git identity."""
+    """Run ARGS in CWD (stdin empty) with the gh stand-in first on PATH and a fixed git identity."""
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")}
     path = os.pathsep.join([str(STAND_IN_BIN), base.get("PATH", "")])
     full = {**base, **GIT_IDENTITY, "PATH": path, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}
-    if args[:3] == (sys.executable, *INVOKE):
-        return run_invoke(list(args[3:]), cwd, full)
-    return subprocess.run(
-        list(args), cwd=cwd, env=full, capture_output=True, text=True, check=False
-    )
+    return forked_invoke.run(list(args), cwd, full)
 
 
 EMPTY_PAGE = b"<html><body></body></html>"

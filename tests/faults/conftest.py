@@ -36,7 +36,7 @@ from scripts.local_index import LocalIndex
 from scripts.manifest import sha256_file
 from scripts.scratch import GIT_IDENTITY, git
 from scripts.versions import Release
-from tests.forked_invoke import INVOKE, run_invoke
+from tests import forked_invoke
 from tests.helpers import (
     BUILT_VERSION,
     STAND_IN_BIN,
@@ -119,19 +119,7 @@ def base_env() -> dict[str, str]:
 def run_command(argv: list[str], cwd: Path, env: dict[str, str], prefix: list[str]) -> Run:
     """Run PREFIX + ARGV in CWD with ENV; the Run records ARGV (the command under test)."""
     started = time.monotonic()
-    if not prefix and argv[:3] == [sys.executable, *INVOKE]:
-        result = run_invoke(argv[3:], cwd, env, timeout=300)
-    else:
-        result = subprocess.run(
-            [*prefix, *argv],
-            cwd=cwd,
-            env=env,
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            timeout=300,
-            check=False,
-        )
+    result = forked_invoke.run([*prefix, *argv], cwd, env, timeout=300)
     return Run(argv, result.returncode, result.stdout, result.stderr, time.monotonic() - started)
 
 

@@ -92,7 +92,9 @@ def test_a_different_interpreter_setting_gets_a_new_process(work: Path) -> None:
 
 def test_a_run_out_of_time_is_stopped(work: Path) -> None:
     with pytest.raises(subprocess.TimeoutExpired):
-        forked_invoke.run_invoke(["probe", "--nap", "60"], work, dict(os.environ), timeout=0.5)
+        forked_invoke.run(
+            [sys.executable, "-m", "invoke", "probe", "--nap", "60"], work, dict(os.environ), 0.5
+        )
     # The server took the next run as usual.
     result = run_tool(work, sys.executable, "-m", "invoke", "probe")
     assert result.returncode == 3, result.stderr
