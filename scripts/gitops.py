@@ -152,6 +152,16 @@ def show(ref: str, path: str, cwd: Path | None = None) -> str | None:
         return None
 
 
+def merge_in_progress(cwd: Path | None = None) -> str | None:
+    """The commit being merged (MERGE_HEAD) while a merge waits to be committed, else None."""
+    return rev("MERGE_HEAD", cwd)
+
+
+def unmerged_files(cwd: Path | None = None) -> list[str]:
+    """The files a merge in progress left conflicted (not yet `git add`-ed)."""
+    return git("diff", "--name-only", "--diff-filter=U", cwd=cwd).splitlines()
+
+
 def changed_files(base: str, cwd: Path | None = None) -> list[str]:
     """Files changed between the merge base of BASE and HEAD, and HEAD."""
     return git("diff", "--name-only", f"{base}...HEAD", cwd=cwd).splitlines()

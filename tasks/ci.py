@@ -85,8 +85,7 @@ def check_changelog(c: Context, base: str = f"{REMOTE}/{DEVELOP}", labels: str =
     before = gitops.show(merge_base, CHANGELOG)
     after = gitops.show("HEAD", CHANGELOG)
     try:
-        old = set(changelog.unreleased_entries(before)) if before else set()
-        new = [e for e in changelog.unreleased_entries(after or "") if e not in old]
+        new = changelog.new_entries(before, after) if after else []
         warnings = changelog.parse(after).warnings if after else []
     except changelog.ChangelogError as error:
         raise Refused(f"{CHANGELOG}: {error}") from None
@@ -94,10 +93,9 @@ def check_changelog(c: Context, base: str = f"{REMOTE}/{DEVELOP}", labels: str =
         print(f"check-changelog: warning: {CHANGELOG}: {warning}")
     if not new:
         raise Refused(
-            f"this change touches {first_few(shipped)} but adds no entry under [Unreleased] in "
-            f"{CHANGELOG} (or label the PR {NO_CHANGELOG_LABEL}); reproduce with: "
+            f"this change touches {first_few(shipped)} but adds no entry under [Unreleased] "
+            f"(nor a release's section) in {CHANGELOG} (or label the PR {NO_CHANGELOG_LABEL}); "
+            "reproduce with: "
             f"invoke check-changelog --base {base}"
         )
-    print(
-        f"check-changelog: {len(new)} new entr{'y' if len(new) == 1 else 'ies'} under [Unreleased]"
-    )
+    print(f"check-changelog: {len(new)} new entr{'y' if len(new) == 1 else 'ies'}")
