@@ -24,12 +24,16 @@ from scripts import PROJECT, index
 from scripts.simple_pages import JSON_TYPE
 
 # The workflows that publish to each index through trusted publishing, with attestations (ci.yml
-# stages develop's dev builds); on production (REQUIRED_ON), a file without them is refused.
+# stages develop's dev builds).
 ATTESTING_WORKFLOWS = {
     "pypi": ("release.yml",),
     "testpypi": ("release.yml", "staging.yml", "ci.yml"),
 }
-REQUIRED_ON = ("pypi",)
+# How the files were published (`nox -s publish` says, and writes it for the verify job): only
+# trusted publishing signs PEP 740 attestations, so only then are they required.
+TRUSTED = "trusted-publishing"
+TOKEN = "token"  # noqa: S105 (a word, not a secret)
+PUBLISHED_WITH = (TRUSTED, TOKEN, "")  # "": not known, or nothing was uploaded
 OWNER_REPO = re.compile(r"[\w.-]+/[\w.-]+")  # a GitHub repository's full name
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PUBLISH_PREDICATE = "https://docs.pypi.org/attestations/publish/v1"
@@ -198,12 +202,16 @@ def check_on_index(
     sums: Mapping[str, str],
     publisher: Publisher | None,
     *,
-    required: bool,
+    published_with: str,
     say: Callable[[str], None],
 ) -> None:
-    """Check the PEP 740 attestations TARGET serves for the files of SUMS ({name: sha256});
-    AttestationError if one vouches for other bytes or another publisher, or, where REQUIRED, if
-    a file has none."""
+    """Check the PEP 740 attestations TARGET serves for the files of SUMS ({name: sha256}):
+    AttestationError if one vouches for other bytes or another publisher, or, when they were
+    PUBLISHED_WITH trusted publishing (which attests every file), if a file has none."""
+    required = published_with == TRUSTED
+    if published_with == TOKEN:
+        say("published with an API token: PEP 740 attestations come only with trusted "
+            "publishing, so none are required (any served are still checked)")  # fmt: skip
     # A JSON listing of its own, whatever verify's listings were: only PEP 691 JSON tells "not
     # attested" (`"provenance": null`) from "serves no attestations" (no key); HTML cannot.
     listed = index.list_links(target.simple_url, PROJECT, accept=JSON_TYPE, attempts=3)
@@ -216,21 +224,19 @@ def check_on_index(
         )
     except AttestationError as error:
         raise AttestationError(f"attestation refused: {error}") from None
-    if not verdict.served:
-        if required:
-            raise AttestationError(
-                f"not attested: {target.name} serves no PEP 740 attestations for "
-                f"{', '.join(sorted(sums))}, and production takes only attested files"
-            )
-        say(f"attestations: {target.name} serves none (no provenance in its listing)")
-        return
+    missing = sorted(sums) if not verdict.served else verdict.missing
     for name, who in sorted(verdict.attested.items()):
         say(f"attested: {name} by {who}, for exactly these bytes")
-    if verdict.missing:
-        missing = f"{', '.join(verdict.missing)} not attested on {target.name}"
-        if required:
-            raise AttestationError(
-                f"not attested: {missing}; production takes only files published with PEP 740 "
-                "attestations (see docs/releasing.md, Provenance)"
-            )
-        say(f"note: {missing}")
+    if not missing:
+        return
+    where = (
+        f"{target.name} serves no PEP 740 attestations"
+        if not verdict.served
+        else f"{target.name} has no attestation"
+    )
+    if required:
+        raise AttestationError(
+            f"not attested: {where} for {', '.join(missing)}, which were published with "
+            "trusted publishing: each upload carried one (see docs/releasing.md, Provenance)"
+        )
+    say(f"note: {where} for {', '.join(missing)}")

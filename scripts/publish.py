@@ -51,7 +51,8 @@ EXISTS = dict(WAREHOUSE_REJECTIONS)["File already exists"]  # a 4xx worth lookin
 
 __all__ = [
     "Credentials", "Limits", "PublishError", "UploadPlan", "credentials_for", "http_status",
-    "is_refusal", "is_rejection", "plan_upload", "publish", "summary", "trusted_publishing_failed",
+    "is_refusal", "is_rejection", "plan_upload", "publish", "published_with", "summary",
+    "trusted_publishing_failed",
 ]  # fmt: skip
 
 USAGE_ERROR = 2  # argparse's exit status: a wrong command line, not a network problem
@@ -76,6 +77,17 @@ class UploadPlan:
     upload: list[str] = field(default_factory=list)
     skip: list[str] = field(default_factory=list)
     conflicts: list[str] = field(default_factory=list)
+    uploaded_with: dict[str, str] = field(default_factory=dict)  # file -> credentials used
+
+
+def published_with(plan: UploadPlan) -> str:
+    """How PLAN's uploads were authenticated, for verify: `trusted-publishing` (every file, so
+    every file carries PEP 740 attestations), `token` (any by an API token or a password), or ""
+    (nothing uploaded: every file was there already)."""
+    sources = set(plan.uploaded_with.values())
+    if not sources:
+        return ""
+    return "trusted-publishing" if sources == {TRUSTED_PUBLISHING} else "token"
 
 
 def plan_upload(built: Mapping[str, str], on_index: Mapping[str, str]) -> UploadPlan:
@@ -272,6 +284,7 @@ def publish(
             upload_file(
                 source / name, built[name], target, options, environ, limits=limits, say=say
             )
+            plan.uploaded_with[name] = options[0].source  # trusted publishing may have failed
     if plan.upload:
         # A CDN may list an upload minutes late, or flap: wait until one listing shows them all.
         try:
@@ -365,7 +378,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = index.resolve_target(
             args.target, local_url=args.local_url, simple_url=args.simple_url
         )
-        publish(
+        plan = publish(
             args.dist,
             target,
             environ,
@@ -375,6 +388,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (PublishError, index.PackageIndexError, ValueError) as error:
         return fail(f"publish: error: {redact(str(error), environ)}")
+    how = published_with(plan)
+    say(f"published with: {how or 'nothing (every file was there already)'}")
+    if output := environ.get("GITHUB_OUTPUT"):
+        # The verify job is told how, to know whether to require PEP 740 attestations.
+        with Path(output).open("a", encoding="utf-8") as handle:
+            handle.write(f"published-with={how}\n")
     return 0
 
 

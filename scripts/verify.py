@@ -10,7 +10,6 @@ deadline passed) and "installed but broken" (fails at once) are different errors
 
 from __future__ import annotations
 
-import argparse
 import os
 import subprocess
 import sys
@@ -298,7 +297,7 @@ def verify(
     say: Callable[[str], None] = print,
     rebuild_from: Path | None = None,
     publisher: attestations.Publisher | None = None,
-    require_attestations: bool = False,
+    published_with: str = "",
 ) -> None:
     """Wait for the files, check their sha256 against the build (and, with REBUILD_FROM, against
     the tag rebuilt from that repository) and the attestations the index serves, install, and
@@ -320,7 +319,7 @@ def verify(
     served = sums or {name: links[name].sha256 for name in files if links[name].sha256}
     try:
         attestations.check_on_index(
-            target, served, publisher, required=require_attestations, say=say
+            target, served, publisher, published_with=published_with, say=say
         )
     except attestations.AttestationError as error:
         raise VerifyError(str(error)) from None
@@ -400,10 +399,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "attestations (default: $GITHUB_REPOSITORY when it names a GitHub repository)",
     )
     parser.add_argument(
-        "--require-attestations",
-        action=argparse.BooleanOptionalAction,
-        default=None,
-        help="a file without PEP 740 attestations is an error (default: on pypi only)",
+        "--published-with",
+        choices=attestations.PUBLISHED_WITH,
+        default="",
+        help="how publish uploaded the files (it says so, and writes it for the workflows): "
+        f"{attestations.TRUSTED} requires a PEP 740 attestation of every file, "
+        f"{attestations.TOKEN} none; not given: the attestations served are checked, none required",
     )
     args = parser.parse_args(argv)
     environ = dict(os.environ)
@@ -419,13 +420,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.attested_by or attestations.github_repository(environ),
             attestations.ATTESTING_WORKFLOWS.get(target.name, ()),
         )
-        required = args.require_attestations
         verify(
             target, args.version, args.dist, deadline=args.deadline, environ=environ, say=say,
             rebuild_from=args.repository if args.rebuild_from_tag else None,
-            publisher=publisher,
-            require_attestations=target.name in attestations.REQUIRED_ON if required is None
-            else required,
+            publisher=publisher, published_with=args.published_with,
         )  # fmt: skip
     except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
         return fail(f"verify: error: {redact(str(error), environ)}")

@@ -246,53 +246,68 @@ def _recorded_index(files: dict[str, object | None]) -> RecordingIndex:
 
 
 @pytest.mark.parametrize(
-    ("served", "required", "expected"),
+    ("served", "published_with", "expected", "said"),
     [
-        ({WHEEL: provenance()}, True, None),
-        ({WHEEL: None}, True, f"not attested: {WHEEL} not attested on recorded; production"),
-        ({WHEEL: None}, False, None),
-        ({WHEEL: provenance(statement(digest="cd" * 32))}, False, "attestation refused: "),
+        ({WHEEL: provenance()}, "trusted-publishing", None,
+         [f"attested: {WHEEL} by GitHub acme/agentops-accelerator (release.yml), for exactly "
+          "these bytes"]),
+        ({WHEEL: None}, "trusted-publishing",
+         f"not attested: recorded has no attestation for {WHEEL}, which were published with "
+         "trusted publishing", []),
+        ({WHEEL: None}, "token", None,
+         ["published with an API token: PEP 740 attestations come only with trusted publishing, "
+          "so none are required (any served are still checked)",
+          f"note: recorded has no attestation for {WHEEL}"]),
+        ({WHEEL: None}, "", None, [f"note: recorded has no attestation for {WHEEL}"]),
+        ({WHEEL: provenance(statement(digest="cd" * 32))}, "token", "attestation refused: ", None),
     ],
-    ids=["attested", "null-on-production", "null-elsewhere", "other-bytes"],
-)
+    ids=["attested", "missing-after-trusted-publishing", "missing-after-a-token-upload",
+         "missing-how-unknown", "other-bytes-after-a-token-upload"],
+)  # fmt: skip
 def test_verify_checks_what_the_integrity_api_answers(
-    served: dict[str, object | None], required: bool, expected: str | None
+    served: dict[str, object | None],
+    published_with: str,
+    expected: str | None,
+    said: list[str] | None,
 ) -> None:
     server = _recorded_index(served)
-    said: list[str] = []
+    heard: list[str] = []
     target = index.Target("recorded", server.url, f"{server.url}simple/")
     try:
         if expected is None:
             attestations.check_on_index(
-                target, {WHEEL: DIGEST}, OURS, required=required, say=said.append
+                target, {WHEEL: DIGEST}, OURS, published_with=published_with, say=heard.append
             )
         else:
             with pytest.raises(AttestationError, match=expected):
                 attestations.check_on_index(
-                    target, {WHEEL: DIGEST}, OURS, required=required, say=said.append
+                    target, {WHEEL: DIGEST}, OURS, published_with=published_with, say=heard.append
                 )
     finally:
         server.stop()
     listing_asked = [path for _, path in server.requests if path.startswith("/simple/")]
     assert listing_asked == ["/simple/agentops-accelerator/"]
-    if served[WHEEL] is not None and expected is None:
-        assert said == [f"attested: {WHEEL} by GitHub acme/agentops-accelerator (release.yml), "
-                        "for exactly these bytes"]  # fmt: skip
-    elif expected is None:
-        assert said == [f"note: {WHEEL} not attested on recorded"]
+    if said is not None:
+        assert heard == said
 
 
-def test_verify_on_an_index_without_attestations_says_so_or_refuses_on_production() -> None:
+def test_verify_on_an_index_without_attestations_says_so_or_refuses_after_trusted_publishing() -> (
+    None
+):
     server = RecordingIndex(pages={"/simple/agentops-accelerator/": (JSON_TYPE, b'{"files": []}')})
     target = index.Target("local", server.url, f"{server.url}simple/")
     said: list[str] = []
     try:
-        attestations.check_on_index(target, {WHEEL: DIGEST}, OURS, required=False, say=said.append)
-        with pytest.raises(AttestationError, match="serves no PEP 740 attestations"):
-            attestations.check_on_index(target, {WHEEL: DIGEST}, None, required=True, say=print)
+        attestations.check_on_index(
+            target, {WHEEL: DIGEST}, OURS, published_with="", say=said.append
+        )
+        with pytest.raises(AttestationError, match="local serves no PEP 740 attestations for"):
+            attestations.check_on_index(
+                target, {WHEEL: DIGEST}, None, published_with="trusted-publishing", say=print
+            )
     finally:
         server.stop()
-    assert said == ["attestations: local serves none (no provenance in its listing)"]
+    assert said == [f"note: local serves no PEP 740 attestations for {WHEEL}"]
 
 
 def test_a_malformed_attested_by_is_one_line_before_any_request(

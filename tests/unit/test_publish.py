@@ -679,3 +679,23 @@ TWINE_MINT_REFUSED = (
 )
 def test_the_reasons_warehouse_minted_no_token_are_read(output: str, reasons: list[str]) -> None:
     assert twine_upload.mint_refusals(output) == reasons
+
+
+TRUSTED = "trusted publishing (GitHub OIDC)"  # how twine_upload names it, written out here
+
+
+@pytest.mark.parametrize(
+    ("uploaded_with", "expected"),
+    [
+        ({}, ""),
+        ({"a.whl": TRUSTED, "a.tar.gz": TRUSTED}, "trusted-publishing"),
+        ({"a.whl": TRUSTED, "a.tar.gz": "PYPI_TOKEN"}, "token"),
+        ({"a.whl": "TWINE_USERNAME/TWINE_PASSWORD"}, "token"),
+    ],
+    ids=["nothing-uploaded", "all-trusted", "trusted-then-the-token", "a-password"],
+)  # fmt: skip
+def test_published_with_tells_verify_whether_attestations_are_due(
+    uploaded_with: dict[str, str], expected: str
+) -> None:
+    plan = publish.UploadPlan(upload=sorted(uploaded_with), uploaded_with=uploaded_with)
+    assert publish.published_with(plan) == expected
