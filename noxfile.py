@@ -362,13 +362,16 @@ def _release_args(session: nox.Session, name: str, default_target: str | None) -
     args = list(session.posargs)
     if default_target is not None:
         return [default_target, *args]
+    usage = f"Usage: nox -s {name} -- testpypi|pypi|local|INDEX-NAME|URL [--simple-url URL] [...]"
     if not args or args[0].startswith("-"):
+        if name == "publish":  # an upload goes where it is told, never to a default
+            session.error(f"{usage} (no target given: say where to upload)")
+        session.log(f"no target given: {name} from the local index (`nox -s {name} -- local`)")
         return ["local", *args]
     try:  # the helper's own rule for what a target is (`local` only needs some URL here)
         index.resolve_target(args[0], local_url="http://127.0.0.1/")
     except ValueError:
-        usage = "[testpypi|pypi|local|INDEX-NAME|URL [--simple-url URL]] [options]"
-        session.error(f"Usage: nox -s {name} -- {usage}")
+        session.error(usage)
     return args
 
 

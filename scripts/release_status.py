@@ -204,6 +204,46 @@ def _github_row(seen: Seen) -> Row:
     return Row("github", "done", f"{len(seen.github_assets)} assets{mark}")
 
 
+def release_flow(
+    release: Release,
+    *,
+    hotfix_branch: bool,
+    support_branch: bool,
+    tag_on_main: bool | None = None,
+    tag_on_support: bool | None = None,
+    cut_from_support: bool = False,
+    older_line: bool = False,
+) -> Flow:
+    """Which flow RELEASE goes through, from where its refs are.
+
+    A pre-release is one; a final with a hotfix/vX.Y.Z branch (here or on origin) is a hotfix.
+    With support/X.Y on origin, a final is the line's when its tag is on the line and not on main,
+    or, untagged, when its release branch was cut from the line (the branch holds the line's tip,
+    develop does not), or, not cut yet, when its line X.Y is older than the latest release's.
+    Everything else is a release from develop into main.
+    """
+    if release.kind != "final":
+        return "pre-release"
+    if hotfix_branch:
+        return "hotfix"
+    if not support_branch or tag_on_main:
+        return "release"
+    if tag_on_support is not None:
+        return "support" if tag_on_support else "release"
+    return "support" if cut_from_support or older_line else "release"
+
+
+def branch_and_target(release: Release, flow: Flow) -> tuple[str, str]:
+    """The branch FLOW takes RELEASE through, and the branch it goes into."""
+    if flow == "pre-release":
+        return release.branch, release.branch
+    if flow == "support":
+        return release.branch, release.line.branch
+    if flow == "hotfix":
+        return release.hotfix_branch, "main"
+    return release.branch, "main"
+
+
 def next_step(stage: str, release: Release, *, target: str = "main", flow: Flow = "release") -> str:
     """The one command that does STAGE of RELEASE (the first stage not done)."""
     runs = f"gh run list --workflow release.yml --branch {release.tag}"

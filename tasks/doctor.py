@@ -11,7 +11,9 @@ from invoke.context import Context
 
 from scripts import gitops, interpreters, versions
 
-from .steps import DEVELOP, MAIN, ROOT, Refused, task, which
+from .github import github_repository
+from .status import gh_json
+from .steps import DEVELOP, MAIN, REMOTE, ROOT, Refused, task, which
 
 
 def follows_the_branching_model(branch: str) -> bool:
@@ -86,7 +88,8 @@ def _version_check() -> Check:
             settings.pop(writes, None)
         version = get_version(root=str(ROOT), **settings)
     except Exception as error:  # a broken checkout: report it, do not crash the table
-        return Check("version", "FAIL", f"setuptools-scm failed: {error}", "git fetch --tags")
+        fix = "git fetch --unshallow --tags" if gitops.is_shallow() else "git fetch --tags"
+        return Check("version", "FAIL", f"setuptools-scm failed: {error}", fix)
     kind = versions.describe_version(version)
     return Check("version", "ok", f"{version} ({kind})")
 
@@ -141,10 +144,34 @@ def _tool_checks() -> list[Check]:
     return checks
 
 
+def _github_checks() -> list[Check]:
+    """What the repository's GitHub settings must allow, where gh can ask: Actions opening the
+    release PR (cut-release.yml)."""
+    repo = github_repository(gitops.remote_url(REMOTE) or "")
+    if repo is None or not which("gh"):
+        return []  # not on GitHub, or no gh: the gh rows above say so
+    name = "actions may open PRs"
+    settings, why = gh_json("api", f"repos/{repo}/actions/permissions/workflow")
+    if not isinstance(settings, dict):
+        return [Check(name, "warn", f"cannot ask GitHub: {why}", "gh auth login")]
+    if settings.get("can_approve_pull_request_reviews") is True:
+        return [Check(name, "ok", f"{repo}: cut-release.yml can open the release PR")]
+    return [
+        Check(
+            name,
+            "warn",
+            f"{repo}: GitHub Actions may not create pull requests, so cut-release.yml cannot "
+            "open the release PR",
+            "invoke setup-github (or Settings > Actions > General > Allow GitHub Actions to "
+            "create and approve pull requests)",
+        )
+    ]
+
+
 @task
 def doctor(c: Context) -> None:
     """Check the repository, tools and credentials; print each problem with its exact fix."""
-    checks = _git_checks() + _tool_checks()
+    checks = _git_checks() + _tool_checks() + _github_checks()
     widths = [max(len(getattr(check, f)) for check in checks) for f in ("name", "status", "detail")]
     for check in checks:
         cells = (check.name, check.status, check.detail)

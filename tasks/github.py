@@ -9,14 +9,29 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import gitops
+from scripts import gitops, workflows
 
-from .steps import DEVELOP, MAIN, REMOTE, Refused, StepFailed, run, task, which
+from .steps import DEVELOP, MAIN, REMOTE, ROOT, Refused, StepFailed, run, task, which
 
 GITHUB_URL = re.compile(r"github\.com[:/](?P<repo>[^/]+/[^/]+?)(?:\.git)?/?$")
-STATUS_CHECKS = ("lint", "coverage")
+RELEASE_BRANCHES = "release/*"
+# The checks each protected branch requires: jobs (workflow, job id) that run for every pull
+# request into it. ci.yml runs on pull requests into each; a pull request into main comes from a
+# release or hotfix branch, whose every push staging.yml stages (its `verify` passes only once
+# the build, with every test, and the staging upload did).
+REQUIRED_JOBS = {
+    MAIN: (("ci.yml", "lint"), ("staging.yml", "verify")),
+    DEVELOP: (("ci.yml", "lint"), ("ci.yml", "coverage")),
+    RELEASE_BRANCHES: (("ci.yml", "lint"), ("ci.yml", "coverage")),
+}
 # What every protected branch refuses, whatever its review rules.
 NO_REWRITES = {"restrictions": None, "allow_force_pushes": False, "allow_deletions": False}
+
+
+def github_repository(url: str) -> str | None:
+    """OWNER/NAME of a GitHub remote URL (https or ssh), or None for any other URL."""
+    match = GITHUB_URL.search(url)
+    return match.group("repo") if match else None
 
 
 def _github_repo(repo: str) -> str:
@@ -25,10 +40,10 @@ def _github_repo(repo: str) -> str:
             raise Refused(f"--repo must be OWNER/NAME, got {repo!r}")
         return repo
     url = gitops.remote_url(REMOTE) or ""
-    match = GITHUB_URL.search(url)
-    if not match:
+    found = github_repository(url)
+    if found is None:
         raise Refused(f"{REMOTE} ({url or 'missing'}) is not on GitHub: pass --repo OWNER/NAME")
-    return match.group("repo")
+    return found
 
 
 def _deployment_policy(repo: str, name: str, kind: str) -> tuple[str, str, dict[str, object]]:
@@ -36,11 +51,27 @@ def _deployment_policy(repo: str, name: str, kind: str) -> tuple[str, str, dict[
     return ("POST", endpoint, {"name": name, "type": kind})
 
 
+def required_checks(root: Path, branch: str) -> list[str]:
+    """The checks BRANCH (a protected branch or pattern) requires, by the names GitHub reports:
+    the `name:` of each job REQUIRED_JOBS names, read from the workflows of ROOT."""
+    try:
+        return [
+            workflows.job_name(workflows.load(root, workflow), job)
+            for workflow, job in REQUIRED_JOBS[branch]
+        ]
+    except workflows.WorkflowError as error:
+        raise Refused(str(error)) from None
+
+
 def github_settings(
-    repo: str, reviewer_ids: list[object], checks: list[str]
+    repo: str, reviewer_ids: list[object], checks: dict[str, list[str]]
 ) -> list[tuple[str, str, dict[str, object]]]:
-    """The (method, endpoint, payload) calls that make GitHub match the release design."""
-    status = {"strict": True, "contexts": checks}
+    """The (method, endpoint, payload) calls that make GitHub match the release design; CHECKS:
+    the checks each protected branch requires."""
+
+    def status(branch: str) -> dict[str, object]:
+        return {"strict": True, "contexts": checks[branch]}
+
     return [
         ("PUT", f"repos/{repo}/environments/staging", {}),
         (
@@ -61,7 +92,7 @@ def github_settings(
             "PUT",
             f"repos/{repo}/branches/{MAIN}/protection",
             {
-                "required_status_checks": status,
+                "required_status_checks": status(MAIN),
                 "enforce_admins": True,
                 "required_pull_request_reviews": {
                     "required_approving_review_count": 1,
@@ -74,7 +105,7 @@ def github_settings(
             "PUT",
             f"repos/{repo}/branches/{DEVELOP}/protection",
             {
-                "required_status_checks": status,
+                "required_status_checks": status(DEVELOP),
                 "enforce_admins": False,
                 "required_pull_request_reviews": {"required_approving_review_count": 0},
                 **NO_REWRITES,
@@ -87,18 +118,30 @@ def github_settings(
                 "name": "release branches",
                 "target": "branch",
                 "enforcement": "active",
-                "conditions": {"ref_name": {"include": ["refs/heads/release/*"], "exclude": []}},
+                "conditions": {
+                    "ref_name": {"include": [f"refs/heads/{RELEASE_BRANCHES}"], "exclude": []}
+                },
                 "rules": [
                     {"type": "non_fast_forward"},
                     {
                         "type": "required_status_checks",
                         "parameters": {
                             "strict_required_status_checks_policy": False,
-                            "required_status_checks": [{"context": check} for check in checks],
+                            # cut-release pushes the new branch; its fixes come by pull request
+                            "do_not_enforce_on_create": True,
+                            "required_status_checks": [
+                                {"context": check} for check in checks[RELEASE_BRANCHES]
+                            ],
                         },
                     },
                 ],
             },
+        ),
+        # cut-release.yml opens the release PR with the job's token.
+        (
+            "PUT",
+            f"repos/{repo}/actions/permissions/workflow",
+            {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": True},
         ),
     ]
 
@@ -138,19 +181,14 @@ def _reviewer_ids(c: Context, logins: list[str], *, dry_run: bool) -> list[objec
     help={
         "repo": "OWNER/NAME (default: parsed from the origin URL)",
         "reviewers": "GitHub logins who approve production releases, comma-separated",
-        "checks": f"required status checks, comma-separated (default: {','.join(STATUS_CHECKS)})",
         "dry_run": "print each API call with its JSON payload; call nothing",
     }
 )
-def setup_github(
-    c: Context, repo: str = "", reviewers: str = "", checks: str = "", dry_run: bool = False
-) -> None:
+def setup_github(c: Context, repo: str = "", reviewers: str = "", dry_run: bool = False) -> None:
     """Create the staging/release environments and protect main, develop and release/*."""
     repo = _github_repo(repo)
     logins = [login.strip() for login in reviewers.split(",") if login.strip()]
-    required = [check.strip() for check in checks.split(",") if check.strip()] or list(
-        STATUS_CHECKS
-    )
+    required = {branch: required_checks(ROOT, branch) for branch in REQUIRED_JOBS}
     if not dry_run and not which("gh"):
         raise Refused("gh is not installed: apt-get install gh, then gh auth login")
     try:
@@ -178,3 +216,5 @@ def setup_github(
         raise Refused(f"{error} (every call is idempotent: fix the cause and re-run)") from None
     if not dry_run:
         print(f"setup-github: {repo} has the staging and release environments and branch rules")
+        for branch, checks in required.items():
+            print(f"setup-github: {branch} requires {', '.join(checks)}")

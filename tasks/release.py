@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from pathlib import Path
 
 from invoke.context import Context
 
 from scripts import bump, changelog, files, gitops, manifest, versions
+from scripts.output import last_line
 from scripts.release_status import next_step
 
+from .status import where_next
 from .steps import (
     CHANGELOG,
     DEVELOP,
@@ -22,13 +25,14 @@ from .steps import (
     failure,
     fetch,
     final_release,
+    first_few,
     origin_refs,
     parse_release,
-    quietly,
     refuse_existing_branch,
     require_clean,
     require_newer,
     run,
+    shown,
     switch_back,
     task,
     today,
@@ -36,7 +40,6 @@ from .steps import (
 
 CHECKLIST = ROOT / "docs" / "release-checklist.md"
 VERSION_HELP = "the release, X.Y.Z (a leading v is accepted)"
-RELEASED = "nothing: {tag} is released (`invoke status {version}` asks every system)"
 TAG_HELP = "the release, X.Y.Z (on main) or a pre-release X.Y.ZrcN (on release/vX.Y.Z)"
 
 
@@ -249,10 +252,18 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         print(f"next: {next_step('staging', release)}")
 
 
-@task(help={"version": VERSION_HELP, "dry_run": "print the commands; change nothing"})
+@task(
+    help={
+        "version": VERSION_HELP,
+        "dry_run": "print the commands; change nothing",
+    }
+)
 def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     """After the tag: merge main back into develop, delete the release or hotfix branch."""
     release = final_release(version, "finish-release")
+    if gitops.merge_in_progress():
+        _finish_merge_by_hand(c, release, dry_run=dry_run)
+        return
     require_clean()
     origin = origin_refs()
     tagged = origin.get(f"refs/tags/{release.tag}")
@@ -271,11 +282,31 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
                 f"finish-release: {release.tag} is a release of {release.line.branch}: nothing "
                 f"merged into {DEVELOP}; {', '.join(branches) or 'no branch'} deleted"
             )
-            print(f"next: {RELEASED.format(tag=release.tag, version=release)}")
+            print(f"next: {where_next(release)}")
         return
     for needed in (MAIN, DEVELOP):
         if f"refs/heads/{needed}" not in origin:
             raise Refused(f"{REMOTE} has no {needed} branch")
+    develop = origin[f"refs/heads/{DEVELOP}"]
+    if gitops.has_object(develop) and gitops.is_ancestor(tagged, develop):
+        print(f"finish-release: {DEVELOP} on {REMOTE} already holds {release.tag}")
+    else:
+        _merge_back(c, release, dry_run=dry_run)
+    # develop is on origin now: what follows is tidying, reported but not undone.
+    _tidy(c, release, branches, origin, dry_run=dry_run, merged=True)
+    if not dry_run:
+        gone = ", ".join(branches) or "no branch left to delete"
+        print(f"finish-release: {MAIN} merged back into {DEVELOP}; {gone} deleted")
+        print(f"next: {where_next(release)}")
+
+
+class MergeConflict(Exception):
+    """Merging main into develop left files (other than CHANGELOG.md) conflicted."""
+
+
+def _merge_back(c: Context, release: versions.Release, *, dry_run: bool) -> None:
+    """Merge origin/main into develop, CHANGELOG.md resolved as data, and push develop; undone,
+    saying what reached origin, when a step fails."""
     back = switch_back()
     local_develop = gitops.rev(DEVELOP)
     undo = Undo(c)
@@ -283,34 +314,116 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
         run(c, ["git", "fetch", "--no-tags", REMOTE, MAIN, DEVELOP], dry_run=dry_run)
         if local_develop is None:
             run(c, ["git", "switch", "-c", DEVELOP, f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
-            undo.add(back, ["git", "branch", "-D", DEVELOP])
+            undo.add(["git", "merge", "--abort"], back, ["git", "branch", "-D", DEVELOP])
         else:
             run(c, ["git", "switch", DEVELOP], dry_run=dry_run)
-            undo.add(["git", "reset", "--hard", local_develop], back)
+            undo.add(["git", "merge", "--abort"], ["git", "reset", "--hard", local_develop], back)
             run(c, ["git", "merge", "--ff-only", f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
-        try:
-            run(
-                c,
-                [
-                    "git", "merge", "--no-ff", "--no-edit", "-m",
-                    f"chore: merge {MAIN} ({release.tag}) back into {DEVELOP}", f"{REMOTE}/{MAIN}",
-                ],
-                dry_run=dry_run,
-            )  # fmt: skip
-        except StepFailed:
-            quietly(c, ["git", "merge", "--abort"])
-            raise StepFailed(
-                f"merging {MAIN} into {DEVELOP} conflicts: merge by hand in a PR to {DEVELOP}"
-            ) from None
+        message = f"chore: merge {MAIN} ({release.tag}) back into {DEVELOP}"
+        merge = ["git", "merge", "--no-ff", "--no-commit", "-m", message, f"{REMOTE}/{MAIN}"]
+        merged = c.run(shlex.join(merge), dry=dry_run, echo=True, warn=True, hide="both", pty=False)
+        if dry_run:
+            print(f"(resolve {CHANGELOG}: the released sections from {MAIN}, [Unreleased] from "
+                  f"{DEVELOP}; stop on any other conflict)")  # fmt: skip
+            run(c, ["git", "commit", "--no-edit"], dry_run=True)
+        elif gitops.merge_in_progress():
+            _commit_merge(c)
+        elif merged is None or not merged.ok:
+            output = (merged.stderr or merged.stdout) if merged is not None else ""
+            raise StepFailed(f"`{shown(merge)}` failed: {last_line(output)}")
+        # else: develop held main already (a merge committed by an earlier run, not pushed)
         run(c, ["git", "push", REMOTE, DEVELOP], dry_run=dry_run)
+    except MergeConflict as conflict:
+        rolled_back = undo.rollback()
+        raise Refused(
+            f"merging {MAIN} into {DEVELOP} conflicts in {conflict}: finish it by hand: `git "
+            f"switch {DEVELOP} && git merge {REMOTE}/{MAIN}`, resolve those files and `git add` "
+            f"them (leave {CHANGELOG} to this task), then run `invoke finish-release {release}` "
+            f"again; {rolled_back}"
+        ) from None
     except (StepFailed, KeyboardInterrupt) as error:
         raise Refused(f"{failure(error)}; {undo.rollback()}") from None
-    # develop is on origin now: what follows is tidying, reported but not undone.
-    _tidy(c, release, branches, origin, dry_run=dry_run, merged=True)
-    if not dry_run:
-        gone = ", ".join(branches) or "no branch left to delete"
-        print(f"finish-release: {MAIN} merged back into {DEVELOP}; {gone} deleted")
-        print(f"next: {RELEASED.format(tag=release.tag, version=release)}")
+
+
+def _commit_merge(c: Context) -> None:
+    """Resolve CHANGELOG.md of the merge in progress as data, then commit the merge; raise
+    MergeConflict naming the files left conflicted."""
+    unresolved = set(gitops.unmerged_files())
+    problem = _resolve_changelog(c)
+    if problem is None:
+        unresolved.discard(CHANGELOG)
+    else:
+        print(f"finish-release: {CHANGELOG} cannot be merged as data: {problem}")
+        unresolved.add(CHANGELOG)
+    if unresolved:
+        raise MergeConflict(first_few(sorted(unresolved)))
+    run(c, ["git", "commit", "--no-edit"], dry_run=False)
+
+
+def _resolve_changelog(c: Context) -> str | None:
+    """Write and stage CHANGELOG.md for the merge in progress: the released sections from the
+    branch merged in, [Unreleased] from this one (scripts.changelog.merge_back); None, or why it
+    could not be done."""
+    base = gitops.git("merge-base", "HEAD", "MERGE_HEAD")
+    texts = [gitops.show(ref, CHANGELOG) for ref in (base, "HEAD", "MERGE_HEAD")]
+    if texts[1] is None or texts[2] is None:
+        return None if texts[1] == texts[2] else f"only one side has a {CHANGELOG}"
+    try:
+        merged = changelog.merge_back(texts[0] or texts[1], texts[1], texts[2])
+    except ValueError as error:
+        return str(error)
+    files.write_atomic(ROOT / CHANGELOG, merged)
+    run(c, ["git", "add", CHANGELOG], dry_run=False)
+    return None
+
+
+def _finish_merge_by_hand(c: Context, release: versions.Release, *, dry_run: bool) -> None:
+    """finish-release run again on develop while the merge it stopped is resolved by hand:
+    CHANGELOG.md as data, the commit, the push, then the tidying."""
+    merging = gitops.merge_in_progress()
+    tag = gitops.rev(release.tag)
+    if gitops.current_branch() != DEVELOP or tag is None or merging is None:
+        raise Refused(
+            "a merge is in progress here: finish it (`git commit`) or abort it (`git merge "
+            "--abort`) first"
+        )
+    if not gitops.is_ancestor(tag, merging):
+        raise Refused(
+            f"the merge in progress does not bring {release.tag} into {DEVELOP}: finish it "
+            "(`git commit`) or abort it (`git merge --abort`) first"
+        )
+    if dry_run:
+        print(f"(resolve {CHANGELOG}: the released sections from {MAIN}, [Unreleased] from "
+              f"{DEVELOP})")  # fmt: skip
+        run(c, ["git", "commit", "--no-edit"], dry_run=True)
+        run(c, ["git", "push", REMOTE, DEVELOP], dry_run=True)
+        return
+    try:
+        _commit_merge(c)
+    except MergeConflict as conflict:
+        raise Refused(
+            f"still conflicted: {conflict}: resolve and `git add` them, then run "
+            f"`invoke finish-release {release}` again"
+        ) from None
+    except StepFailed as error:
+        raise Refused(str(error)) from None
+    try:
+        run(c, ["git", "push", REMOTE, DEVELOP], dry_run=False)
+    except StepFailed as error:
+        raise Refused(
+            f"{error}; the merge is committed on {DEVELOP} here: run `invoke finish-release "
+            f"{release}` again to push it"
+        ) from None
+    origin = origin_refs()
+    branches = [
+        name
+        for name in (release.branch, release.hotfix_branch)
+        if gitops.local_branch_exists(name) or f"refs/heads/{name}" in origin
+    ]
+    _tidy(c, release, branches, origin, dry_run=False, merged=True)
+    gone = ", ".join(branches) or "no branch left to delete"
+    print(f"finish-release: {MAIN} merged back into {DEVELOP}; {gone} deleted")
+    print(f"next: {where_next(release)}")
 
 
 def _released_on_support(release: versions.Release, origin: dict[str, str], tagged: str) -> bool:
@@ -396,5 +509,5 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
         )  # fmt: skip
     except StepFailed as error:
         raise Refused(str(error)) from None
-    if not dry_run and release.kind == "final":
-        print(f"next: {next_step('merged', release)}")
+    if not dry_run:
+        print(f"next: {where_next(release, dist)}")

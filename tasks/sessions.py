@@ -6,7 +6,7 @@ import shlex
 
 from invoke.context import Context
 
-from .steps import task
+from .steps import Refused, task
 
 
 def _nox(c: Context, session: str, *args: str) -> None:
@@ -38,9 +38,11 @@ def build(c: Context) -> None:
     _nox(c, "build")
 
 
-@task(help={"target": "testpypi, pypi, local (default) or an upload URL"})
-def publish(c: Context, target: str = "local") -> None:
+@task(help={"target": "testpypi, pypi, local or an upload URL (required: where to upload)"})
+def publish(c: Context, target: str = "") -> None:
     """Run `nox -s publish -- TARGET`."""
+    if not target:
+        raise Refused("say where to upload: --target testpypi, pypi, local or an upload URL")
     _nox(c, "publish", target)
 
 

@@ -52,8 +52,9 @@ def _origin() -> tuple[dict[str, str] | None, set[str]]:
         return None, set()
 
 
-def _gh(*args: str) -> tuple[str | None, str]:
-    """gh ARGS' output, or None and why it could not be asked."""
+def gh_json(*args: str) -> tuple[object, str]:
+    """What gh ARGS answered, parsed from its JSON output; None and why when it could not be
+    asked or answered no JSON."""
     if shutil.which("gh") is None:
         return None, "gh is not installed"
     try:
@@ -64,7 +65,12 @@ def _gh(*args: str) -> tuple[str | None, str]:
         return None, f"gh did not answer within {TIMEOUT:.0f} s"
     if result.returncode != 0:
         return None, f"gh: {last_line(result.stderr or result.stdout)}"
-    return result.stdout, ""
+    if not result.stdout.strip():
+        return None, "gh answered nothing"
+    try:
+        return json.loads(result.stdout), ""
+    except json.JSONDecodeError:
+        return None, f"gh answered {last_line(result.stdout)!r}, not JSON"
 
 
 def _index_files(spec: str, version: str) -> tuple[release_status.Files | None, str]:
@@ -101,17 +107,20 @@ def _dist(folder: Path, version: str) -> tuple[dict[str, str], dict[str, str] | 
 
 
 def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Release | None:
-    """The highest release or hotfix branch here or on origin, else the latest release tag."""
+    """The release in progress: the current branch's, when it is release/vX.Y.Z or
+    hotfix/vX.Y.Z; else the highest such branch here or on origin (a release is in progress
+    until finish-release deletes its branch); else the latest release tag."""
     names = [ref.removeprefix("refs/heads/") for ref in refs if ref.startswith("refs/heads/")]
     names += gitops.git("branch", "--format=%(refname:short)", cwd=ROOT).splitlines()
+    current = gitops.current_branch(ROOT)
     cut = [
         found
         for name in names
         if name.startswith(("release/", "hotfix/"))
         and (found := versions.release_of(name.partition("/")[2])) is not None
-        and found.tag not in tags
     ]
-    return max(cut) if cut else versions.latest_release(tags)
+    mine = [found for found in cut if current in (found.branch, found.hotfix_branch)]
+    return (mine or [max(cut, default=None)])[0] or versions.latest_release(tags)
 
 
 def seen_of(
@@ -125,22 +134,10 @@ def seen_of(
         for stage in ("branch", "tag", "merged", "deleted"):
             why[stage] = f"cannot read {REMOTE} within {TIMEOUT:.0f} s"
     line_branch = release.line.branch
-    hotfix = release.kind == "final" and (
-        f"refs/heads/{release.hotfix_branch}" in origin
-        or gitops.local_branch_exists(release.hotfix_branch)
-    )
-    flow: release_status.Flow
-    if release.kind != "final":
-        flow, branch, target = "pre-release", release.branch, release.branch
-    elif f"refs/heads/{line_branch}" in origin:
-        flow, branch, target = "support", release.branch, line_branch
-    elif hotfix:
-        flow, branch, target = "hotfix", release.hotfix_branch, MAIN
-    else:
-        flow, branch, target = "release", release.branch, MAIN
     tag_sha = origin.get(f"refs/tags/{release.tag}")
-    target_sha = origin.get(f"refs/heads/{target}")
-    branch_sha = origin.get(f"refs/heads/{branch}")
+    tags_here, remote_tags = set(gitops.local_tags()), set(gitops.remote_tags(origin))
+    support_sha = origin.get(f"refs/heads/{line_branch}")
+    release_sha = origin.get(f"refs/heads/{release.branch}") or gitops.rev(release.branch)
     develop_sha = origin.get(f"refs/heads/{DEVELOP}")
 
     def contains(ancestor: str | None, ref: str | None) -> bool | None:
@@ -150,27 +147,39 @@ def seen_of(
             return None
         return gitops.is_ancestor(ancestor, ref)
 
+    flow = release_status.release_flow(
+        release,
+        hotfix_branch=f"refs/heads/{release.hotfix_branch}" in origin
+        or gitops.local_branch_exists(release.hotfix_branch),
+        support_branch=support_sha is not None,
+        tag_on_support=contains(tag_sha, support_sha) if tag_sha else None,
+        tag_on_main=contains(tag_sha, origin.get(f"refs/heads/{MAIN}")) if tag_sha else None,
+        cut_from_support=contains(support_sha, release_sha) is True
+        and contains(support_sha, develop_sha) is False,
+        older_line=release_sha is None and _older_line(release, tags_here | remote_tags),
+    )
+    branch, target = release_status.branch_and_target(release, flow)
+    target_sha = origin.get(f"refs/heads/{target}")
+    branch_sha = origin.get(f"refs/heads/{branch}")
     on_target = contains(tag_sha, target_sha) if tag_sha else None
     if tag_sha and on_target is None:
         why["tag"] = f"{release.tag} or {target} not fetched here: run `git fetch --tags`"
     merged_back = contains(tag_sha, develop_sha) if tag_sha else (None if refs is None else False)
     if tag_sha and merged_back is None:
         why["merged"] = f"{DEVELOP} not fetched here: run `git fetch`"
-    pr_json, pr_why = _gh(
+    prs, pr_why = gh_json(
         "pr", "list", "--head", branch, "--base", target, "--state", "all",
         "--json", "number,state", "--limit", "1",
     )  # fmt: skip
     pr_state, pr_number = None, None
-    if pr_json is not None:
-        prs = json.loads(pr_json or "[]")
+    if isinstance(prs, list):
         pr_state = str(prs[0]["state"]) if prs else ""
         pr_number = int(prs[0]["number"]) if prs else None
     else:
-        why["pr"] = pr_why
-    view, view_why = _gh("release", "view", release.tag, "--json", "isPrerelease,assets,body")
+        why["pr"] = pr_why or f"gh answered {prs!r}, not a list of pull requests"
+    answer, view_why = gh_json("release", "view", release.tag, "--json", "isPrerelease,assets,body")
     github_exists, github_assets, github_prerelease, notes = None, None, None, ""
-    if view is not None:
-        answer = json.loads(view)
+    if isinstance(answer, dict):
         github_exists, github_prerelease = True, bool(answer.get("isPrerelease"))
         notes = str(answer.get("body") or "")
         github_assets = {
@@ -180,7 +189,7 @@ def seen_of(
     elif "release not found" in view_why:
         github_exists, github_assets = False, {}
     else:
-        why["github"] = view_why
+        why["github"] = view_why or f"gh answered {answer!r}, not a release"
     staging_files, why["staging"] = _index_files(staging, str(release))
     production_files, why["production"] = _index_files(production, str(release))
     dist_files, sums, dist_problem = _dist(dist, str(release))
@@ -209,6 +218,27 @@ def seen_of(
         yanked=_yanked(release, origin, notes),
         why_unknown=why,
     )
+
+
+def _older_line(release: versions.Release, tags: set[str]) -> bool:
+    """Whether RELEASE's line X.Y is below the latest final release's among TAGS."""
+    latest = versions.latest_final(tags)
+    return latest is not None and latest.line > release.line
+
+
+def _indexes(staging: str, production: str) -> tuple[str, str]:
+    """The staging and production indexes: as given, else $STAGING_INDEX and $PRODUCTION_INDEX,
+    else TestPyPI and PyPI."""
+    return (
+        staging or os.environ.get("STAGING_INDEX") or "testpypi",
+        production or os.environ.get("PRODUCTION_INDEX") or "pypi",
+    )
+
+
+def where_next(release: versions.Release, dist: str = "dist") -> str:
+    """The one next command for RELEASE, as `invoke status` names it (asking every system)."""
+    seen = seen_of(release, *_indexes("", ""), Path(dist))
+    return release_status.what_next(release_status.rows(seen), seen)
 
 
 def _yanked(release: versions.Release, origin: dict[str, str], notes: str) -> str | None:
@@ -252,9 +282,7 @@ def status(
         if found is None:
             raise Refused("no release branch and no release tag: give the version")
         release = found
-    staging = staging or os.environ.get("STAGING_INDEX") or "testpypi"
-    production = production or os.environ.get("PRODUCTION_INDEX") or "pypi"
-    seen = seen_of(release, staging, production, Path(dist))
+    seen = seen_of(release, *_indexes(staging, production), Path(dist))
     found_rows = release_status.rows(seen)
     heading = f"{release.tag} ({seen.flow}, into {seen.target})"
     if seen.yanked is not None:

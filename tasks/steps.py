@@ -10,6 +10,7 @@ import datetime
 import functools
 import shlex
 import shutil
+import subprocess
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ REMOTE = "origin"
 MAIN = "main"
 DEVELOP = "develop"
 CHANGELOG = "CHANGELOG.md"
+HELP_FLAGS = ("-h", "--help")
 
 
 class Refused(Exception):
@@ -55,7 +57,19 @@ class ReleaseTask(Task[Any]):
             argument.may_omit = argument.name in self.may_omit  # type: ignore[attr-defined]
         return arguments
 
+    def arg_opts(self, name: str, default: str, taken_names: set[str]) -> dict[str, Any]:
+        # `-h` is help, for every task: no option gets it as its short flag (--hotfix would).
+        return super().arg_opts(name, default, {*taken_names, "h"})
+
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        name = self.name.replace("_", "-")
+        if any(value in HELP_FLAGS for value in [*args[1:], *kwargs.values()]):
+            # invoke fills a positional argument with the next word, `-h` too: it still means
+            # help, never a value.
+            shown = subprocess.run(
+                [sys.executable, "-m", "invoke", "--help", name], check=False, text=True
+            )
+            raise Exit(code=shown.returncode)
         try:
             return super().__call__(*args, **kwargs)
         except Refused as refusal:

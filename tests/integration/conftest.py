@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from scripts import local_index
 from tests.helpers import git
 from tests.integration.worlds import World
 
@@ -31,3 +33,19 @@ def cut(world: World) -> World:
     assert code == 0, output
     assert git(world.work, "branch", "--show-current") == "release/v0.2.0"
     return world
+
+
+@pytest.fixture
+def indexes(tmp_path: Path) -> Iterator[dict[str, Path | str]]:
+    """Two pypiservers: their package folders (a file put there is served) and URLs."""
+    started = {}
+    try:
+        for name in ("staging", "production"):
+            started[name] = local_index.start_local_index(tmp_path / name)
+        yield {
+            **{name: server.url for name, server in started.items()},
+            **{f"{name}_dir": tmp_path / name for name in started},
+        }
+    finally:
+        for server in started.values():
+            server.stop()

@@ -3,62 +3,28 @@
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from scripts import local_index
-from tests.helpers import git
-from tests.integration.worlds import World, fake_dist
+from scripts import changelog
+from scripts.versions import Release
+from tests.helpers import commit, git
+from tests.integration.worlds import (
+    World,
+    assert_changelogs_true,
+    changelog_on,
+    fake_dist,
+    next_line,
+    put,
+    run_agreeing_with_status,
+    state_of,
+    status,
+)
 
 pytestmark = pytest.mark.integration
 
 TODAY_HEADING = "## [0.2.0] - "
-
-
-@pytest.fixture
-def indexes(tmp_path: Path) -> Iterator[dict[str, Path | str]]:
-    """Two pypiservers: their package folders (a file put there is served) and URLs."""
-    started = {}
-    try:
-        for name in ("staging", "production"):
-            started[name] = local_index.start_local_index(tmp_path / name)
-        yield {
-            **{name: server.url for name, server in started.items()},
-            **{f"{name}_dir": tmp_path / name for name in started},
-        }
-    finally:
-        for server in started.values():
-            server.stop()
-
-
-def put(dist: Path, folder: Path | str) -> None:
-    for path in dist.iterdir():
-        if path.name != "SHA256SUMS":
-            shutil.copy(path, folder)
-
-
-def status(world: World, indexes: dict[str, Path | str], *args: str) -> tuple[list[str], str]:
-    """The rows (label, state) lines and the next step of `invoke status ARGS`."""
-    code, output = world.invoke(
-        "status", *args, "--staging", str(indexes["staging"]),
-        "--production", str(indexes["production"]), "--dist", str(world.work.parent / "dist"),
-    )  # fmt: skip
-    assert code == 0, output
-    lines = output.splitlines()
-    assert lines[-1].startswith("next: "), output
-    return lines, lines[-1].removeprefix("next: ")
-
-
-def state_of(lines: list[str], label: str) -> str:
-    row = next(line for line in lines if line.strip().startswith(label))
-    return row.strip().removeprefix(label).split()[0]
-
-
-def next_line(output: str) -> str:
-    return next(line for line in output.splitlines() if line.startswith("next: "))[6:]
 
 
 def test_next_version_says_which_and_why(world: World) -> None:
@@ -91,33 +57,36 @@ def test_next_version_refuses_an_empty_unreleased(world: World) -> None:
     )
 
 
-def test_status_names_the_next_step_at_every_stage(
+def test_a_release_walked_as_a_team_keeps_every_changelog_true_and_status_agrees(
     world: World, indexes: dict[str, Path | str]
 ) -> None:
     dist = world.work.parent / "dist"
+    cut_entries = changelog.unreleased_entries((world.work / "CHANGELOG.md").read_text())
     lines, step = status(world, indexes, "0.2.0")
     assert step == "invoke cut-release 0.2.0"
     assert state_of(lines, "release branch ") == "missing"
 
-    code, output = world.invoke("cut-release")  # no version: the next one
-    assert code == 0, output
+    output, step = run_agreeing_with_status(world, indexes, "cut-release")  # the next version
     assert output.index("next version: 0.2.0") < output.index("git switch")
     assert TODAY_HEADING in (world.work / "CHANGELOG.md").read_text()
-    lines, step = status(world, indexes)  # the release in progress
+    lines, _ = status(world, indexes)  # the release in progress
     assert lines[0] == "v0.2.0 (release, into main)"
-    assert (
-        step == next_line(output) == "gh pr merge release/v0.2.0 --merge (once reviewed and green)"
-    )
+    assert step == "gh pr merge release/v0.2.0 --merge (once reviewed and green)"
     assert state_of(lines, "pull request") == "missing"
+
+    # While the release branch is open, the team goes on: a change lands on develop.
+    git(world.work, "switch", "-q", "develop")
+    landed = "A change that landed while release/v0.2.0 was open."
+    text = changelog.with_unreleased_entry((world.work / "CHANGELOG.md").read_text(), landed)
+    commit(world.work, "feat: meanwhile", files={"CHANGELOG.md": text})
+    git(world.work, "push", "-q", "origin", "develop")
 
     world.merge_release_into_main("0.2.0")
     lines, step = status(world, indexes)
     assert step == "git switch main && git pull --ff-only && invoke tag 0.2.0"
 
-    code, output = world.invoke("tag", "0.2.0")
-    assert code == 0, output
-    lines, step = status(world, indexes)  # tag pushed, nothing published
-    assert step == next_line(output)
+    output, step = run_agreeing_with_status(world, indexes, "tag", "0.2.0")
+    lines, _ = status(world, indexes)  # tag pushed, nothing published
     assert step.startswith("gh run list --workflow release.yml --branch v0.2.0")
     assert [state_of(lines, label) for label in ("tag", "staging index")] == ["done", "missing"]
 
@@ -132,19 +101,21 @@ def test_status_names_the_next_step_at_every_stage(
     assert step.startswith("invoke github-release 0.2.0")
     assert "agree with the staging index and SHA256SUMS" in lines[6]
 
-    code, output = world.invoke("github-release", "0.2.0", "--dist", str(dist))
-    assert code == 0, output
-    lines, step = status(world, indexes)
-    assert step == next_line(output) == "invoke finish-release 0.2.0"
-
-    code, output = world.invoke("finish-release", "0.2.0")
-    assert code == 0, output
-    lines, step = status(world, indexes, "0.2.0")
+    # As in release.yml, the indexes are the repository variables: the tasks after the upload
+    # ask every system, as status does, for their `next:`.
+    _, step = run_agreeing_with_status(world, indexes, "github-release", "0.2.0", "--dist",
+                                       str(dist))  # fmt: skip
+    assert step == "invoke finish-release 0.2.0"
+    _, step = run_agreeing_with_status(world, indexes, "finish-release", "0.2.0", version="0.2.0")
     assert step == "nothing: v0.2.0 is released"
-    assert next_line(output).startswith(step)
+    lines, _ = status(world, indexes, "0.2.0")
     assert {state_of(lines, label) for label in ("release branch ", "tag", "GitHub Release")} == {
         "done"
     }
+    # develop keeps what landed meanwhile unreleased; what was cut is released, and only there.
+    assert_changelogs_true(world, {"main": [], "develop": [f"- {landed}"]})
+    released = changelog.section_entries(changelog_on(world, "develop"), Release.parse("0.2.0"))
+    assert released == cut_entries
 
 
 def test_status_says_when_the_indexes_hold_other_bytes(
@@ -180,6 +151,38 @@ def test_status_without_gh_or_an_index_says_unknown(released: World) -> None:
         "unknown"
     }
     assert next_line(output) == "git switch main && git pull --ff-only && invoke tag 0.2.0"
+
+
+def test_status_says_unknown_when_gh_answers_nothing(released: World, tmp_path: Path) -> None:
+    # A gh that exits 0 and prints nothing (a wrapper, a broken install): no traceback.
+    silent = tmp_path / "silent-gh"
+    silent.mkdir()
+    (silent / "gh").write_text("#!/bin/sh\nexit 0\n")
+    (silent / "gh").chmod(0o755)
+    code, output = released.invoke(
+        "status", "--staging", "http://127.0.0.1:9/", "--production", "http://127.0.0.1:9/",
+        PATH=f"{silent}:/usr/bin:/bin",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "Traceback" not in output
+    lines = output.splitlines()
+    assert state_of(lines, "pull request") == "done"  # merged in git: gh is not needed for it
+    row = next(line for line in lines if "GitHub Release" in line)
+    assert row.split()[2:] == ["unknown", "gh", "answered", "nothing"]
+    assert next_line(output) == "git switch main && git pull --ff-only && invoke tag 0.2.0"
+
+
+def test_status_names_a_hotfix_a_hotfix_while_a_support_line_exists(
+    world: World, indexes: dict[str, Path | str]
+) -> None:
+    code, output = world.invoke("cut-support", "0.1")
+    assert code == 0, output
+    git(world.work, "switch", "-q", "develop")
+    code, output = world.invoke("cut-hotfix", "0.1.1")
+    assert code == 0, output
+    lines, step = status(world, indexes)
+    assert lines[0] == "v0.1.1 (hotfix, into main)"
+    assert step == "gh pr merge hotfix/v0.1.1 --merge (once reviewed and green)"
 
 
 def release_all(world: World, dist: Path) -> None:

@@ -10,8 +10,17 @@ from pathlib import Path
 import pytest
 
 from scripts import changelog
+from scripts.versions import Release
 from tests.helpers import commit, git, run_tool
-from tests.integration.worlds import World, assert_refused, fake_dist
+from tests.integration.worlds import (
+    World,
+    assert_changelogs_true,
+    assert_refused,
+    changelog_on,
+    fake_dist,
+    run_agreeing_with_status,
+    status,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -70,7 +79,7 @@ def release_on_develop(world: World, version: str) -> None:
 
 
 def test_a_hotfix_goes_from_mains_latest_release_to_its_tag_while_develop_moves_on(
-    world: World,
+    world: World, indexes: dict[str, Path | str]
 ) -> None:
     # develop holds unreleased work, and release/v0.2.0 is already tagged 0.2.0rc1 elsewhere.
     code, output = world.invoke("cut-release", "0.2.0")
@@ -104,33 +113,76 @@ def test_a_hotfix_goes_from_mains_latest_release_to_its_tag_while_develop_moves_
     message = git(world.work, "tag", "-l", "--format=%(contents)", "v0.1.1")
     assert "- The config is read again." in message
 
-    # main goes back into develop (which changed nothing the hotfix changed); the branch goes.
-    code, output = world.invoke("finish-release", "0.1.1")
-    assert code == 0, output
+    # Meanwhile develop has unreleased work of its own, and gains one more entry: merging main
+    # back, git puts the hotfix's lines and develop's side by side in the CHANGELOG.
+    git(world.work, "switch", "-q", "develop")
+    unreleased = changelog.unreleased_entries((world.work / "CHANGELOG.md").read_text())
+    assert unreleased  # the world's develop holds unreleased work
+    text = changelog.with_unreleased_entry((world.work / "CHANGELOG.md").read_text(), "Later.")
+    commit(world.work, "feat: later", files={"CHANGELOG.md": text})
+    git(world.work, "push", "-q", "origin", "develop")
+    git(world.work, "switch", "-q", "main")
+
+    # main goes back into develop (which changed no file the hotfix changed); the branch goes.
+    _, step = run_agreeing_with_status(world, indexes, "finish-release", "0.1.1", version="0.1.1")
+    assert step.startswith("gh run list --workflow release.yml --branch v0.1.1")  # not published
     assert git(world.work, "merge-base", "--is-ancestor", "v0.1.1", "origin/develop") == ""
     assert "hotfix/v0.1.1" not in git(world.origin, "branch", "--list")
     assert "hotfix/v0.1.1" not in git(world.work, "branch", "--list")
+    assert_changelogs_true(
+        world,
+        {"main": unreleased, "develop": ["- Later.", *unreleased], "release/v0.2.0": []},
+    )
 
 
-def test_a_hotfixs_merge_back_conflict_changes_nothing(world: World) -> None:
+def test_a_merge_back_conflict_stops_names_the_commands_and_finishes_when_run_again(
+    world: World,
+) -> None:
     code, output = world.invoke("cut-hotfix", "0.1.1")
     assert code == 0, output
     fix_with_entry(world, "hotfix/v0.1.1", "0.1.1", "The config is read again.")
     merge_into(world, "hotfix/v0.1.1", "main")
     code, output = world.invoke("tag", "0.1.1")
     assert code == 0, output
-    # develop changed the same lines of the fixed file.
+    # develop changed the lines the fix changed, and has unreleased work of its own.
     git(world.work, "switch", "-q", "develop")
-    commit(world.work, "feat: rework", files={"src/agentops/fixed.txt": "reworked\n"})
+    text = changelog.with_unreleased_entry(
+        (world.work / "CHANGELOG.md").read_text(), "Reworked the fixed file."
+    )
+    commit(world.work, "feat: rework", files={"src/agentops/fixed.txt": "reworked\n",
+                                             "CHANGELOG.md": text})  # fmt: skip
     git(world.work, "push", "-q", "origin", "develop")
     git(world.work, "switch", "-q", "main")
     before = world.state()
     code, output = world.invoke("finish-release", "0.1.1")
     assert code == 1, output
     [error] = [line for line in output.splitlines() if ": error: " in line]
-    assert "merging main into develop conflicts: merge by hand in a PR to develop" in error
-    assert "nothing reached origin" in error
+    assert error == (
+        "finish-release: error: merging main into develop conflicts in src/agentops/fixed.txt: "
+        "finish it by hand: `git switch develop && git merge origin/main`, resolve those files "
+        "and `git add` them (leave CHANGELOG.md to this task), then run `invoke finish-release "
+        "0.1.1` again; nothing reached origin; local changes were undone"
+    )
     assert world.state() == before
+
+    # The commands it named, by hand: git leaves both files conflicted; only the code is fixed.
+    git(world.work, "switch", "-q", "develop")
+    merged = run_tool(world.work, "git", "merge", "origin/main")
+    assert merged.returncode == 1 and "CHANGELOG.md" in merged.stdout, merged.stdout
+    (world.work / "src/agentops/fixed.txt").write_text("reworked, with the fix\n")
+    git(world.work, "add", "src/agentops/fixed.txt")
+    code, output = world.invoke("finish-release", "0.1.1")
+    assert code == 0, output
+    assert git(world.work, "merge-base", "--is-ancestor", "v0.1.1", "origin/develop") == ""
+    develop = git(world.origin, "show", "develop:CHANGELOG.md")
+    tagged = git(world.origin, "show", "v0.1.1:CHANGELOG.md")
+    assert changelog.unreleased_entries(develop)[0] == "- Reworked the fixed file."
+    release = Release.parse("0.1.1")
+    assert changelog.section_text(develop, release) == changelog.section_text(tagged, release)
+    assert "<<<<<<<" not in develop and ">>>>>>>" not in develop
+    assert git(world.origin, "show", "develop:src/agentops/fixed.txt") == "reworked, with the fix"
+    assert "hotfix/v0.1.1" not in git(world.origin, "branch", "--list")
+    assert git(world.work, "status", "--porcelain") == ""
 
 
 @pytest.mark.parametrize(
@@ -177,7 +229,9 @@ def test_cut_hotfix_rolls_back_when_the_pr_cannot_be_opened(world: World) -> Non
 # --- maintenance lines -------------------------------------------------------------------------
 
 
-def test_a_support_line_releases_its_next_patch_after_a_newer_line(world: World) -> None:
+def test_a_support_line_releases_its_next_patch_after_a_newer_line(
+    world: World, indexes: dict[str, Path | str]
+) -> None:
     release_on_develop(world, "0.2.0")
     code, output = world.invoke("cut-support", "0.1")
     assert code == 0, output
@@ -199,15 +253,16 @@ def test_a_support_line_releases_its_next_patch_after_a_newer_line(world: World)
     assert_refused(
         world, ["cut-release", "0.2.1"], "support/0.1 releases 0.1.Z versions, not 0.2.1"
     )
-    code, output = world.invoke("cut-release", "0.1.1")
-    assert code == 0, output
+    _, step = run_agreeing_with_status(world, indexes, "cut-release", "0.1.1")
+    assert step == "gh pr merge release/v0.1.1 --merge (once reviewed and green)"
     args = pr_calls(world)[-1]
     assert option(args, "--base") == "support/0.1" and option(args, "--head") == "release/v0.1.1"
     assert git(world.work, "rev-parse", "HEAD~1") == git(world.origin, "rev-parse", "support/0.1")
     merge_into(world, "release/v0.1.1", "support/0.1")
 
-    code, output = world.invoke("tag", "0.1.1")  # though v0.2.0 exists
-    assert code == 0, output
+    run_agreeing_with_status(world, indexes, "tag", "0.1.1")  # though v0.2.0 exists
+    lines, _ = status(world, indexes, "0.1.1")
+    assert lines[0] == "v0.1.1 (support, into support/0.1)"
     assert git(world.origin, "merge-base", "--is-ancestor", "v0.1.1", "support/0.1") == ""
     assert git(world.origin, "tag", "--contains", "v0.1.1").splitlines() == ["v0.1.1"]
     fake_dist(world.work / "dist", "0.1.1")
@@ -217,11 +272,13 @@ def test_a_support_line_releases_its_next_patch_after_a_newer_line(world: World)
     assert "--latest=false" in create[-1] and "--prerelease" not in create[-1]
 
     develop = git(world.origin, "rev-parse", "develop")
-    code, output = world.invoke("finish-release", "0.1.1")
-    assert code == 0, output
+    output, _ = run_agreeing_with_status(world, indexes, "finish-release", "0.1.1", version="0.1.1")
     assert "nothing merged into develop" in output
     assert git(world.origin, "rev-parse", "develop") == develop
     assert "release/v0.1.1" not in git(world.origin, "branch", "--list")
+    assert_changelogs_true(world, {"support/0.1": [], "main": [], "develop": []})
+    fixed = changelog.section_entries(changelog_on(world, "support/0.1"), Release.parse("0.1.1"))
+    assert fixed[0] == "- The old line reads the config again."  # then what v0.1.0 left unreleased
 
 
 @pytest.mark.parametrize(
@@ -286,6 +343,9 @@ def test_ci_release_kind_refuses_what_is_not_a_release_tag(world: World) -> None
                      "STAGING_INDEX is the rehearsal's own", id="own-variable"),
         pytest.param(["9.9.9", "--var", "NOEQUALS"], "--var takes NAME=VALUE, not 'NOEQUALS'",
                      id="malformed-variable"),
+        pytest.param(["--approve"], "give the version to rehearse (for example 9.9.9): only on "
+                     "release/vX.Y.Z or hotfix/vX.Y.Z is it that branch's release",
+                     id="no-version-off-a-release-branch"),
     ],
 )  # fmt: skip
 def test_rehearse_release_refuses_a_flow_it_cannot_rehearse(

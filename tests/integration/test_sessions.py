@@ -165,11 +165,21 @@ def test_publish_and_verify_against_a_local_index(
         assert PASSWORD not in output
 
 
-def test_publish_rejects_an_unknown_target(built: Path, envdir: Path) -> None:
-    result = run_nox(built, envdir, "-s", "publish", "--", "prod")
+USAGE = "Usage: nox -s publish -- testpypi|pypi|local|INDEX-NAME|URL [--simple-url URL] [...]"
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [(["--", "prod"], USAGE), ([], f"{USAGE} (no target given: say where to upload)")],
+    ids=["an-unknown-target", "no-target"],
+)
+def test_publish_refuses_an_unknown_or_missing_target(
+    built: Path, envdir: Path, args: list[str], said: str
+) -> None:
+    result = run_nox(built, envdir, "-s", "publish", *args)
     assert result.returncode == 1
-    usage = "Usage: nox -s publish -- [testpypi|pypi|local|INDEX-NAME|URL [--simple-url URL]]"
-    assert usage in result.stderr
+    assert f"Session publish aborted: {said}.\n" in result.stderr
+    assert "upload " not in result.stdout  # never to the local index by default
 
 
 def test_publish_without_credentials_fails_before_any_upload(built: Path, envdir: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -12,7 +13,14 @@ import pytest
 from scripts import changelog, manifest
 from scripts.versions import Release
 from tests.helpers import commit, git, run_tool
-from tests.integration.worlds import World, assert_refused, fake_dist
+from tests.integration.worlds import (
+    World,
+    assert_changelogs_true,
+    assert_refused,
+    changelog_on,
+    fake_dist,
+    run_agreeing_with_status,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -201,27 +209,38 @@ def test_tag_deletes_the_local_tag_when_the_push_fails(released: World) -> None:
 # --- pre-releases ------------------------------------------------------------------------------
 
 
-def test_a_pre_release_is_tagged_on_its_release_branch_with_its_finals_notes(cut: World) -> None:
-    code, output = cut.invoke("tag", "0.2.0rc1")
-    assert code == 0, output
+def test_a_pre_release_is_tagged_on_its_release_branch_with_its_finals_notes(
+    cut: World, indexes: dict[str, Path | str]
+) -> None:
+    _, step = run_agreeing_with_status(cut, indexes, "tag", "0.2.0rc1", version="0.2.0rc1")
+    assert step.startswith("gh run list --workflow release.yml --branch v0.2.0rc1")
     assert git(cut.origin, "cat-file", "-t", "v0.2.0rc1") == "tag"
     assert git(cut.origin, "rev-parse", "v0.2.0rc1^{commit}") == git(
         cut.origin, "rev-parse", "release/v0.2.0"
     )
     message = git(cut.work, "tag", "-l", "--format=%(contents)", "v0.2.0rc1")
-    section = changelog.section_text(
-        (cut.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
-    )
+    release = Release.parse("0.2.0")
+    section = changelog.section_text((cut.work / "CHANGELOG.md").read_text(), release)
     assert message.startswith("Pre-release 0.2.0rc1") and section in message
+    # The rc shows a bug: its fix, with its entry, goes into the release's own section.
+    text = changelog.with_section_entry(
+        (cut.work / "CHANGELOG.md").read_text(), release, "Found in 0.2.0rc1."
+    )
+    commit(cut.work, "fix: found in rc1", files={"CHANGELOG.md": text})
+    git(cut.work, "push", "-q", "origin", "release/v0.2.0")
     # The next pre-release, then the final on main after the merge, follow it.
-    code, output = cut.invoke("tag", "0.2.0rc2")
-    assert code == 0, output
+    run_agreeing_with_status(cut, indexes, "tag", "0.2.0rc2", version="0.2.0rc2")
+    rc2 = git(cut.work, "tag", "-l", "--format=%(contents)", "v0.2.0rc2")
+    assert "- Found in 0.2.0rc1." in rc2
     cut.merge_release_into_main("0.2.0")
-    code, output = cut.invoke("tag", "0.2.0")
-    assert code == 0, output
+    run_agreeing_with_status(cut, indexes, "tag", "0.2.0", version="0.2.0")
     assert git(cut.origin, "tag", "--list").splitlines() == [
         "v0.1.0", "v0.2.0", "v0.2.0rc1", "v0.2.0rc2",
     ]  # fmt: skip
+    run_agreeing_with_status(cut, indexes, "finish-release", "0.2.0", version="0.2.0")
+    assert_changelogs_true(cut, {"main": [], "develop": []})
+    released = changelog.section_entries(changelog_on(cut, "develop"), release)
+    assert "- Found in 0.2.0rc1." in released
 
 
 def test_a_pre_release_is_not_tagged_on_main(released: World) -> None:
@@ -394,7 +413,8 @@ def test_check_changelog_warns_about_the_history_and_passes(world: World) -> Non
     [warning] = [line for line in output.splitlines() if "warning" in line]
     assert warning.startswith("check-changelog: warning: CHANGELOG.md: line ")
     assert warning.endswith("[0.0.1] has '2020-01-01' where ' - YYYY-MM-DD' belongs")
-    assert "1 new entry" in output
+    # `x`, and `Old.`: a release's section the base (no release yet) did not have.
+    assert "2 new entries" in output
 
 
 # --- doctor, setup-github, ci-matrix ----------------------------------------------------------
@@ -411,14 +431,63 @@ def test_doctor_reports_a_healthy_repository(world: World) -> None:
     assert "0.1.1.dev1 (dev)" in output
 
 
-def test_doctor_blocks_a_shallow_clone(world: World, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("allowed", "state", "detail"),
+    [
+        (True, "ok", "acme/agentops: cut-release.yml can open the release PR"),
+        (False, "warn", "acme/agentops: GitHub Actions may not create pull requests, so "
+         "cut-release.yml cannot open the release PR  fix: invoke setup-github (or Settings > "
+         "Actions > General > Allow GitHub Actions to create and approve pull requests)"),
+    ],
+    ids=["allowed", "not-allowed"],
+)  # fmt: skip
+def test_doctor_checks_that_actions_may_open_the_release_pr(
+    world: World, tmp_path: Path, allowed: bool, state: str, detail: str
+) -> None:
+    responses = tmp_path / "responses.json"
+    endpoint = "api repos/acme/agentops/actions/permissions/workflow"
+    responses.write_text(
+        json.dumps(
+            {
+                endpoint: {
+                    "default_workflow_permissions": "read",
+                    "can_approve_pull_request_reviews": allowed,
+                }
+            }
+        )
+    )
+    git(world.work, "remote", "set-url", "origin", "https://github.com/acme/agentops.git")
+    code, output = world.invoke("doctor", GH_RESPONSES=str(responses))
+    assert code == 0, output
+    [row] = [line for line in output.splitlines() if line.startswith("actions may open PRs")]
+    assert row.split()[4] == state
+    assert " ".join(row.split()[5:]) == " ".join(detail.split())
+    assert "api repos/acme/agentops/actions/permissions/workflow" in " ".join(
+        " ".join(c["args"])
+        for c in world.gh_calls()  # type: ignore[arg-type]
+    )
+
+
+def test_doctor_runs_where_the_project_cannot_be_installed(world: World, tmp_path: Path) -> None:
+    # In a shallow clone `uv run` cannot build the project (setuptools-scm refuses to guess its
+    # version): the guide's doctor command needs only the runners, and says what is wrong.
+    commit(world.work, "one more on develop")  # a shallow clone of it cannot see v0.1.0
+    git(world.work, "push", "-q", "origin", "develop")
     shallow = tmp_path / "shallow"
-    git(tmp_path, "clone", "-q", "--depth=1", f"file://{world.origin}", str(shallow))
-    result = run_tool(shallow, sys.executable, "-m", "invoke", "doctor")
-    code, output = result.returncode, result.stdout + result.stderr
-    assert code == 1
-    assert "fix: git fetch --unshallow --tags" in output
-    assert "doctor: error: blocked by: full history" in output
+    git(tmp_path, "clone", "-q", "--depth=1", "--branch", "develop", f"file://{world.origin}",
+        str(shallow))  # fmt: skip
+    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or "uv"
+    result = run_tool(shallow, uv, "run", "--only-group", "runners", "invoke", "doctor")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    assert "Traceback" not in output
+    rows = {line.split("  ")[0]: line for line in output.splitlines()}
+    assert (
+        "FAIL" in rows["full history"]
+        and "fix: git fetch --unshallow --tags" in rows["full history"]
+    )
+    assert "fix: git fetch --unshallow --tags" in rows["version"]
+    assert output.rstrip().endswith("doctor: error: blocked by: full history, version")
 
 
 def test_setup_github_dry_run_prints_each_call_with_its_payload(world: World) -> None:
@@ -462,6 +531,18 @@ def test_setup_github_calls_the_api_and_is_idempotent(world: World, tmp_path: Pa
     assert policies == [{"name": "v*", "type": "tag"}]  # main was already there
     release = next(c for c in writes if c["args"][3] == "repos/acme/agentops/environments/release")  # type: ignore[index]
     assert release["input"]["reviewers"] == [{"type": "User", "id": sum(map(ord, "users/alice"))}]  # type: ignore[index]
+    # The checks each branch requires are the workflows' job names, and arrive on its PRs.
+    main = next(c for c in writes if c["args"][3] == "repos/acme/agentops/branches/main/protection")  # type: ignore[index]
+    contexts = main["input"]["required_status_checks"]["contexts"]  # type: ignore[index]
+    assert contexts == ["Lint", "Verify from the staging index"]
+    ruleset = next(c for c in writes if c["args"][3] == "repos/acme/agentops/rulesets/7")  # type: ignore[index]
+    [checks] = [r for r in ruleset["input"]["rules"] if r["type"] == "required_status_checks"]  # type: ignore[index]
+    assert checks["parameters"]["do_not_enforce_on_create"] is True  # cut-release pushes it
+    assert "setup-github: main requires Lint, Verify from the staging index" in output
+    # cut-release.yml opens the release PR with the job's token: Actions may create PRs.
+    (actions,) = [c for c in writes if c["args"][3].endswith("/actions/permissions/workflow")]  # type: ignore[union-attr,index]
+    assert actions["args"][2] == "PUT"  # type: ignore[index]
+    assert actions["input"]["can_approve_pull_request_reviews"] is True  # type: ignore[index]
 
 
 def test_setup_github_refuses_a_malformed_repo(world: World) -> None:
@@ -474,3 +555,47 @@ def test_ci_matrix_prints_the_noxfile_versions(world: World, tmp_path: Path) -> 
     assert code == 0, output
     assert json.loads(output.strip().splitlines()[-1]) == ["3.11", "3.12", "3.13"]
     assert output_file.read_text() == 'python=["3.11", "3.12", "3.13"]\n'
+
+
+# --- the command line ------------------------------------------------------------------------
+
+
+def test_h_is_help_for_every_task_never_an_option() -> None:
+    from tasks import ns
+
+    for context in ns.to_contexts():
+        assert "-h" not in context.flags, f"{context.name} gives -h to an option"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["rehearse-release", "9.9.9", "-h"],  # -h used to mean --hotfix here
+        ["rehearse-release", "-h"],  # where invoke would take it for the version
+        ["tag", "--help"],
+        ["doctor", "-h"],
+    ],
+    ids=["after-the-version", "in-the-version's-place", "long", "no-arguments"],
+)
+def test_h_shows_the_tasks_help(world: World, args: list[str]) -> None:
+    before = world.state()
+    code, output = world.invoke(*args)
+    assert code == 0, output
+    assert output.startswith(f"Usage: inv[oke] [--core-opts] {args[0]} ")
+    assert "Docstring:" in output
+    assert world.state() == before
+
+
+def test_check_changelog_takes_a_release_pr_into_main(cut: World) -> None:
+    # The release PR moves [Unreleased] into its section: what it brings into main is there.
+    commit(cut.work, "fix: a release fix", files={"src/agentops/x.py": "x = 1\n"})
+    code, output = cut.invoke("check-changelog", "--base", "origin/main")
+    assert code == 0, output
+    entries = changelog.section_entries(
+        (cut.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
+    )
+    assert f"check-changelog: {len(entries)} new entries" in output
+
+
+def test_publish_says_where_to_upload_or_refuses(world: World) -> None:
+    assert_refused(world, ["publish"], "say where to upload: --target testpypi, pypi, local")

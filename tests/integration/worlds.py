@@ -4,10 +4,12 @@ tagged v0.1.0, develop, both pushed) and the recording gh stand-in; what the tes
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
-from scripts import manifest
+from scripts import changelog, manifest
+from scripts.versions import release_of
 from tests.helpers import deny_pushes, git, release_world, repo_state, run_tool
 
 
@@ -67,3 +69,77 @@ def fake_dist(folder: Path, version: str) -> None:
     (folder / f"agentops_accelerator-{version}-py3-none-any.whl").write_bytes(b"wheel")
     (folder / f"agentops_accelerator-{version}.tar.gz").write_bytes(b"sdist")
     manifest.write_manifest(folder)
+
+
+def put(dist: Path, folder: Path | str) -> None:
+    """What an upload leaves on an index: DIST's files in its package FOLDER."""
+    for path in dist.iterdir():
+        if path.name != "SHA256SUMS":
+            shutil.copy(path, folder)
+
+
+def as_variables(indexes: dict[str, Path | str]) -> dict[str, str]:
+    """The indexes as release.yml's repository variables name them, for the tasks' `next:`."""
+    staging, production = str(indexes["staging"]), str(indexes["production"])
+    return {"STAGING_INDEX": staging, "PRODUCTION_INDEX": production}
+
+
+def status(world: World, indexes: dict[str, Path | str], *args: str) -> tuple[list[str], str]:
+    """The rows (label, state) lines and the next step of `invoke status ARGS`."""
+    code, output = world.invoke(
+        "status", *args, "--staging", str(indexes["staging"]),
+        "--production", str(indexes["production"]), "--dist", str(world.work.parent / "dist"),
+    )  # fmt: skip
+    assert code == 0, output
+    lines = output.splitlines()
+    assert lines[-1].startswith("next: "), output
+    return lines, lines[-1].removeprefix("next: ")
+
+
+def state_of(lines: list[str], label: str) -> str:
+    row = next(line for line in lines if line.strip().startswith(label))
+    return row.strip().removeprefix(label).split()[0]
+
+
+def next_line(output: str) -> str:
+    return next(line for line in output.splitlines() if line.startswith("next: "))[6:]
+
+
+def run_agreeing_with_status(
+    world: World, indexes: dict[str, Path | str], *args: str, version: str = ""
+) -> tuple[str, str]:
+    """Run the task ARGS (it must pass), then `invoke status` (of VERSION, else the release in
+    progress): both name the same next step. The task's output, and that step."""
+    code, output = world.invoke(*args, **as_variables(indexes))
+    assert code == 0, output
+    _, step = status(world, indexes, *([version] if version else []))
+    assert next_line(output) == step, f"{args[0]} said {next_line(output)!r}, status {step!r}"
+    return output, step
+
+
+def changelog_on(world: World, ref: str) -> str:
+    """CHANGELOG.md as origin holds it at REF."""
+    return git(world.origin, "show", f"{ref}:CHANGELOG.md") + "\n"
+
+
+def assert_changelogs_true(world: World, unreleased: dict[str, list[str]]) -> None:
+    """Every branch of origin (UNRELEASED's keys) has a true CHANGELOG: no conflict marker, its
+    [Unreleased] entries exactly as given, and the section of every release it holds exactly
+    as that release's tag has it."""
+    for branch, entries in unreleased.items():
+        text = changelog_on(world, branch)
+        marks = [line for line in text.splitlines() if line.startswith(("<<<<<<<", ">>>>>>>"))]
+        assert not marks, f"{branch}: {marks}"
+        assert changelog.unreleased_entries(text) == entries, branch
+        for tag in git(world.origin, "tag", "--merged", branch).splitlines():
+            release = release_of(tag)
+            tagged = changelog_on(world, tag)
+            if (
+                release is None
+                or release.kind != "final"
+                or not changelog.has_section(tagged, release)
+            ):
+                continue  # a pre-release's notes are its final's section as it then stood
+            assert changelog.section_text(text, release) == changelog.section_text(
+                tagged, release
+            ), f"{branch}: [{release}] is not as {tag} has it"

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 import pytest
 
-from scripts.release_status import Seen, rows, what_next
+from scripts.release_status import Flow, Seen, branch_and_target, release_flow, rows, what_next
 from scripts.versions import Release
 
 RELEASE = Release.parse("1.5.0")
@@ -106,3 +106,48 @@ def test_a_pre_release_has_no_merge_back_and_its_pr_stays_open() -> None:
 def test_a_support_release_has_no_merge_back_into_develop() -> None:
     seen = replace(DONE, release=Release.parse("1.3.6"), flow="support", target="support/1.3")
     assert "merged" not in states(seen)
+
+
+FINAL, RC = Release.parse("0.1.1"), Release.parse("0.2.0rc1")
+
+
+@pytest.mark.parametrize(
+    ("release", "refs", "flow"),
+    [
+        pytest.param(RC, {"hotfix_branch": False, "support_branch": True}, "pre-release",
+                     id="a-pre-release"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": False}, "release",
+                     id="no-line-no-hotfix"),
+        pytest.param(FINAL, {"hotfix_branch": True, "support_branch": True}, "hotfix",
+                     id="a-hotfix-while-support/0.1-exists"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
+                             "tag_on_main": True, "tag_on_support": True}, "release",
+                     id="tagged-on-main-a-finished-hotfix"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
+                             "tag_on_main": False, "tag_on_support": True}, "support",
+                     id="tagged-on-the-line-only"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
+                             "tag_on_main": False, "tag_on_support": False}, "release",
+                     id="tagged-elsewhere"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
+                             "cut_from_support": True}, "support", id="cut-from-the-line"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
+                             "cut_from_support": False}, "release", id="cut-from-develop"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
+                             "older_line": True}, "support", id="not-cut-of-an-older-line"),
+    ],
+)  # fmt: skip
+def test_release_flow(release: Release, refs: dict[str, bool], flow: str) -> None:
+    assert release_flow(release, **refs) == flow
+
+
+@pytest.mark.parametrize(
+    ("flow", "expected"),
+    [
+        ("release", ("release/v0.1.1", "main")),
+        ("hotfix", ("hotfix/v0.1.1", "main")),
+        ("support", ("release/v0.1.1", "support/0.1")),
+    ],
+)
+def test_branch_and_target(flow: Flow, expected: tuple[str, str]) -> None:
+    assert branch_and_target(FINAL, flow) == expected

@@ -30,11 +30,13 @@ from tests.workflows.model import (
     needs,
     steps,
     triggers,
+    workflow_names,
 )
 
 pytestmark = pytest.mark.workflows
 
 CHECKOUT = "actions/checkout"
+TOLD = '--published-with "$PUBLISHED_WITH"'  # how the publish job it needs uploaded
 UPLOAD = "actions/upload-artifact"
 DOWNLOAD = "actions/download-artifact"
 # The only rights a job may add to the top level's `contents: read`, by what it runs.
@@ -365,9 +367,9 @@ def test_coverage_combines_what_the_test_jobs_measured() -> None:
 def test_ci_triggers_and_gates() -> None:
     ci = load("ci.yml")
     on = triggers(ci)
-    assert set(on) == {"push", "pull_request"}
+    assert set(on) == {"push", "pull_request", "workflow_dispatch"}
     assert on["push"] == {"branches": ["develop", "main", "support/**"]}
-    assert on["pull_request"]["branches"] == ["develop", "support/**"]
+    assert on["pull_request"]["branches"] == ["develop", "main", "release/**", "support/**"]
     all_jobs = jobs(ci)
     run_step(all_jobs["lint"], "uv run nox -s lint")
     assert all_jobs["changelog"]["if"] == "github.event_name == 'pull_request'"
@@ -385,7 +387,7 @@ def test_ci_triggers_and_gates() -> None:
     staging = "${{ vars.STAGING_INDEX || 'testpypi' }}"
     publish = run_step(all_jobs["publish-dev"], 'uv run nox -s publish -- "$STAGING_INDEX"')
     assert publish["env"]["STAGING_INDEX"] == staging
-    verify = run_step(all_jobs["verify-dev"], 'uv run nox -s verify -- "$STAGING_INDEX"')
+    verify = run_step(all_jobs["verify-dev"], f'uv run nox -s verify -- "$STAGING_INDEX" {TOLD}')
     assert verify["env"]["STAGING_INDEX"] == staging
 
 
@@ -450,7 +452,7 @@ def test_staging_builds_publishes_and_verifies_release_hotfix_and_support_branch
     assert needs(all_jobs["publish"]) == {"build"}
     assert needs(all_jobs["verify"]) == {"build", "publish"}
     assert publish_target(all_jobs["publish"]) == '"$STAGING_INDEX"'
-    run_step(all_jobs["verify"], 'uv run nox -s verify -- "$STAGING_INDEX"')
+    run_step(all_jobs["verify"], f'uv run nox -s verify -- "$STAGING_INDEX" {TOLD}')
 
 
 def test_release_goes_testpypi_then_pypi_then_github() -> None:
@@ -490,8 +492,8 @@ def test_release_goes_testpypi_then_pypi_then_github() -> None:
     assert release["env"]["PRODUCTION_INDEX"] == "${{ vars.PRODUCTION_INDEX || 'pypi' }}"
     assert publish_target(all_jobs["publish-testpypi"]) == '"$STAGING_INDEX"'
     assert publish_target(all_jobs["publish-pypi"]) == '"$PRODUCTION_INDEX"'
-    run_step(all_jobs["verify-testpypi"], 'uv run nox -s verify -- "$STAGING_INDEX"')
-    run_step(all_jobs["verify-pypi"], 'uv run nox -s verify -- "$PRODUCTION_INDEX"')
+    run_step(all_jobs["verify-testpypi"], f'uv run nox -s verify -- "$STAGING_INDEX" {TOLD}')
+    run_step(all_jobs["verify-pypi"], f'uv run nox -s verify -- "$PRODUCTION_INDEX" {TOLD}')
     step = run_step(all_jobs["github-release"], 'uv run invoke github-release "$VERSION"')
     assert step["env"]["VERSION"] == tag
     assert step["env"]["GH_TOKEN"] == "${{ github.token }}"
@@ -658,9 +660,11 @@ def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
     import tomllib
 
     groups = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    import_names = {"pyyaml": "yaml"}  # where a distribution's import name is not its own
     runners = {
-        re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].replace("-", "_")  # the import name
+        import_names.get(name, name)
         for spec in groups["dependency-groups"]["runners"]
+        if (name := re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].replace("-", "_").lower())
     }
     todo = sorted((ROOT / "tasks").glob("*.py"))
     seen: set[Path] = set()
@@ -721,3 +725,144 @@ def test_dependabot_keeps_the_pinned_actions_and_the_lock_current() -> None:
         assert update["schedule"]["interval"] in ("daily", "weekly")
         # A dependency bump has no user-facing entry: the CHANGELOG gate's own label lets it by.
         assert NO_CHANGELOG_LABEL in update["labels"]
+
+
+# --- the checks branch protection requires arrive on its pull requests -------------------------
+
+# Where the pull requests into a protected branch come from, as the branching model has them
+# (CONTRIBUTING.md): into main only the release and hotfix branches; into the others any branch.
+PULL_REQUESTS_INTO = {"main": ("release/v1.2.0", "hotfix/v1.2.1")}
+
+
+def glob_matches(branch: str, pattern: str) -> bool:
+    """GitHub's branch filter: `*` stops at `/`, `**` does not."""
+    parts = re.split(r"(\*\*|\*)", pattern)
+    regex = "".join(
+        ".*" if part == "**" else "[^/]*" if part == "*" else re.escape(part) for part in parts
+    )
+    return re.fullmatch(regex, branch) is not None
+
+
+def runs_for(workflow: dict[str, Any], event: str, branch: str) -> bool:
+    """Whether WORKFLOW runs on EVENT for BRANCH (the pushed branch, or a PR's base)."""
+    found = triggers(workflow)
+    if event not in found:
+        return False
+    patterns = (found[event] or {}).get("branches")
+    return patterns is None or any(glob_matches(branch, pattern) for pattern in patterns)
+
+
+def why_not_on_every_pull_request(
+    documents: dict[str, dict[str, Any]], branch: str, workflow: str, job: str, name: str
+) -> str | None:
+    """Why the check NAME (JOB of WORKFLOW) may not come for a pull request into BRANCH."""
+    if workflow not in documents or job not in jobs(documents[workflow]):
+        return f"{workflow} has no job {job}"
+    found = jobs(documents[workflow])
+    if found[job].get("name", job) != name:
+        return f"{workflow} {job} reports {found[job].get('name', job)!r}, not {name!r}"
+    base = branch.replace("*", "v1.2.0")
+    heads = PULL_REQUESTS_INTO.get(branch)
+    on_pr = runs_for(documents[workflow], "pull_request", base)
+    on_heads = heads is not None and all(
+        runs_for(documents[workflow], "push", head) for head in heads
+    )
+    if not (on_pr or on_heads):
+        return f"{workflow} runs neither on pull requests into {base} nor on pushes to their heads"
+    # A job that an `if:` (its own, or one it needs) can skip would leave the PR waiting.
+    waiting, seen = [job], set()
+    while waiting:
+        current = waiting.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        if "if" in found[current]:
+            return f"{workflow} {current} has an `if:` that can skip {name!r}"
+        waiting.extend(needs(found[current]))
+    return None
+
+
+def test_every_required_check_runs_on_every_pull_request_into_its_branch() -> None:
+    from tasks import github
+
+    documents = {name: load(name) for name in workflow_names()}
+    for branch, required in github.REQUIRED_JOBS.items():
+        names = github.required_checks(ROOT, branch)
+        assert len(names) == len(required) >= 2, branch
+        for (workflow, job), name in zip(required, names, strict=True):
+            assert why_not_on_every_pull_request(documents, branch, workflow, job, name) is None
+
+
+def test_setup_github_requires_exactly_the_checks_read_from_the_workflows() -> None:
+    from tasks import github
+
+    checks = {branch: github.required_checks(ROOT, branch) for branch in github.REQUIRED_JOBS}
+    calls = github.github_settings("o/r", [1], checks)
+    protected = {}
+    for _method, endpoint, payload in calls:
+        if endpoint.endswith("/protection"):
+            branch = endpoint.split("/branches/")[1].removesuffix("/protection")
+            protected[branch] = payload["required_status_checks"]["contexts"]  # type: ignore[index]
+        elif endpoint.endswith("/rulesets"):
+            (pattern,) = payload["conditions"]["ref_name"]["include"]  # type: ignore[index]
+            rules = {rule["type"]: rule for rule in payload["rules"]}  # type: ignore[attr-defined]
+            required = rules["required_status_checks"]["parameters"]["required_status_checks"]
+            protected[pattern.removeprefix("refs/heads/")] = [r["context"] for r in required]
+    assert protected == checks
+    assert set(checks) == {"main", "develop", "release/*"}
+    assert checks["main"] == ["Lint", "Verify from the staging index"]
+
+
+@pytest.mark.parametrize(
+    ("workflow", "change", "problem"),
+    [
+        ("ci.yml", lambda w: w["jobs"]["lint"].pop("name"),
+         "ci.yml lint reports 'lint', not 'Lint'"),
+        ("ci.yml", lambda w: w["jobs"].pop("lint"), "ci.yml has no job lint"),
+        ("ci.yml", lambda w: w["on"]["pull_request"]["branches"].remove("main"),
+         "ci.yml runs neither on pull requests into main"),
+        ("staging.yml", lambda w: w["on"]["push"]["branches"].remove("hotfix/**"),
+         "staging.yml runs neither on pull requests into main"),
+        ("staging.yml", lambda w: w["jobs"]["publish"].update({"if": "false"}),
+         "staging.yml publish has an `if:` that can skip 'Verify from the staging index'"),
+    ],
+    ids=["renamed", "job-gone", "no-pr-trigger", "no-push-of-hotfix-heads", "skippable-need"],
+)  # fmt: skip
+def test_a_check_that_would_never_arrive_is_caught(
+    workflow: str, change: Any, problem: str
+) -> None:
+    from tasks import github
+
+    documents = {name: load(name) for name in workflow_names()}
+    change(documents[workflow])
+    required = github.REQUIRED_JOBS["main"]
+    names = dict(zip(required, github.required_checks(ROOT, "main"), strict=True))
+    found = [
+        why
+        for (name_workflow, job), name in names.items()
+        if (why := why_not_on_every_pull_request(documents, "main", name_workflow, job, name))
+    ]
+    assert found and problem in found[0]
+
+
+def test_every_verify_is_told_how_the_publish_job_it_needs_uploaded() -> None:
+    # verify requires PEP 740 attestations after trusted publishing only (scripts.attestations):
+    # it must hear how the very upload it checks was made, from that job's output.
+    told = 0
+    for name in workflow_names():
+        found = jobs(load(name))
+        for job_id, job in found.items():
+            for step in job.get("steps") or []:
+                if "nox -s verify" not in str(step.get("run", "")):
+                    continue
+                assert TOLD in step["run"], f"{name} {job_id}"
+                (publisher,) = [j for j in needs(job) if "nox -s publish" in " ".join(
+                    job_runs(found[j]))]  # fmt: skip
+                wanted = f"${{{{ needs.{publisher}.outputs.published-with }}}}"
+                assert step["env"]["PUBLISHED_WITH"] == wanted, f"{name} {job_id}"
+                output = found[publisher]["outputs"]["published-with"]
+                assert output == "${{ steps.publish.outputs.published-with }}", publisher
+                (publish,) = [s for s in found[publisher]["steps"] if s.get("id") == "publish"]
+                assert "nox -s publish" in publish["run"]
+                told += 1
+    assert told == 4  # ci.yml's dev release, staging.yml, release.yml's staging and production
