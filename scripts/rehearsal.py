@@ -95,6 +95,19 @@ class JobProgress:
         ]
 
 
+def job_output(log: Path, job: str) -> str:
+    """What JOB printed, from act's --json LOG (its entries' messages, one per line)."""
+    lines = []
+    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            entry = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(entry, dict) and entry.get("jobID") == job:
+            lines.append(str(entry.get("msg", "")))
+    return "\n".join(lines)
+
+
 def gh_calls(record: Path) -> list[dict[str, Any]]:
     """The calls the recording gh stand-in wrote to RECORD, oldest first."""
     if not record.is_file():

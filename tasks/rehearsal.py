@@ -2,25 +2,57 @@
 
 A clone of HEAD with a bare origin (main and develop), two pypiservers on 127.0.0.1 standing in
 for the staging and production indexes (the repository variables point the workflows at them),
-and the recording gh stand-in. Then the release as the guide cuts it: cut-release, staging.yml
-under act, the release PR merged, tag, release.yml under act in its `needs:` order up to the
-approval gate and, with --approve, through it, and finish-release (or a pre-release, a hotfix, a
-maintenance release). act runs the real jobs; only the third-party actions are stand-ins
-(scripts/stand-ins). The user's repository is only read. The world and its steps are in
-rehearsal_world, what a finished rehearsal must show in rehearsal_checks.
+and the recording gh stand-in. Then the release as the guide cuts it, and as a team lives it:
+cut-release, staging.yml under act, a commit landing on develop meanwhile, the checks branch
+protection requires of the release PR (run under act), the PR merged, tag, release.yml under act
+in its `needs:` order up to the approval gate and, with --approve, through it, and
+finish-release (or a pre-release, a hotfix, a maintenance release). On release/vX.Y.Z or
+hotfix/vX.Y.Z, without a version, it rehearses that release from where it stands. act runs the
+real jobs; only the third-party actions are stand-ins (scripts/stand-ins). The user's repository
+is only read. The world and its steps are in rehearsal_world, what a finished rehearsal must show
+in rehearsal_checks.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from invoke.context import Context
+
+from scripts import gitops, versions
 
 from .steps import ROOT, Refused, parse_release, task
 
+if TYPE_CHECKING:
+    from .rehearsal_world import Rehearsal
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a rehearsal: what it runs, and what `invoke status` must name after it."""
+
+    name: str
+    run: Callable[[], None]
+    then: str | None  # a part of the next command status names; None: status is not asked
+
+
+def in_progress(branch: str | None) -> tuple[versions.Release, str] | None:
+    """The release (and its flow) a release/vX.Y.Z or hotfix/vX.Y.Z BRANCH is of, else None."""
+    kind, _, name = (branch or "").partition("/")
+    found = versions.release_of(name) if kind in ("release", "hotfix") else None
+    if found is None or found.kind != "final":
+        return None
+    return found, kind
+
 
 @task(
+    may_omit=["version"],
     iterable=["var"],
     help={
-        "version": "the release to rehearse, X.Y.Z or X.Y.ZrcN (newer than every tag)",
+        "version": "the release to rehearse, X.Y.Z or X.Y.ZrcN (newer than every tag); left out "
+        "on release/vX.Y.Z or hotfix/vX.Y.Z: that release, from where it stands",
         "approve": "approve the production gate: publish-pypi, verify-pypi, github-release, finish",
         "reject": "stop at the production gate (the default)",
         "keep": "keep the throwaway folder (clone, origin, indexes, act logs) afterwards",
@@ -51,20 +83,25 @@ def rehearse_release(
     from scripts.rehearsal import table
 
     from .rehearsal_checks import checks, status_checks
-    from .rehearsal_world import (
-        BEFORE_GATE,
-        OWN_VARIABLES,
-        Rehearsal,
-        StepError,
-        git,
-        repository_state,
-    )
+    from .rehearsal_world import OWN_VARIABLES, Rehearsal, StepError, repository_state
 
     if approve and reject:
         raise Refused("give --approve or --reject, not both")
     if hotfix and support:
         raise Refused("give --hotfix or --support, not both")
-    release = parse_release(version)
+    current = in_progress(gitops.current_branch(ROOT))
+    release = parse_release(version) if version else None
+    if release is None or (current is not None and current[0] == release):
+        if current is None:
+            raise Refused(
+                "give the version to rehearse (for example 9.9.9): only on release/vX.Y.Z or "
+                "hotfix/vX.Y.Z is it that branch's release"
+            )
+        release, kind = current
+        hotfix = hotfix or kind == "hotfix"
+        started = True
+    else:
+        started = False
     flow = "hotfix" if hotfix else "support" if support else "release"
     if flow != "release" and (release.kind != "final" or release.version.micro == 0):
         raise Refused(f"a {flow} release is a patch X.Y.Z with Z above 0, not {release}")
@@ -82,72 +119,20 @@ def rehearse_release(
         if act.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
     before = repository_state(ROOT)
-    if git(ROOT, "status", "--porcelain"):
+    if gitops.dirty_files(ROOT):
         print("note: uncommitted changes are not rehearsed: the rehearsal clones HEAD", flush=True)
     rehearsal = Rehearsal(
-        release, approve=approve, machinery=machinery, flow=flow, variables=variables
-    )
-    print(f"rehearse-release: {release.tag} of HEAD in {rehearsal.folder}", flush=True)
-    tag, ok = release.tag, False
+        release, approve=approve, machinery=machinery, flow=flow, variables=variables,
+        in_progress=started,
+    )  # fmt: skip
+    what = f"{rehearsal.branch} as it stands" if started else "HEAD"
+    print(f"rehearse-release: {release.tag} of {what} in {rehearsal.folder}", flush=True)
+    ok = False
     try:
-        rehearsal.step("prepare", rehearsal.prepare)
-        final = release.kind == "final"
-        merge = f"gh pr merge {rehearsal.branch} --merge"
-        tagging = f"invoke tag {release}"
-        after_cut = merge if final else tagging  # a pre-release is tagged on its open branch
-        if flow == "hotfix":
-            rehearsal.step("cut-hotfix", lambda: rehearsal.invoke("cut-hotfix", str(release)))
-            rehearsal.status_after("cut-hotfix", merge)
-            rehearsal.step("the fix", rehearsal.fix_on_the_hotfix_branch)
-            rehearsal.status_after("the fix", merge)
-        else:
-            if flow == "support":
-                line = str(release.line)
-                rehearsal.step("cut-support", lambda: rehearsal.invoke("cut-support", line))
-                cutting = f"invoke cut-release {release}"
-                rehearsal.status_after("cut-support", cutting)
-                rehearsal.step("the fix", rehearsal.fix_on_the_line)
-                rehearsal.status_after("the fix", cutting)
-            rehearsal.step(
-                "cut-release", lambda: rehearsal.invoke("cut-release", str(release.final))
-            )
-            rehearsal.status_after("cut-release", after_cut)
-        staging = rehearsal.servers["staging"].url
-        production = rehearsal.servers["production"].url
-        variables_given = [
-            word for name, value in variables.items() for word in ("--var", f"{name}={value}")
-        ]
-        options = [
-            "--var", f"STAGING_INDEX={staging}", "--var", f"PRODUCTION_INDEX={production}",
-            *variables_given,
-        ]  # fmt: skip
-        rehearsal.workflow("staging.yml", f"refs/heads/{rehearsal.branch}", *options)
-        rehearsal.status_after("staging.yml", after_cut)
-        if final:  # a pre-release is tagged on the release branch, before the merge
-            merged = "merge the hotfix PR" if flow == "hotfix" else "merge the release PR"
-            rehearsal.step(merged, rehearsal.merge_release_pr)
-            rehearsal.status_after(merged, tagging)
-        rehearsal.step("tag", lambda: rehearsal.invoke("tag", str(release)))
-        rehearsal.status_after("tag", "gh run list --workflow release.yml")
-        try:
-            rehearsal.workflow(
-                "release.yml", f"refs/tags/{tag}", *options, job=None if approve else BEFORE_GATE
-            )
-        finally:
-            rehearsal.gate(approve)
-        # Kept off production (PRERELEASES_TO_PRODUCTION=false), a pre-release is done after
-        # staging, which status cannot see: it names the approval there too.
-        if not rehearsal.to_production:
-            rehearsal.status_after("release.yml", "approve the `release` environment")
-        elif final:
-            rehearsal.status_after("release.yml", f"invoke finish-release {release}")
-        else:
-            rehearsal.status_after("release.yml", f"nothing: {tag} is released")
-        if approve and final:  # after a pre-release the release branch goes on
-            rehearsal.step(
-                "finish-release", lambda: rehearsal.invoke("finish-release", str(release))
-            )
-            rehearsal.status_after("finish-release", f"nothing: {tag} is released")
+        for stage in stages(rehearsal):
+            stage.run()
+            if stage.then is not None:
+                rehearsal.status_after(stage.name, stage.then)
         results = checks(rehearsal) + status_checks(rehearsal)
         ok = True
     except StepError:
@@ -174,4 +159,59 @@ def rehearse_release(
     if not unchanged or any(problem is not None for _, problem in results):
         raise Refused("the release ran, but a check failed (see above)")
     where = f"kept in {rehearsal.folder}" if keep else "throwaway folder removed"
-    print(f"rehearse-release: {tag} rehearsed ({'approved' if approve else 'rejected'}); {where}")
+    print(
+        f"rehearse-release: {release.tag} rehearsed ({'approved' if approve else 'rejected'}); "
+        f"{where}"
+    )
+
+
+def stages(rehearsal: Rehearsal) -> list[Stage]:
+    """The stages of REHEARSAL's release, in order: a table, run by one loop."""
+    release, flow, branch = rehearsal.release, rehearsal.flow, rehearsal.branch
+    final = release.kind == "final"
+    merge = f"gh pr merge {branch} --merge"
+    tagging = f"invoke tag {release}"
+    after_cut = merge if final else tagging  # a pre-release is tagged on its open branch
+
+    def step(name: str, action: Callable[[], str], then: str | None) -> Stage:
+        return Stage(name, lambda: rehearsal.step(name, action), then)
+
+    def task_step(name: str, argument: str, then: str | None) -> Stage:
+        return step(name, lambda: rehearsal.invoke(name, argument), then)
+
+    found = [step("prepare", rehearsal.prepare, None)]
+    if rehearsal.in_progress:
+        found.append(step(f"the PR of {branch}", rehearsal.open_pull_request, after_cut))
+    elif flow == "hotfix":
+        found.append(task_step("cut-hotfix", str(release), merge))
+        found.append(step("the fix", rehearsal.fix_on_the_hotfix_branch, merge))
+    else:
+        if flow == "support":
+            cutting = f"invoke cut-release {release}"
+            found.append(task_step("cut-support", str(release.line), cutting))
+            found.append(step("the fix", rehearsal.fix_on_the_line, cutting))
+        found.append(task_step("cut-release", str(release.final), after_cut))
+    staged = f"refs/heads/{branch}"
+    found.append(Stage("staging.yml", lambda: rehearsal.workflow("staging.yml", staged), after_cut))
+    if final and flow != "support":
+        found.append(step("a commit lands on develop", rehearsal.develop_moves_on, merge))
+    if final:  # a pre-release is tagged on the release branch, before the merge
+        checked = f"the checks {rehearsal.target} requires"
+        found.append(Stage(checked, lambda: rehearsal.required_checks(checked), merge))
+        merged = "merge the hotfix PR" if flow == "hotfix" else "merge the release PR"
+        found.append(step(merged, rehearsal.merge_release_pr, tagging))
+    found.append(task_step("tag", str(release), "gh run list --workflow release.yml"))
+    # Kept off production (PRERELEASES_TO_PRODUCTION=false), a pre-release is done after
+    # staging, which status cannot see: it names the approval there too.
+    if not rehearsal.to_production:
+        after_release = "approve the `release` environment"
+    elif final:
+        after_release = f"invoke finish-release {release}"
+    else:
+        after_release = f"nothing: {release.tag} is released"
+    found.append(Stage("release.yml", rehearsal.release_workflow, after_release))
+    if rehearsal.approve and final:  # after a pre-release the release branch goes on
+        found.append(
+            task_step("finish-release", str(release), f"nothing: {release.tag} is released")
+        )
+    return found

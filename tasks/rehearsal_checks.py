@@ -6,9 +6,9 @@ from __future__ import annotations
 import subprocess
 
 from scripts import changelog, index, manifest, verify
-from scripts.rehearsal import gh_calls, option_value, release_created, same_files
+from scripts.rehearsal import gh_calls, job_output, option_value, release_created, same_files
 
-from .rehearsal_world import PROJECT, Rehearsal, git
+from .rehearsal_world import PROJECT, TEAM_ENTRY, Rehearsal, git
 from .steps import DEVELOP, MAIN
 
 
@@ -60,7 +60,7 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
     created = release_created(gh_calls(rehearsal.record), tag)
     if not rehearsal.to_production:
         results.append(("no GitHub Release", f"{tag} was created" if created else None))
-        return results
+        return results + token_checks(rehearsal)
     if created is None:
         return [*results, ("the GitHub Release", f"gh release create {tag} was not called")]
     sums = {**built, manifest.MANIFEST_NAME: manifest.sha256_file(dist / "SHA256SUMS")}
@@ -82,7 +82,48 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
     results.append((f"the GitHub Release is {what}", problem))
     kind = git(rehearsal.origin, "cat-file", "-t", f"refs/tags/{tag}")
     results.append((f"{tag} is an annotated tag", None if kind == "tag" else f"a {kind}"))
-    return results + ref_checks(rehearsal)
+    return results + token_checks(rehearsal) + ref_checks(rehearsal) + changelog_checks(rehearsal)
+
+
+def token_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
+    """The rehearsal publishes with a password, as a token fallback does: each verify must have
+    been told so, and passed without PEP 740 attestations (which only trusted publishing makes)."""
+    log = rehearsal.folder / "act-release.yml.log"
+    results: list[tuple[str, str | None]] = []
+    ran = {step.name.removeprefix("release.yml ") for step in rehearsal.steps}
+    for job in [job for job in ("verify-testpypi", "verify-pypi") if job in ran]:
+        said = job_output(log, job)
+        told = "published with an API token" in said
+        results.append(
+            (f"{job} verified a token upload without requiring attestations",
+             None if told else "it did not say it was verifying a token upload")
+        )  # fmt: skip
+    return results
+
+
+def changelog_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
+    """develop's CHANGELOG after the merge back: the change that landed during the release is
+    still unreleased, the released section is the tag's, nothing is in both, no conflict mark."""
+    release, tag = rehearsal.release, rehearsal.release.tag
+    if release.kind != "final" or rehearsal.flow == "support":
+        return []  # nothing is merged into develop
+    develop = git(rehearsal.origin, "show", f"{DEVELOP}:CHANGELOG.md")
+    tagged = git(rehearsal.origin, "show", f"{tag}:CHANGELOG.md")
+    unreleased = changelog.unreleased_entries(develop)
+    landed = f"- {TEAM_ENTRY}" in unreleased
+    mine, theirs = (changelog.section_text(text, release) for text in (develop, tagged))
+    twice = set(changelog.section_entries(tagged, release)) & set(unreleased)
+    marks = [line for line in develop.splitlines() if line.startswith(("<<<<<<<", ">>>>>>>"))]
+    return [
+        (f"{DEVELOP}'s [Unreleased] holds the change that landed during the release",
+         None if landed else f"[Unreleased] holds {unreleased}"),
+        (f"{DEVELOP}'s [{release}] section is the tag's",
+         None if mine == theirs else f"it reads {mine!r:.80}"),
+        (f"nothing of {tag} is left under {DEVELOP}'s [Unreleased]",
+         None if not twice else f"{', '.join(sorted(twice))} is there too"),
+        (f"{DEVELOP}'s CHANGELOG has no conflict marker",
+         None if not marks else f"{len(marks)} lines like {marks[0]!r}"),
+    ]  # fmt: skip
 
 
 def status_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
@@ -93,7 +134,16 @@ def status_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
         if expected not in said
     ]
     what = f"invoke status named the step that follows, after each of {len(rehearsal.statuses)}"
-    return [(what, "; ".join(wrong) or None)]
+    # A task that ends with `next:` names the step status names right after it.
+    said_by_task = {step.name: step.detail.removeprefix("next: ") for step in rehearsal.steps
+                    if step.detail.startswith("next: ")}  # fmt: skip
+    disagree = [
+        f"after {step} the task said {said_by_task[step]!r}, status {said!r}"
+        for step, said, _ in rehearsal.statuses
+        if step in said_by_task and said_by_task[step] != said
+    ]
+    agreeing = f"every task's `next:` is what status named ({', '.join(said_by_task)})"
+    return [(what, "; ".join(wrong) or None), (agreeing, "; ".join(disagree) or None)]
 
 
 def ref_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:

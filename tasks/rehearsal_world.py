@@ -11,6 +11,7 @@ the third-party actions are stand-ins (scripts/stand-ins). The user's repository
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import secrets
@@ -32,6 +33,7 @@ from scripts.rehearsal import (
     JobProgress,
     Step,
     gh_calls,
+    job_output,
     option_value,
     planned_jobs,
 )
@@ -48,6 +50,9 @@ REHEARSAL_ENTRY = "A rehearsal of the release (this entry exists only in the reh
 HOTFIX_ENTRY = "A rehearsal of the hotfix (this entry exists only in the rehearsal's clone)."
 SUPPORT_ENTRY = (
     "A rehearsal of a fix on the line (this entry exists only in the rehearsal's clone)."
+)
+TEAM_ENTRY = (
+    "A change that landed on develop during the rehearsed release (only in the rehearsal's clone)."
 )
 # The repository variables the rehearsal sets itself: they point the workflows at the stand-ins.
 OWN_VARIABLES = ("STAGING_INDEX", "PRODUCTION_INDEX")
@@ -69,6 +74,14 @@ def git(repo: Path, *args: str) -> str:
     if result.returncode != 0:
         raise StepError(f"`git {shown(args)}` failed: {last_line(result.stderr or result.stdout)}")
     return result.stdout.strip()
+
+
+def rev(repo: Path, ref: str) -> str | None:
+    """The object REF names in REPO, or None."""
+    try:
+        return git(repo, "rev-parse", "--verify", "--quiet", ref)
+    except StepError:
+        return None
 
 
 def repository_state(repo: Path) -> str:
@@ -95,11 +108,13 @@ class Rehearsal:
         machinery: bool,
         flow: str = "release",
         variables: dict[str, str] | None = None,
+        in_progress: bool = False,
     ) -> None:
         self.release = release
         self.approve = approve
         self.flow = flow
         self.variables = variables or {}
+        self.in_progress = in_progress  # HEAD is the release (or hotfix) branch, already cut
         # The branch the release goes through (release/vX.Y.Z, or hotfix/vX.Y.Z) and the one its
         # PR goes into (main, or the maintenance line support/X.Y).
         self.branch = release.hotfix_branch if flow == "hotfix" else release.branch
@@ -150,16 +165,34 @@ class Rehearsal:
         head = git(ROOT, "rev-parse", "HEAD")
         git(self.folder, "init", "--quiet", "--bare", "--initial-branch", MAIN, str(self.origin))
         git(self.folder, "clone", "--quiet", "--no-checkout", str(ROOT), str(self.work))
+        if self.in_progress:  # the user's view of origin's main and develop, to release into
+            git(self.work, "fetch", "--quiet", str(ROOT), "+refs/heads/*:refs/user/local/*",
+                "+refs/remotes/origin/*:refs/user/origin/*")  # fmt: skip
         # From here on the clone knows only the throwaway origin: nothing can reach the user's.
         git(self.work, "remote", "remove", "origin")
         git(self.work, "remote", "add", "origin", str(self.origin))
         for key, value in {**IDENTITY, "commit.gpgsign": "false", "tag.gpgsign": "false"}.items():
             git(self.work, "config", key, value)
+        if self.in_progress:
+            note = self.branches_as_they_stand(head)
+        else:
+            note = self.branches_from_head(head)
+        for name in ("staging", "production"):
+            try:
+                self.servers[name] = start_local_index(
+                    self.folder / name / "packages",
+                    credentials=(USERNAME, self.password),
+                    log_file=self.folder / name / "server.log",
+                )
+            except LocalIndexError as error:
+                raise StepError(str(error)) from None
+        urls = ", ".join(f"{name} {server.url}" for name, server in self.servers.items())
+        return f"HEAD {head[:12]}{note}; {urls}"
+
+    def branches_from_head(self, head: str) -> str:
+        """main and develop at HEAD (and the release to fix, for a hotfix or a line), pushed."""
         git(self.work, "switch", "--quiet", "-C", MAIN, head)
-        for branch in git(self.work, "for-each-ref", "--format=%(refname:short)", "refs/heads/"
-                           ).splitlines():  # fmt: skip
-            if branch != MAIN:  # the clone's copy of the user's branch (a release branch, say)
-                git(self.work, "branch", "--quiet", "-D", branch)
+        self.drop_branches_but(MAIN)  # the clone's copies of the user's branches
         git(self.work, "switch", "--quiet", "-c", DEVELOP)
         note = self.changelog_entry()
         git(self.work, "switch", "--quiet", MAIN)
@@ -174,17 +207,45 @@ class Rehearsal:
             git(self.work, "tag", "--annotate", "-m", f"Release {newer} (rehearsal)", newer)
             note += f", then {newer} on {MAIN}"
         git(self.work, "push", "--quiet", "origin", MAIN, DEVELOP, "--tags")
-        for name in ("staging", "production"):
-            try:
-                self.servers[name] = start_local_index(
-                    self.folder / name / "packages",
-                    credentials=(USERNAME, self.password),
-                    log_file=self.folder / name / "server.log",
-                )
-            except LocalIndexError as error:
-                raise StepError(str(error)) from None
-        urls = ", ".join(f"{name} {server.url}" for name, server in self.servers.items())
-        return f"HEAD {head[:12]}{note}; {urls}"
+        return note
+
+    def branches_as_they_stand(self, head: str) -> str:
+        """The release or hotfix branch at HEAD, and the branches it goes into as the user's
+        repository last saw them on origin (else as its own), pushed."""
+        text = git(self.work, "show", f"{head}:CHANGELOG.md") if self.has_changelog(head) else ""
+        try:
+            entries = changelog.section_entries(text, self.release)
+        except changelog.ChangelogError as error:
+            raise StepError(f"{self.branch}: CHANGELOG.md: {error}") from None
+        if not entries:
+            raise StepError(
+                f"{self.branch}: the [{self.release}] section of CHANGELOG.md has no entry yet"
+            )
+        git(self.work, "switch", "--quiet", "-C", self.branch, head)
+        kept = [self.branch]
+        for name in dict.fromkeys([MAIN, DEVELOP, self.target]):
+            found = rev(self.work, f"refs/user/origin/{name}") or rev(
+                self.work, f"refs/user/local/{name}"
+            )
+            if found is None:
+                raise StepError(f"no {name} in your repository (nor origin/{name}) to release into")
+            git(self.work, "branch", "--quiet", "--force", name, found)
+            kept.append(name)
+        self.drop_branches_but(*kept)
+        for ref in git(self.work, "for-each-ref", "--format=%(refname)", "refs/user/").split():
+            git(self.work, "update-ref", "-d", ref)
+        git(self.work, "push", "--quiet", "origin", *kept, "--tags")
+        return f" on {self.branch}, into {self.target} as your repository has it"
+
+    def has_changelog(self, ref: str) -> bool:
+        return rev(self.work, f"{ref}:CHANGELOG.md") is not None
+
+    def drop_branches_but(self, *kept: str) -> None:
+        """Delete every local branch of the clone but KEPT (the clone's copies of the user's)."""
+        listed = git(self.work, "for-each-ref", "--format=%(refname:short)", "refs/heads/")
+        for branch in listed.splitlines():
+            if branch not in kept:
+                git(self.work, "branch", "--quiet", "-D", branch)
 
     def changelog_entry(self) -> str:
         """Give develop an [Unreleased] entry when HEAD has none (on a release branch, or just
@@ -206,9 +267,14 @@ class Rehearsal:
     def invoke(self, *args: str) -> str:
         """Run `invoke ARGS` in the clone, with the recording gh; its last line."""
         command = [sys.executable, "-m", "invoke", *args]
+        # The indexes as the workflows' repository variables name them: the tasks that say what
+        # comes next ask them, as `invoke status` does.
+        indexes = {"STAGING_INDEX": self.servers["staging"].url,
+                   "PRODUCTION_INDEX": self.servers["production"].url}  # fmt: skip
         result = subprocess.run(
-            command, cwd=self.work, env=self.env, capture_output=True, text=True, check=False
-        )
+            command, cwd=self.work, env={**self.env, **indexes}, capture_output=True, text=True,
+            check=False,
+        )  # fmt: skip
         output = (result.stdout + result.stderr).strip()
         if result.returncode != 0:
             self.reproduce = [f"cd {self.work} && invoke {shown(args)}"]
@@ -261,6 +327,69 @@ class Rehearsal:
         git(self.work, "push", "--quiet", "origin", self.target)
         return f"an entry under [Unreleased] ### Fixed, pushed to {self.target}"
 
+    def open_pull_request(self) -> str:
+        """The PR a cut release or hotfix branch has on GitHub, opened in the recording gh."""
+        title = "Hotfix" if self.flow == "hotfix" else "Release"
+        command = [
+            "gh", "pr", "create", "--base", self.target, "--head", self.branch,
+            "--title", f"{title} {self.release.tag}", "--body", f"{self.branch} (rehearsal)",
+        ]  # fmt: skip
+        result = subprocess.run(
+            command, cwd=self.work, env=self.env, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0:
+            raise StepError(f"`gh pr create` failed: {last_line(result.stderr)}")
+        return f"{self.branch} into {self.target}"
+
+    def develop_moves_on(self) -> str:
+        """What a team does while the release is open: a change lands on develop, with its
+        CHANGELOG entry under [Unreleased]."""
+        git(self.work, "switch", "--quiet", DEVELOP)
+        path = self.work / "CHANGELOG.md"
+        try:
+            text = changelog.with_unreleased_entry(
+                path.read_text(encoding="utf-8"), TEAM_ENTRY, "### Added"
+            )
+        except (OSError, changelog.ChangelogError) as error:
+            raise StepError(f"{DEVELOP}: CHANGELOG.md: {error}") from None
+        path.write_text(text, encoding="utf-8")
+        git(self.work, "commit", "--quiet", "-m", "feat: a change landing during the release",
+             "--", "CHANGELOG.md")  # fmt: skip
+        git(self.work, "push", "--quiet", "origin", DEVELOP)
+        git(self.work, "switch", "--quiet", self.branch)
+        return f"an entry under [Unreleased] pushed to {DEVELOP} while {self.branch} is open"
+
+    def required_checks(self, name: str) -> None:
+        """Run what branch protection requires of the PR into the target (setup-github's
+        checks): staging.yml's jobs must have passed on the branch, ci.yml's run here for the
+        pull_request event; StepError naming a check that did not pass or that nothing runs."""
+        from .github import REQUIRED_JOBS, required_checks
+
+        if self.target not in REQUIRED_JOBS:
+            self.steps.append(Step(name, PASSED, 0.0, f"none: {self.target} is not protected"))
+            return
+        started = time.monotonic()
+        required = zip(REQUIRED_JOBS[self.target], required_checks(self.work, self.target),
+                       strict=True)  # fmt: skip
+        ran: dict[str, str] = {}
+        for (workflow, job), check in required:
+            rows = {step.name: step.result for step in self.steps}
+            if workflow == "ci.yml" and f"ci.yml {job}" not in rows:
+                # A failure is in the job's row; the check is named below.
+                with contextlib.suppress(StepError):
+                    self.workflow("ci.yml", "", job=job, pull_request=True)
+                rows = {step.name: step.result for step in self.steps}
+            if rows.get(f"{workflow} {job}") != PASSED:
+                why = "did not pass" if f"{workflow} {job}" in rows else "was not run"
+                self.steps.append(Step(name, FAILED, time.monotonic() - started,
+                                       f"{check!r} ({workflow} {job}) {why}"))  # fmt: skip
+                print(f"--- {name}: failed: {check!r} ({workflow} {job}) {why}", flush=True)
+                raise StepError(f"{self.target} requires the check {check!r}, which {why}")
+            ran[check] = f"{workflow} {job}"
+        passed = ", ".join(f"{check} ({where})" for check, where in ran.items())
+        self.steps.append(Step(name, PASSED, time.monotonic() - started, passed))
+        print(f"--- {name}: passed ({passed})", flush=True)
+
     def merge_release_pr(self) -> str:
         branch = self.branch
         opened = [
@@ -276,17 +405,46 @@ class Rehearsal:
         git(self.work, "push", "--quiet", "origin", self.target)
         return f"{branch} merged into {self.target} (--no-ff) and pushed"
 
-    def workflow(self, workflow: str, ref: str, *options: str, job: str | None = None) -> None:
-        """Run WORKFLOW under act for a push of REF (up to JOB and what it needs, or all)."""
+    def options(self) -> list[str]:
+        """The repository variables the workflows get: the stand-in indexes, and --var's."""
+        given = [word for name, value in self.variables.items()
+                 for word in ("--var", f"{name}={value}")]  # fmt: skip
+        return [
+            "--var", f"STAGING_INDEX={self.servers['staging'].url}",
+            "--var", f"PRODUCTION_INDEX={self.servers['production'].url}",
+            *given,
+        ]  # fmt: skip
+
+    def release_workflow(self) -> None:
+        """release.yml for the tag, up to the approval gate or, approved, through it."""
+        job = None if self.approve else BEFORE_GATE
+        try:
+            self.workflow("release.yml", f"refs/tags/{self.release.tag}", job=job)
+        finally:
+            self.gate(self.approve)
+
+    def workflow(
+        self, workflow: str, ref: str, *, job: str | None = None, pull_request: bool = False
+    ) -> None:
+        """Run WORKFLOW under act for a push of REF (up to JOB and what it needs, or all), or,
+        PULL_REQUEST, for the release PR (the clone has its head checked out)."""
         scratch = act.ActScratch(self.folder / "act" / workflow, self.origin, self.env_file)
+        event_name = "pull_request" if pull_request else "push"
         event = self.folder / f"event-{workflow}.json"
-        event.write_text(json.dumps({"ref": ref}))
-        base = scratch.command(self.work, "push", workflow, "-e", str(event), *options)
+        payload: dict[str, object] = {"ref": ref}
+        if pull_request:
+            head = {"ref": self.branch, "sha": git(self.work, "rev-parse", "HEAD")}
+            payload = {"number": 1, "pull_request": {
+                "number": 1, "head": head, "base": {"ref": self.target}, "labels": []}}  # fmt: skip
+        event.write_text(json.dumps(payload))
+        base = scratch.command(self.work, event_name, workflow, "-e", str(event), *self.options())
         listing = subprocess.run(
-            [base[0], "--list", "push", "-W", f".github/workflows/{workflow}"],
+            [base[0], "--list", event_name, "-W", f".github/workflows/{workflow}"],
             cwd=self.work, env=self.env, capture_output=True, text=True, check=False,
         )  # fmt: skip
         planned = planned_jobs(listing.stdout)
+        if job is not None and pull_request:
+            planned = [job]  # the one check asked for (act runs what it needs too)
         command = [*base, *(["-j", job] if job else [])]
         progress = JobProgress(workflow)
         print(f"--- {workflow} under act: started ({', '.join(planned)})", flush=True)
@@ -306,7 +464,7 @@ class Rehearsal:
         again = act.ActScratch(
             self.folder / "act" / f"{workflow}-again", self.origin, self.env_file
         )
-        rerun = again.command(self.work, "push", workflow, "-e", str(event), *options)
+        rerun = again.command(self.work, event_name, workflow, "-e", str(event), *self.options())
         rerun += ["-j", culprit] if culprit else []
         self.reproduce = [
             *self.restart_hint(),  # the job needs the stand-in indexes up again
@@ -363,14 +521,10 @@ class Rehearsal:
 
 def _session_lines(log: Path, job: str | None) -> list[str]:
     """The `reproduce locally:` lines the failing JOB's sessions printed into act's LOG."""
-    lines = []
-    for line in log.read_text(encoding="utf-8", errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        message = str(entry.get("msg", "")) if isinstance(entry, dict) else ""
-        if entry.get("jobID") == job and "reproduce locally:" in message:
-            command = message.split("reproduce locally:", 1)[1]
-            lines.append(ANSI_ESCAPE.sub("", command).strip())
-    return lines
+    if job is None:
+        return []
+    return [
+        ANSI_ESCAPE.sub("", line.split("reproduce locally:", 1)[1]).strip()
+        for line in job_output(log, job).splitlines()
+        if "reproduce locally:" in line
+    ]

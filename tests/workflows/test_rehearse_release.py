@@ -36,6 +36,9 @@ VERSION_LINE = 'typer.echo(f"agentops {__version__}")'
 # Final releases print a suffix: the staging build (a .dev version) passes its smoke test.
 PLANTED = 'typer.echo(f"agentops {__version__}" + ("" if "dev" in __version__ else "-final"))'
 FOLDER = re.compile(r"rehearse-release: v9\.9\.9 of HEAD in (?P<folder>\S+)")
+IN_PROGRESS = re.compile(
+    r"rehearse-release: v1\.0\.0 of release/v1\.0\.0 as it stands in (?P<folder>\S+)"
+)
 INDEX_URL = re.compile(r"(?:staging|production) (http://127\.0\.0\.1:\d+/)")
 
 pytestmark = ACT_MARKS
@@ -95,20 +98,32 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     assert returncode == 0, output
     rows = [
         "prepare", "cut-release", "staging.yml build", "staging.yml publish", "staging.yml verify",
+        "a commit lands on develop", "ci.yml lint", "the checks main requires",
         "merge the release PR", "tag", "release.yml build", "release.yml publish-testpypi",
         "release.yml verify-testpypi", "release.yml publish-pypi", "release.yml verify-pypi",
         "release.yml github-release", "finish-release",
     ]  # fmt: skip
+    table = re.findall(r"^(\S.*?)\s{2,}(passed|failed|not run|approved)\s", output, re.M)
+    assert [name for name, result in table if result != "approved"] == rows, output
     for row in rows:
         assert re.search(rf"^{re.escape(row)}\s+passed\s+\d+\.\d", output, re.M), row
     assert re.search(r"^approval gate \(environment release\)\s+approved", output, re.M)
+    # Merged only once what protection requires of a PR into main had passed on its head.
+    assert re.search(
+        r"^the checks main requires\s+passed\s+\S+\s+Lint \(ci\.yml lint\), "
+        r"Verify from the staging index \(staging\.yml verify\)$", output, re.M
+    )  # fmt: skip
     checks = re.findall(r"^(ok|FAIL)  +(.*)$", output, re.M)
     assert [what for verdict, what in checks if verdict != "ok"] == [], output
     # The build's provenance, both stand-ins (staging twice: its own build and the release),
-    # assets, notes, a final, the annotated tag, main and develop, the branch gone, invoke status
-    # after each of the six steps, the repository as it was.
-    assert len(checks) == 13, checks
-    assert "invoke status named the step that follows, after each of 6" in output
+    # assets, notes, a final, the annotated tag, both verifies told of the token upload, main
+    # and develop, the branch gone, develop's CHANGELOG (the change that landed meanwhile
+    # unreleased, the section the tag's, nothing twice, no conflict), invoke status after each
+    # of the eight steps and every task's `next:` with it, the repository as it was.
+    assert len(checks) == 20, checks
+    assert "invoke status named the step that follows, after each of 8" in output
+    assert "ok    verify-pypi verified a token upload without requiring attestations" in output
+    assert "ok    develop's [Unreleased] holds the change that landed during the release" in output
     assert "--- invoke status after tag: next: gh run list --workflow release.yml" in output
     # Kept (--keep): the world the checks read is there to read again.
     match = FOLDER.search(output)
@@ -130,16 +145,22 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
 
 
 def test_a_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -> None:
+    # Rehearsed from another release's branch, whose CHANGELOG has no [Unreleased] entry left.
     project = project_copy(tmp_path / "project", ())
+    git(project, "switch", "--quiet", "-c", "release/v1.0.0")
+    text = (project / "CHANGELOG.md").read_text()
+    dated = changelog.release(text, Release.parse("1.0.0"), datetime.date(2026, 12, 1))
     cli = project / "src" / "agentops" / "cli.py"
     assert VERSION_LINE in cli.read_text()
     planted = cli.read_text().replace(VERSION_LINE, PLANTED)
-    commit(project, "fix: report the version", files={"src/agentops/cli.py": planted})
+    commit(project, "fix: report the version",
+           files={"src/agentops/cli.py": planted, "CHANGELOG.md": dated})  # fmt: skip
     before = repository_state(project)
 
     # Approved: still nothing may reach production.
     returncode, output = rehearse(project, tmp_path, "--approve")
     assert returncode == 1, output
+    assert "+1 commit on develop: [Unreleased] had no entry" in output, output
     assert "release.yml under act: failed: job verify-testpypi failed" in output, output
     assert "agentops 9.9.9-final (expected 'agentops 9.9.9')" in output, output
     # The table: staging passed, the release stopped at verify-testpypi, the gate never opened.
@@ -189,18 +210,24 @@ def test_a_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -
     assert repository_state(project) == before
 
 
-def test_ctrl_c_stops_everything_and_removes_the_throwaway_folder(tmp_path: Path) -> None:
-    # Rehearsed from a release branch, whose CHANGELOG has no [Unreleased] entry left.
+def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
+    tmp_path: Path,
+) -> None:
+    # On release/v1.0.0, cut from develop: no version given, the rehearsal takes that release
+    # from where it stands (no cut-release) into main and develop as the repository has them.
     project = project_copy(tmp_path / "project", ())
+    git(project, "branch", "develop")
     git(project, "switch", "--quiet", "-c", "release/v1.0.0")
     text = (project / "CHANGELOG.md").read_text()
     dated = changelog.release(text, Release.parse("1.0.0"), datetime.date(2026, 12, 1))
     commit(project, "chore: prepare release 1.0.0", files={"CHANGELOG.md": dated})
+    heads = {name: git(project, "rev-parse", name) for name in ("main", "develop", "HEAD")}
     before = repository_state(project)
     # Ctrl-C as in a terminal, even where this suite runs in the background (a shell starts
     # background jobs with SIGINT ignored, and Python then raises no KeyboardInterrupt).
+    command = [sys.executable, "-m", "invoke", "rehearse-release", "--approve"]
     process = subprocess.Popen(
-        rehearse_command("--approve"),
+        command,
         cwd=project,
         env=rehearsal_env(tmp_path),
         stdin=subprocess.DEVNULL,
@@ -219,6 +246,15 @@ def test_ctrl_c_stops_everything_and_removes_the_throwaway_folder(tmp_path: Path
         while not any("staging.yml build: started" in line for line in seen):
             assert time.monotonic() < deadline, "".join(seen)
             seen.append(lines.get(timeout=max(0.1, deadline - time.monotonic())))
+        # The throwaway origin holds the branches as the repository has them, and the PR.
+        match = IN_PROGRESS.search("".join(seen))
+        assert match, "".join(seen)
+        folder = Path(match["folder"])
+        origin = folder / "origin.git"
+        for name, ref in (("main", "main"), ("develop", "develop"), ("HEAD", "release/v1.0.0")):
+            assert git(origin, "rev-parse", ref) == heads[name], ref
+        calls = (folder / "gh-calls.jsonl").read_text()
+        assert '["pr", "create", "--base", "main", "--head", "release/v1.0.0"' in calls
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
         returncode = process.wait(timeout=60)
     finally:
@@ -229,12 +265,9 @@ def test_ctrl_c_stops_everything_and_removes_the_throwaway_folder(tmp_path: Path
         seen.append(lines.get())
     output = "".join(seen)
     assert returncode == 1, output
-    assert "+1 commit on develop: [Unreleased] had no entry" in output, output
-    assert "cut-release: passed" in output, output
+    assert "cut-release" not in output  # the branch is cut already
+    assert "--- the PR of release/v1.0.0: passed" in output, output
     assert "interrupted: the servers were stopped and the throwaway folder removed" in output
-    match = FOLDER.search(output)
-    assert match, output
-    folder = Path(match["folder"])
     assert not folder.exists()
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"
