@@ -11,6 +11,12 @@ import pytest
 from tests import helpers
 from tests.helpers import BUILT_VERSION, built_once, copy_project, shared_dir
 
+# No test asks the real TestPyPI or PyPI: the tasks that say what comes next (finish-release,
+# github-release) ask the indexes these name, as `invoke status` does; a test that wants them
+# answered starts its own (tests/integration's `indexes`). Nothing listens on port 9.
+for _variable in ("STAGING_INDEX", "PRODUCTION_INDEX"):
+    os.environ.setdefault(_variable, "http://127.0.0.1:9/")
+
 
 @pytest.fixture
 def project_repo(tmp_path: Path) -> Iterator[Path]:
