@@ -120,7 +120,9 @@ def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Releas
         and (found := versions.release_of(name.partition("/")[2])) is not None
     ]
     mine = [found for found in cut if current in (found.branch, found.hotfix_branch)]
-    return (mine or [max(cut, default=None)])[0] or versions.latest_release(tags)
+    if mine or cut:
+        return (mine or [max(cut)])[0]
+    return versions.latest_release(tags)
 
 
 def seen_of(

@@ -49,8 +49,8 @@ def _once_and_with_every_python() -> None:
     once_and_with_every_python()
 
 
-def rehearse_command(*options: str) -> list[str]:
-    return [sys.executable, "-m", "invoke", "rehearse-release", "9.9.9", *options]
+def rehearse_command(*options: str, version: str = "9.9.9") -> list[str]:
+    return [sys.executable, "-m", "invoke", "rehearse-release", version, *options]
 
 
 def rehearsal_env(tmp_path: Path) -> dict[str, str]:
@@ -60,10 +60,12 @@ def rehearsal_env(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "TMPDIR": str(scratch)}
 
 
-def rehearse(project: Path, tmp_path: Path, *options: str) -> tuple[int, str]:
+def rehearse(
+    project: Path, tmp_path: Path, *options: str, version: str = "9.9.9"
+) -> tuple[int, str]:
     """Run the rehearsal in PROJECT to its end: its exit code and its output."""
     result = subprocess.run(
-        rehearse_command(*options),
+        rehearse_command(*options, version=version),
         cwd=project,
         env=rehearsal_env(tmp_path),
         capture_output=True,
@@ -144,7 +146,9 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     assert repository_state(project) == before
 
 
-def test_a_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -> None:
+def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -> None:
+    # A pre-release, tagged on its release branch before any merge: staging.yml builds the
+    # branch (a .dev version, whose smoke test passes), release.yml the tag (whose does not).
     # Rehearsed from another release's branch, whose CHANGELOG has no [Unreleased] entry left.
     project = project_copy(tmp_path / "project", ())
     git(project, "switch", "--quiet", "-c", "release/v1.0.0")
@@ -158,14 +162,18 @@ def test_a_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -
     before = repository_state(project)
 
     # Approved: still nothing may reach production.
-    returncode, output = rehearse(project, tmp_path, "--approve")
+    returncode, output = rehearse(project, tmp_path, "--approve", version="9.10.0rc1")
     assert returncode == 1, output
     assert "+1 commit on develop: [Unreleased] had no entry" in output, output
     assert "release.yml under act: failed: job verify-testpypi failed" in output, output
-    assert "agentops 9.9.9-final (expected 'agentops 9.9.9')" in output, output
-    # The table: staging passed, the release stopped at verify-testpypi, the gate never opened.
+    assert "agentops 9.10.0rc1-final (expected 'agentops 9.10.0rc1')" in output, output
+    # The table: staging passed, the rc tagged on its branch (no PR merged, so no checks asked),
+    # the release stopped at verify-testpypi, the gate never opened.
+    assert "merge the release PR" not in output and "the checks main requires" not in output
     for row in (
+        r"cut-release\s+passed",
         r"staging\.yml verify\s+passed",
+        r"tag\s+passed\s+\S+\s+next: gh run list --workflow release\.yml --branch v9\.10\.0rc1",
         r"release\.yml publish-testpypi\s+passed",
         r"release\.yml verify-testpypi\s+failed",
         r"approval gate \(environment release\)\s+not run\s+not reached",
@@ -178,9 +186,14 @@ def test_a_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -
     assert "-j verify-testpypi" in output, output
     assert "nox -s verify -- http://127.0.0.1:" in output, output
 
-    match = FOLDER.search(output)
+    match = re.search(r"rehearse-release: v9\.10\.0rc1 of HEAD in (?P<folder>\S+)", output)
     assert match, output
     folder = Path(match["folder"])  # kept, for the reproducing commands
+    tagged = ["git", "-C", str(folder / "origin.git"), "rev-parse", "v9.10.0rc1^{commit}"]
+    branch = ["git", "-C", str(folder / "origin.git"), "rev-parse", "release/v9.10.0"]
+    assert subprocess.run(tagged, capture_output=True, text=True, check=True).stdout == (
+        subprocess.run(branch, capture_output=True, text=True, check=True).stdout
+    )  # the rc is on its release branch
     password = re.search(r'^TWINE_PASSWORD="(.+)"$', (folder / "jobs.env").read_text(), re.M)
     assert password and password[1] not in output  # the indexes' password is never printed
     assert list((folder / "production" / "packages").iterdir()) == []
