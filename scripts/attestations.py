@@ -34,6 +34,7 @@ ATTESTING_WORKFLOWS = {
 TRUSTED = "trusted-publishing"
 TOKEN = "token"  # noqa: S105 (a word, not a secret)
 PUBLISHED_WITH = (TRUSTED, TOKEN, "")  # "": not known, or nothing was uploaded
+TOKEN_UPLOAD = "published with an API token"  # noqa: S105 (how verify notes a token upload)
 OWNER_REPO = re.compile(r"[\w.-]+/[\w.-]+")  # a GitHub repository's full name
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PUBLISH_PREDICATE = "https://docs.pypi.org/attestations/publish/v1"
@@ -210,8 +211,8 @@ def check_on_index(
     PUBLISHED_WITH trusted publishing (which attests every file), if a file has none."""
     required = published_with == TRUSTED
     if published_with == TOKEN:
-        say("published with an API token: PEP 740 attestations come only with trusted "
-            "publishing, so none are required (any served are still checked)")  # fmt: skip
+        say(f"{TOKEN_UPLOAD}: PEP 740 attestations come only with trusted publishing, so none "
+            "are required (any served are still checked)")  # fmt: skip
     # A JSON listing of its own, whatever verify's listings were: only PEP 691 JSON tells "not
     # attested" (`"provenance": null`) from "serves no attestations" (no key); HTML cannot.
     listed = index.list_links(target.simple_url, PROJECT, accept=JSON_TYPE, attempts=3)

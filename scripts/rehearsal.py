@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.attestations import TOKEN_UPLOAD
+
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 ACT_LIST_ROW = re.compile(r"^\s*(?P<stage>\d+)\s+(?P<job>\S+)\s{2,}")
 
@@ -106,6 +108,23 @@ def job_output(log: Path, job: str) -> str:
         if isinstance(entry, dict) and entry.get("jobID") == job:
             lines.append(str(entry.get("msg", "")))
     return "\n".join(lines)
+
+
+def token_verifications(
+    steps: list[Step], output: Callable[[str], str], workflow: str = "release.yml"
+) -> list[tuple[str, str | None]]:
+    """For each verify job of WORKFLOW that passed among STEPS: (what, None or the problem) of
+    its having been told of a token upload (what it printed: OUTPUT(job))."""
+    return [
+        (
+            f"{job} verified a token upload without requiring attestations",
+            None if TOKEN_UPLOAD in output(job) else "it did not say it was verifying one",
+        )
+        for step in steps
+        if step.result == PASSED
+        and step.name.startswith(f"{workflow} verify")
+        and (job := step.name.removeprefix(f"{workflow} "))
+    ]
 
 
 def gh_calls(record: Path) -> list[dict[str, Any]]:

@@ -6,7 +6,14 @@ from __future__ import annotations
 import subprocess
 
 from scripts import changelog, index, manifest, verify
-from scripts.rehearsal import gh_calls, job_output, option_value, release_created, same_files
+from scripts.rehearsal import (
+    gh_calls,
+    job_output,
+    option_value,
+    release_created,
+    same_files,
+    token_verifications,
+)
 
 from .rehearsal_world import PROJECT, TEAM_ENTRY, Rehearsal, git
 from .steps import DEVELOP, MAIN
@@ -86,19 +93,11 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
 
 
 def token_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
-    """The rehearsal publishes with a password, as a token fallback does: each verify must have
-    been told so, and passed without PEP 740 attestations (which only trusted publishing makes)."""
+    """The rehearsal publishes with a password, as a token fallback does: each verify that ran
+    must have been told so, and passed without PEP 740 attestations (only trusted publishing
+    makes them)."""
     log = rehearsal.folder / "act-release.yml.log"
-    results: list[tuple[str, str | None]] = []
-    ran = {step.name.removeprefix("release.yml ") for step in rehearsal.steps}
-    for job in [job for job in ("verify-testpypi", "verify-pypi") if job in ran]:
-        said = job_output(log, job)
-        told = "published with an API token" in said
-        results.append(
-            (f"{job} verified a token upload without requiring attestations",
-             None if told else "it did not say it was verifying a token upload")
-        )  # fmt: skip
-    return results
+    return token_verifications(rehearsal.steps, lambda job: job_output(log, job))
 
 
 def changelog_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:

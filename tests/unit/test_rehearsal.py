@@ -17,6 +17,7 @@ from scripts.rehearsal import (
     release_created,
     same_files,
     table,
+    token_verifications,
 )
 
 ACT_LIST = """\
@@ -118,3 +119,25 @@ def test_the_gh_record_gives_the_release_and_its_notes(tmp_path: Path) -> None:
     assert option_value(calls[1]["args"], "--notes") == "- fixed"
     assert option_value(calls[0]["args"], "--head") == "release/v1.0.0"
     assert option_value(["release", "create", "--notes"], "--notes") is None
+
+
+TOLD = "verify: published with an API token: PEP 740 attestations come only with trusted ..."
+
+
+def test_each_verify_that_passed_must_have_been_told_of_the_token_upload() -> None:
+    said = {"verify-testpypi": f"installing\n{TOLD}", "verify-pypi": "installing"}
+    rejected = [
+        Step("release.yml verify-testpypi", PASSED, 5.0),
+        Step("release.yml publish-pypi", NOT_RUN),
+        Step("release.yml verify-pypi", NOT_RUN),  # behind the rejected gate: nothing to say
+    ]
+    assert token_verifications(rejected, said.__getitem__) == [
+        ("verify-testpypi verified a token upload without requiring attestations", None)
+    ]
+    approved = [*rejected[:1], Step("release.yml verify-pypi", PASSED, 5.0)]
+    assert token_verifications(approved, said.__getitem__)[1] == (
+        "verify-pypi verified a token upload without requiring attestations",
+        "it did not say it was verifying one",
+    )
+    failed = [Step("release.yml verify-testpypi", FAILED, 5.0)]
+    assert token_verifications(failed, said.__getitem__) == []
