@@ -144,10 +144,15 @@ def test_a_merge_back_conflict_stops_names_the_commands_and_finishes_when_run_ag
     merge_into(world, "hotfix/v0.1.1", "main")
     code, output = world.invoke("tag", "0.1.1")
     assert code == 0, output
-    # develop changed the lines the fix changed, and has unreleased work of its own.
+    # develop changed the lines the fix changed, and has unreleased work of its own, written
+    # where the hotfix put its section: git conflicts on both files.
     git(world.work, "switch", "-q", "develop")
-    text = changelog.with_unreleased_entry(
-        (world.work / "CHANGELOG.md").read_text(), "Reworked the fixed file."
+    text = (
+        (world.work / "CHANGELOG.md")
+        .read_text()
+        .replace(
+            "\n[Unreleased]: ", "\n### Security\n\n- Reworked the fixed file.\n\n[Unreleased]: ", 1
+        )
     )
     commit(world.work, "feat: rework", files={"src/agentops/fixed.txt": "reworked\n",
                                              "CHANGELOG.md": text})  # fmt: skip
@@ -168,7 +173,9 @@ def test_a_merge_back_conflict_stops_names_the_commands_and_finishes_when_run_ag
     # The commands it named, by hand: git leaves both files conflicted; only the code is fixed.
     git(world.work, "switch", "-q", "develop")
     merged = run_tool(world.work, "git", "merge", "origin/main")
-    assert merged.returncode == 1 and "CHANGELOG.md" in merged.stdout, merged.stdout
+    assert merged.returncode == 1, merged.stdout
+    unmerged = git(world.work, "diff", "--name-only", "--diff-filter=U").splitlines()
+    assert unmerged == ["CHANGELOG.md", "src/agentops/fixed.txt"]
     (world.work / "src/agentops/fixed.txt").write_text("reworked, with the fix\n")
     git(world.work, "add", "src/agentops/fixed.txt")
     code, output = world.invoke("finish-release", "0.1.1")
@@ -176,7 +183,7 @@ def test_a_merge_back_conflict_stops_names_the_commands_and_finishes_when_run_ag
     assert git(world.work, "merge-base", "--is-ancestor", "v0.1.1", "origin/develop") == ""
     develop = git(world.origin, "show", "develop:CHANGELOG.md")
     tagged = git(world.origin, "show", "v0.1.1:CHANGELOG.md")
-    assert changelog.unreleased_entries(develop)[0] == "- Reworked the fixed file."
+    assert changelog.unreleased_entries(develop)[-1] == "- Reworked the fixed file."
     release = Release.parse("0.1.1")
     assert changelog.section_text(develop, release) == changelog.section_text(tagged, release)
     assert "<<<<<<<" not in develop and ">>>>>>>" not in develop
