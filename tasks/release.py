@@ -252,12 +252,7 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         print(f"next: {next_step('staging', release)}")
 
 
-@task(
-    help={
-        "version": VERSION_HELP,
-        "dry_run": "print the commands; change nothing",
-    }
-)
+@task(help={"version": VERSION_HELP, "dry_run": "print the commands; change nothing"})
 def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     """After the tag: merge main back into develop, delete the release or hotfix branch."""
     release = final_release(version, "finish-release")
@@ -269,11 +264,7 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     tagged = origin.get(f"refs/tags/{release.tag}")
     if tagged is None:
         raise Refused(f"tag {release.tag} is not on {REMOTE}: run `invoke tag {release}` first")
-    branches = [
-        name
-        for name in (release.branch, release.hotfix_branch)
-        if gitops.local_branch_exists(name) or f"refs/heads/{name}" in origin
-    ]
+    branches = _branches_of(release, origin)
     if _released_on_support(release, origin, tagged):
         # A maintenance release went into support/X.Y; develop has its own line.
         _tidy(c, release, branches, origin, dry_run=dry_run)
@@ -292,6 +283,27 @@ def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
         print(f"finish-release: {DEVELOP} on {REMOTE} already holds {release.tag}")
     else:
         _merge_back(c, release, dry_run=dry_run)
+    _finish(c, release, branches, origin, dry_run=dry_run)
+
+
+def _branches_of(release: versions.Release, origin: dict[str, str]) -> list[str]:
+    """RELEASE's release and hotfix branches that exist, here or on ORIGIN."""
+    return [
+        name
+        for name in (release.branch, release.hotfix_branch)
+        if gitops.local_branch_exists(name) or f"refs/heads/{name}" in origin
+    ]
+
+
+def _finish(
+    c: Context,
+    release: versions.Release,
+    branches: list[str],
+    origin: dict[str, str],
+    *,
+    dry_run: bool,
+) -> None:
+    """After develop holds the release on origin: delete BRANCHES, say so and what comes next."""
     # develop is on origin now: what follows is tidying, reported but not undone.
     _tidy(c, release, branches, origin, dry_run=dry_run, merged=True)
     if not dry_run:
@@ -415,15 +427,7 @@ def _finish_merge_by_hand(c: Context, release: versions.Release, *, dry_run: boo
             f"{release}` again to push it"
         ) from None
     origin = origin_refs()
-    branches = [
-        name
-        for name in (release.branch, release.hotfix_branch)
-        if gitops.local_branch_exists(name) or f"refs/heads/{name}" in origin
-    ]
-    _tidy(c, release, branches, origin, dry_run=False, merged=True)
-    gone = ", ".join(branches) or "no branch left to delete"
-    print(f"finish-release: {MAIN} merged back into {DEVELOP}; {gone} deleted")
-    print(f"next: {where_next(release)}")
+    _finish(c, release, _branches_of(release, origin), origin, dry_run=False)
 
 
 def _released_on_support(release: versions.Release, origin: dict[str, str], tagged: str) -> bool:

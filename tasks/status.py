@@ -108,8 +108,9 @@ def _dist(folder: Path, version: str) -> tuple[dict[str, str], dict[str, str] | 
 
 def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Release | None:
     """The release in progress: the current branch's, when it is release/vX.Y.Z or
-    hotfix/vX.Y.Z; else the highest such branch here or on origin (a release is in progress
-    until finish-release deletes its branch); else the latest release tag."""
+    hotfix/vX.Y.Z; else the highest such branch not tagged yet; else the highest one tagged but
+    not merged back into develop (a maintenance release before finish-release); else the latest
+    release tag."""
     names = [ref.removeprefix("refs/heads/") for ref in refs if ref.startswith("refs/heads/")]
     names += gitops.git("branch", "--format=%(refname:short)", cwd=ROOT).splitlines()
     current = gitops.current_branch(ROOT)
@@ -119,9 +120,18 @@ def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Releas
         if name.startswith(("release/", "hotfix/"))
         and (found := versions.release_of(name.partition("/")[2])) is not None
     ]
+    develop = refs.get(f"refs/heads/{DEVELOP}") or gitops.rev(DEVELOP)
     mine = [found for found in cut if current in (found.branch, found.hotfix_branch)]
-    if mine or cut:
-        return (mine or [max(cut)])[0]
+    untagged = [found for found in cut if found.tag not in tags]
+    unfinished = [
+        found
+        for found in cut
+        if found.tag in tags
+        and not (develop and gitops.has_object(develop) and gitops.is_ancestor(found.tag, develop))
+    ]
+    for candidates in (mine, untagged, unfinished):
+        if candidates:
+            return max(candidates)
     return versions.latest_release(tags)
 
 
