@@ -388,13 +388,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except (PublishError, index.PackageIndexError, ValueError) as error:
         return fail(f"publish: error: {redact(str(error), environ)}")
+    tell_how(plan, environ, say)
+    return 0
+
+
+def tell_how(plan: UploadPlan, environ: Mapping[str, str], say: Callable[[str], None]) -> None:
+    """Say how PLAN's files were published and, in GitHub Actions, write it as the step's output
+    `published-with`: the verify job is told whether to require PEP 740 attestations."""
     how = published_with(plan)
     say(f"published with: {how or 'nothing (every file was there already)'}")
     if output := environ.get("GITHUB_OUTPUT"):
-        # The verify job is told how, to know whether to require PEP 740 attestations.
         with Path(output).open("a", encoding="utf-8") as handle:
             handle.write(f"published-with={how}\n")
-    return 0
 
 
 if __name__ == "__main__":

@@ -5,9 +5,9 @@ something check every precondition first and change nothing until all hold; --dr
 exact commands instead of running them; when a later step fails, what was done is undone and the
 message says what, if anything, reached origin.
 
-One module per concern: steps (what every task shares), sessions, ci, release, lines (hotfixes
-and maintenance lines), rehearsal (with rehearsal_world and rehearsal_checks), doctor,
-github.
+One module per concern: steps (what every task shares), sessions, ci, release (cut, tag, the
+GitHub Release), finish (the merge back), lines (hotfixes and maintenance lines), status,
+yank, rehearsal (with rehearsal_world, rehearsal_act and rehearsal_checks), doctor, github.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from invoke.tasks import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the shared helpers in scripts/
 
-from . import ci, doctor, github, lines, rehearsal, release, sessions, status, yank
+from . import ci, doctor, finish, github, lines, rehearsal, release, sessions, status, yank
 
 ns = Collection()
-for _module in (sessions, ci, release, lines, status, yank, rehearsal, doctor, github):
+for _module in (sessions, ci, release, finish, lines, status, yank, rehearsal, doctor, github):
     for _task in vars(_module).values():
         if isinstance(_task, Task):
             ns.add_task(_task)

@@ -63,6 +63,26 @@ def required_checks(root: Path, branch: str) -> list[str]:
         raise Refused(str(error)) from None
 
 
+def release_ruleset(checks: list[str]) -> dict[str, object]:
+    """The ruleset of release/*: no force push, and CHECKS on the pull requests of its fixes."""
+    required = {
+        "strict_required_status_checks_policy": False,
+        # cut-release pushes the new branch; its fixes come by pull request
+        "do_not_enforce_on_create": True,
+        "required_status_checks": [{"context": check} for check in checks],
+    }
+    return {
+        "name": "release branches",
+        "target": "branch",
+        "enforcement": "active",
+        "conditions": {"ref_name": {"include": [f"refs/heads/{RELEASE_BRANCHES}"], "exclude": []}},
+        "rules": [
+            {"type": "non_fast_forward"},
+            {"type": "required_status_checks", "parameters": required},
+        ],
+    }
+
+
 def github_settings(
     repo: str, reviewer_ids: list[object], checks: dict[str, list[str]]
 ) -> list[tuple[str, str, dict[str, object]]]:
@@ -111,32 +131,7 @@ def github_settings(
                 **NO_REWRITES,
             },
         ),
-        (
-            "POST",
-            f"repos/{repo}/rulesets",
-            {
-                "name": "release branches",
-                "target": "branch",
-                "enforcement": "active",
-                "conditions": {
-                    "ref_name": {"include": [f"refs/heads/{RELEASE_BRANCHES}"], "exclude": []}
-                },
-                "rules": [
-                    {"type": "non_fast_forward"},
-                    {
-                        "type": "required_status_checks",
-                        "parameters": {
-                            "strict_required_status_checks_policy": False,
-                            # cut-release pushes the new branch; its fixes come by pull request
-                            "do_not_enforce_on_create": True,
-                            "required_status_checks": [
-                                {"context": check} for check in checks[RELEASE_BRANCHES]
-                            ],
-                        },
-                    },
-                ],
-            },
-        ),
+        ("POST", f"repos/{repo}/rulesets", release_ruleset(checks[RELEASE_BRANCHES])),
         # cut-release.yml opens the release PR with the job's token.
         (
             "PUT",

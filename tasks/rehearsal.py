@@ -82,39 +82,12 @@ def rehearse_release(
     from scripts import act
     from scripts.rehearsal import table
 
-    from .rehearsal_checks import checks, status_checks
-    from .rehearsal_world import OWN_VARIABLES, Rehearsal, StepError, repository_state
+    from .rehearsal_world import OWN_VARIABLES, Rehearsal, repository_state
 
     if approve and reject:
         raise Refused("give --approve or --reject, not both")
-    if hotfix and support:
-        raise Refused("give --hotfix or --support, not both")
-    current = in_progress(gitops.current_branch(ROOT))
-    release = parse_release(version) if version else None
-    if release is None or (current is not None and current[0] == release):
-        if current is None:
-            raise Refused(
-                "give the version to rehearse (for example 9.9.9): only on release/vX.Y.Z or "
-                "hotfix/vX.Y.Z is it that branch's release"
-            )
-        release, kind = current
-        hotfix = hotfix or kind == "hotfix"
-        started = True
-    else:
-        started = False
-    flow = "hotfix" if hotfix else "support" if support else "release"
-    if flow != "release" and (release.kind != "final" or release.version.micro == 0):
-        raise Refused(f"a {flow} release is a patch X.Y.Z with Z above 0, not {release}")
-    variables = {}
-    for given in var or []:
-        name, equals, value = given.partition("=")
-        if not equals or not name.isidentifier():
-            raise Refused(f"--var takes NAME=VALUE, not {given!r}")
-        if name in OWN_VARIABLES:
-            raise Refused(
-                f"{name} is the rehearsal's own: it points the workflows at the stand-ins"
-            )
-        variables[name] = value
+    release, flow, started = what_to_rehearse(version, hotfix=hotfix, support=support)
+    variables = repository_variables(var or [], OWN_VARIABLES)
     for tool in ("act", "uv"):
         if act.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
@@ -127,30 +100,13 @@ def rehearse_release(
     )  # fmt: skip
     what = f"{rehearsal.branch} as it stands" if started else "HEAD"
     print(f"rehearse-release: {release.tag} of {what} in {rehearsal.folder}", flush=True)
-    ok = False
-    try:
-        for stage in stages(rehearsal):
-            stage.run()
-            if stage.then is not None:
-                rehearsal.status_after(stage.name, stage.then)
-        results = checks(rehearsal) + status_checks(rehearsal)
-        ok = True
-    except StepError:
-        results = []
-    except KeyboardInterrupt:
-        rehearsal.close(remove=True)
-        raise Refused(
-            "interrupted: the servers were stopped and the throwaway folder removed"
-        ) from None
-    finally:
-        if not ok:
-            rehearsal.close(remove=False)
+    results = run_stages(rehearsal)
     print("\n" + table(rehearsal.steps))
-    for what, problem in results:
+    for what, problem in results or []:
         print(f"ok    {what}" if problem is None else f"FAIL  {what}: {problem}")
     unchanged = repository_state(ROOT) == before
     print(f"{'ok  ' if unchanged else 'FAIL'}  your repository is as it was")
-    if not ok:
+    if results is None:
         lines = "\n  ".join(rehearsal.reproduce)
         raise Refused(
             f"a step failed; everything is kept in {rehearsal.folder}. To reproduce:\n  {lines}"
@@ -165,8 +121,77 @@ def rehearse_release(
     )
 
 
+def run_stages(rehearsal: Rehearsal) -> list[tuple[str, str | None]] | None:
+    """Run REHEARSAL's stages, asking status after each, then its checks: their results, or
+    None when a step failed (the servers stopped, the folder kept for the commands that
+    reproduce it). Ctrl-C stops everything and removes the folder."""
+    from .rehearsal_checks import checks, status_checks
+    from .rehearsal_world import StepError
+
+    try:
+        for stage in stages(rehearsal):
+            stage.run()
+            if stage.then is not None:
+                rehearsal.status_after(stage.name, stage.then)
+        return checks(rehearsal) + status_checks(rehearsal)
+    except StepError:
+        rehearsal.close(remove=False)
+        return None
+    except KeyboardInterrupt:
+        rehearsal.close(remove=True)
+        raise Refused(
+            "interrupted: the servers were stopped and the throwaway folder removed"
+        ) from None
+    except BaseException:
+        rehearsal.close(remove=False)
+        raise
+
+
+def what_to_rehearse(
+    version: str, *, hotfix: bool, support: bool
+) -> tuple[versions.Release, str, bool]:
+    """The release VERSION names (or, left out or the same, the one of the release or hotfix
+    branch checked out), its flow, and whether it is that release in progress."""
+    if hotfix and support:
+        raise Refused("give --hotfix or --support, not both")
+    current = in_progress(gitops.current_branch(ROOT))
+    given = parse_release(version) if version else None
+    started = given is None or (current is not None and current[0] == given)
+    if not started and given is not None:
+        release = given
+    elif current is not None:
+        release, kind = current
+        hotfix = hotfix or kind == "hotfix"
+    else:
+        raise Refused(
+            "give the version to rehearse (for example 9.9.9): only on release/vX.Y.Z or "
+            "hotfix/vX.Y.Z is it that branch's release"
+        )
+    flow = "hotfix" if hotfix else "support" if support else "release"
+    if flow != "release" and (release.kind != "final" or release.version.micro == 0):
+        raise Refused(f"a {flow} release is a patch X.Y.Z with Z above 0, not {release}")
+    return release, flow, started
+
+
+def repository_variables(given: list[str], own: tuple[str, ...]) -> dict[str, str]:
+    """The --var NAME=VALUE given, as {NAME: VALUE}; refused when malformed or one of OWN."""
+    variables = {}
+    for word in given:
+        name, equals, value = word.partition("=")
+        if not equals or not name.isidentifier():
+            raise Refused(f"--var takes NAME=VALUE, not {word!r}")
+        if name in own:
+            raise Refused(
+                f"{name} is the rehearsal's own: it points the workflows at the stand-ins"
+            )
+        variables[name] = value
+    return variables
+
+
 def stages(rehearsal: Rehearsal) -> list[Stage]:
     """The stages of REHEARSAL's release, in order: a table, run by one loop."""
+    from .rehearsal_act import check_the_pr, release_workflow, run_workflow
+
     release, flow, branch = rehearsal.release, rehearsal.flow, rehearsal.branch
     final = release.kind == "final"
     merge = f"gh pr merge {branch} --merge"
@@ -192,12 +217,15 @@ def stages(rehearsal: Rehearsal) -> list[Stage]:
             found.append(step("the fix", rehearsal.fix_on_the_line, cutting))
         found.append(task_step("cut-release", str(release.final), after_cut))
     staged = f"refs/heads/{branch}"
-    found.append(Stage("staging.yml", lambda: rehearsal.workflow("staging.yml", staged), after_cut))
+    staging = Stage(
+        "staging.yml", lambda: run_workflow(rehearsal, "staging.yml", staged), after_cut
+    )
+    found.append(staging)
     if final and flow != "support":
         found.append(step("a commit lands on develop", rehearsal.develop_moves_on, merge))
     if final:  # a pre-release is tagged on the release branch, before the merge
         checked = f"the checks {rehearsal.target} requires"
-        found.append(Stage(checked, lambda: rehearsal.required_checks(checked), merge))
+        found.append(Stage(checked, lambda: check_the_pr(rehearsal, checked), merge))
         merged = "merge the hotfix PR" if flow == "hotfix" else "merge the release PR"
         found.append(step(merged, rehearsal.merge_release_pr, tagging))
     found.append(task_step("tag", str(release), "gh run list --workflow release.yml"))
@@ -209,7 +237,7 @@ def stages(rehearsal: Rehearsal) -> list[Stage]:
         after_release = f"invoke finish-release {release}"
     else:
         after_release = f"nothing: {release.tag} is released"
-    found.append(Stage("release.yml", rehearsal.release_workflow, after_release))
+    found.append(Stage("release.yml", lambda: release_workflow(rehearsal), after_release))
     if rehearsal.approve and final:  # after a pre-release the release branch goes on
         found.append(
             task_step("finish-release", str(release), f"nothing: {release.tag} is released")

@@ -4,6 +4,7 @@ Release's assets and in the build's SHA256SUMS, the notes, the marks, and where 
 from __future__ import annotations
 
 import subprocess
+from typing import Any
 
 from scripts import changelog, index, manifest, verify
 from scripts.rehearsal import (
@@ -18,16 +19,38 @@ from scripts.rehearsal import (
 from .rehearsal_world import PROJECT, TEAM_ENTRY, Rehearsal, git
 from .steps import DEVELOP, MAIN
 
+Result = tuple[str, str | None]  # what must hold, and None or the problem
 
-def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
+
+def checks(rehearsal: Rehearsal) -> list[Result]:
     """(what, None or the problem) for everything a finished rehearsal must show."""
-    release, tag = rehearsal.release, rehearsal.release.tag
+    tag = rehearsal.release.tag
     dist = rehearsal.folder / "act" / "release.yml" / "artifacts" / "dist"
     try:
         built = manifest.check_dist(dist)
     except manifest.ManifestError as error:
         return [("the build's SHA256SUMS", str(error))]
-    results: list[tuple[str, str | None]] = []
+    results = build_checks(rehearsal, built) + index_checks(rehearsal, built)
+    created = release_created(gh_calls(rehearsal.record), tag)
+    if not rehearsal.to_production:
+        results.append(("no GitHub Release", f"{tag} was created" if created else None))
+        return results + token_checks(rehearsal)
+    if created is None:
+        return [*results, ("the GitHub Release", f"gh release create {tag} was not called")]
+    sums = {**built, manifest.MANIFEST_NAME: manifest.sha256_file(dist / "SHA256SUMS")}
+    return [
+        *results,
+        *github_checks(rehearsal, created, sums),
+        *token_checks(rehearsal),
+        *ref_checks(rehearsal),
+        *changelog_checks(rehearsal),
+    ]
+
+
+def build_checks(rehearsal: Rehearsal, built: dict[str, str]) -> list[Result]:
+    """The build's provenance names exactly BUILT; staging.yml's own build was staged as built."""
+    results: list[Result] = []
+    dist = rehearsal.folder / "act" / "release.yml" / "artifacts" / "dist"
     # The attest-build-provenance stand-in records the subjects it would have attested.
     try:
         attested = manifest.read_manifest(dist.parent / "build-provenance")
@@ -50,6 +73,13 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
         results.append(
             (f"the staging stand-in holds staging.yml's build {staged_version}", problem)
         )
+    return results
+
+
+def index_checks(rehearsal: Rehearsal, built: dict[str, str]) -> list[Result]:
+    """Each stand-in index serves and stores exactly BUILT (production: nothing, rejected)."""
+    release = rehearsal.release
+    results: list[Result] = []
     for name, server in rehearsal.servers.items():
         expected = built if name == "staging" or rehearsal.to_production else {}
         served = _of_version(index.list_files(server.simple_url, PROJECT), str(release))
@@ -64,15 +94,18 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
             results.append((f"the {name} stand-in holds the build's SHA256SUMS", problem))
         else:
             results.append((f"the {name} stand-in has nothing of {release}", problem))
-    created = release_created(gh_calls(rehearsal.record), tag)
-    if not rehearsal.to_production:
-        results.append(("no GitHub Release", f"{tag} was created" if created else None))
-        return results + token_checks(rehearsal)
-    if created is None:
-        return [*results, ("the GitHub Release", f"gh release create {tag} was not called")]
-    sums = {**built, manifest.MANIFEST_NAME: manifest.sha256_file(dist / "SHA256SUMS")}
+    return results
+
+
+def github_checks(
+    rehearsal: Rehearsal, created: dict[str, Any], sums: dict[str, str]
+) -> list[Result]:
+    """The GitHub Release CREATED: its assets SUMS, its notes the section, its marks, the tag."""
+    release, tag = rehearsal.release, rehearsal.release.tag
     assets = same_files("the release's assets", created.get("assets", {}), sums)
-    results.append(("the GitHub Release's assets are the build's files and SHA256SUMS", assets))
+    results: list[Result] = [
+        ("the GitHub Release's assets are the build's files and SHA256SUMS", assets)
+    ]
     text = git(rehearsal.origin, "show", f"{tag}:CHANGELOG.md")
     section = changelog.section_text(text, release.final)
     notes = option_value(created["args"], "--notes")
@@ -89,7 +122,7 @@ def checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:
     results.append((f"the GitHub Release is {what}", problem))
     kind = git(rehearsal.origin, "cat-file", "-t", f"refs/tags/{tag}")
     results.append((f"{tag} is an annotated tag", None if kind == "tag" else f"a {kind}"))
-    return results + token_checks(rehearsal) + ref_checks(rehearsal) + changelog_checks(rehearsal)
+    return results
 
 
 def token_checks(rehearsal: Rehearsal) -> list[tuple[str, str | None]]:

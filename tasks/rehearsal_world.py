@@ -11,9 +11,6 @@ the third-party actions are stand-ins (scripts/stand-ins). The user's repository
 
 from __future__ import annotations
 
-import contextlib
-import json
-import re
 import secrets
 import shutil
 import subprocess
@@ -28,22 +25,15 @@ from scripts.local_index import LocalIndex, LocalIndexError, start_local_index
 from scripts.output import last_line
 from scripts.rehearsal import (
     FAILED,
-    NOT_RUN,
     PASSED,
-    JobProgress,
     Step,
     gh_calls,
-    job_output,
     option_value,
-    planned_jobs,
 )
 
 from .steps import DEVELOP, MAIN, ROOT, shown
 
 PROJECT = "agentops-accelerator"
-GATED_JOB = "publish-pypi"  # release.yml's job behind the `release` environment's approval
-BEFORE_GATE = "verify-testpypi"  # release.yml's last job before it
-GATE = "approval gate (environment release)"
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
 USERNAME = "rehearsal"
 REHEARSAL_ENTRY = "A rehearsal of the release (this entry exists only in the rehearsal's clone)."
@@ -57,9 +47,6 @@ TEAM_ENTRY = (
 # The repository variables the rehearsal sets itself: they point the workflows at the stand-ins.
 OWN_VARIABLES = ("STAGING_INDEX", "PRODUCTION_INDEX")
 SKIPPED_SUITES = "the rehearsal's builds run the unit matrix; CI runs the machinery on each push"
-
-
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # nox colours its log lines
 
 
 class StepError(Exception):
@@ -359,37 +346,6 @@ class Rehearsal:
         git(self.work, "switch", "--quiet", self.branch)
         return f"an entry under [Unreleased] pushed to {DEVELOP} while {self.branch} is open"
 
-    def required_checks(self, name: str) -> None:
-        """Run what branch protection requires of the PR into the target (setup-github's
-        checks): staging.yml's jobs must have passed on the branch, ci.yml's run here for the
-        pull_request event; StepError naming a check that did not pass or that nothing runs."""
-        from .github import REQUIRED_JOBS, required_checks
-
-        if self.target not in REQUIRED_JOBS:
-            self.steps.append(Step(name, PASSED, 0.0, f"none: {self.target} is not protected"))
-            return
-        started = time.monotonic()
-        required = zip(REQUIRED_JOBS[self.target], required_checks(self.work, self.target),
-                       strict=True)  # fmt: skip
-        ran: dict[str, str] = {}
-        for (workflow, job), check in required:
-            rows = {step.name: step.result for step in self.steps}
-            if workflow == "ci.yml" and f"ci.yml {job}" not in rows:
-                # A failure is in the job's row; the check is named below.
-                with contextlib.suppress(StepError):
-                    self.workflow("ci.yml", "", job=job, pull_request=True)
-                rows = {step.name: step.result for step in self.steps}
-            if rows.get(f"{workflow} {job}") != PASSED:
-                why = "did not pass" if f"{workflow} {job}" in rows else "was not run"
-                self.steps.append(Step(name, FAILED, time.monotonic() - started,
-                                       f"{check!r} ({workflow} {job}) {why}"))  # fmt: skip
-                print(f"--- {name}: failed: {check!r} ({workflow} {job}) {why}", flush=True)
-                raise StepError(f"{self.target} requires the check {check!r}, which {why}")
-            ran[check] = f"{workflow} {job}"
-        passed = ", ".join(f"{check} ({where})" for check, where in ran.items())
-        self.steps.append(Step(name, PASSED, time.monotonic() - started, passed))
-        print(f"--- {name}: passed ({passed})", flush=True)
-
     def merge_release_pr(self) -> str:
         branch = self.branch
         opened = [
@@ -405,98 +361,7 @@ class Rehearsal:
         git(self.work, "push", "--quiet", "origin", self.target)
         return f"{branch} merged into {self.target} (--no-ff) and pushed"
 
-    def options(self) -> list[str]:
-        """The repository variables the workflows get: the stand-in indexes, and --var's."""
-        given = [word for name, value in self.variables.items()
-                 for word in ("--var", f"{name}={value}")]  # fmt: skip
-        return [
-            "--var", f"STAGING_INDEX={self.servers['staging'].url}",
-            "--var", f"PRODUCTION_INDEX={self.servers['production'].url}",
-            *given,
-        ]  # fmt: skip
-
-    def release_workflow(self) -> None:
-        """release.yml for the tag, up to the approval gate or, approved, through it."""
-        job = None if self.approve else BEFORE_GATE
-        try:
-            self.workflow("release.yml", f"refs/tags/{self.release.tag}", job=job)
-        finally:
-            self.gate(self.approve)
-
-    def workflow(
-        self, workflow: str, ref: str, *, job: str | None = None, pull_request: bool = False
-    ) -> None:
-        """Run WORKFLOW under act for a push of REF (up to JOB and what it needs, or all), or,
-        PULL_REQUEST, for the release PR (the clone has its head checked out)."""
-        scratch = act.ActScratch(self.folder / "act" / workflow, self.origin, self.env_file)
-        event_name = "pull_request" if pull_request else "push"
-        event = self.folder / f"event-{workflow}.json"
-        payload: dict[str, object] = {"ref": ref}
-        if pull_request:
-            head = {"ref": self.branch, "sha": git(self.work, "rev-parse", "HEAD")}
-            payload = {"number": 1, "pull_request": {
-                "number": 1, "head": head, "base": {"ref": self.target}, "labels": []}}  # fmt: skip
-        event.write_text(json.dumps(payload))
-        base = scratch.command(self.work, event_name, workflow, "-e", str(event), *self.options())
-        listing = subprocess.run(
-            [base[0], "--list", event_name, "-W", f".github/workflows/{workflow}"],
-            cwd=self.work, env=self.env, capture_output=True, text=True, check=False,
-        )  # fmt: skip
-        planned = planned_jobs(listing.stdout)
-        if job is not None and pull_request:
-            planned = [job]  # the one check asked for (act runs what it needs too)
-        command = [*base, *(["-j", job] if job else [])]
-        progress = JobProgress(workflow)
-        print(f"--- {workflow} under act: started ({', '.join(planned)})", flush=True)
-        log = self.folder / f"act-{workflow}.log"
-        error, run = None, None
-        try:
-            run = act.run_act(command, cwd=self.work, env=self.env, log=log, on_entry=progress)
-        except act.ActError as problem:
-            error = str(problem)
-        self.steps.extend(progress.steps(planned))
-        failed = progress.failed()
-        if run is not None and not failed and run.returncode == 0:
-            print(f"--- {workflow} under act: passed in {run.seconds:.1f} s", flush=True)
-            return
-        culprit = failed[0] if failed else None
-        # A fresh folder for the re-run: the artifacts of this run stay as they are.
-        again = act.ActScratch(
-            self.folder / "act" / f"{workflow}-again", self.origin, self.env_file
-        )
-        rerun = again.command(self.work, event_name, workflow, "-e", str(event), *self.options())
-        rerun += ["-j", culprit] if culprit else []
-        self.reproduce = [
-            *self.restart_hint(),  # the job needs the stand-in indexes up again
-            f"cd {self.work} && {act.shown_command(rerun)}",
-            *_session_lines(log, culprit),
-        ]
-        if run is not None:
-            print(run.explain(), flush=True)
-            error = f"job {culprit} failed" if culprit else f"act exited {run.returncode}"
-        print(f"--- {workflow} under act: failed: {error}", flush=True)
-        raise StepError(f"{workflow}: {error}; log {log}")
-
     # --- the checks --------------------------------------------------------------------------
-
-    def gate(self, approve: bool) -> None:
-        """The approval gate's row, before the gated job's (act has no environments to wait in:
-        the decision is --approve or --reject, given up front)."""
-        rows = [step.name for step in self.steps]
-        gated = f"release.yml {GATED_JOB}"
-        if gated not in rows:
-            return
-        before = self.steps[rows.index(f"release.yml {BEFORE_GATE}")]
-        if before.result != PASSED:
-            verdict = Step(GATE, NOT_RUN, None, f"not reached: {BEFORE_GATE} did not pass")
-        elif approve and not self.to_production:
-            kept = "--approve; PRERELEASES_TO_PRODUCTION=false keeps the pre-release off it"
-            verdict = Step(GATE, "approved", None, kept)
-        elif approve:
-            verdict = Step(GATE, "approved", None, "--approve")
-        else:
-            verdict = Step(GATE, "rejected", None, "--reject: the production jobs do not run")
-        self.steps.insert(rows.index(gated), verdict)
 
     def close(self, *, remove: bool) -> None:
         """Stop the servers; with REMOVE, delete the throwaway folder."""
@@ -504,27 +369,3 @@ class Rehearsal:
             server.stop()
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)
-
-    def restart_hint(self) -> list[str]:
-        """How to bring the stand-in indexes back, empty and on their ports, for the re-run.
-
-        Empty: the re-run builds again, and the kept stores stay as they were, for reading.
-        """
-        password = f'"$(sed -n \'s/^TWINE_PASSWORD="\\(.*\\)"$/\\1/p\' {self.env_file})"'
-        return [
-            f"(cd {ROOT} && {sys.executable} -m scripts.local_index serve "
-            f"{self.folder / f'{name}-again'} --port {server.port} --username {USERNAME} "
-            f"--password {password}) &"
-            for name, server in self.servers.items()
-        ]
-
-
-def _session_lines(log: Path, job: str | None) -> list[str]:
-    """The `reproduce locally:` lines the failing JOB's sessions printed into act's LOG."""
-    if job is None:
-        return []
-    return [
-        ANSI_ESCAPE.sub("", line.split("reproduce locally:", 1)[1]).strip()
-        for line in job_output(log, job).splitlines()
-        if "reproduce locally:" in line
-    ]

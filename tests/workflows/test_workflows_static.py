@@ -697,7 +697,7 @@ def test_the_act_runner_replaces_every_action_the_workflows_pin() -> None:
 
 
 def test_the_rehearsal_gates_the_job_release_yml_gates() -> None:
-    from tasks import rehearsal_world as rehearsal
+    from tasks import rehearsal_act as rehearsal
 
     jobs = model.jobs(model.load("release.yml"))
     gated = [job for job, data in jobs.items() if data.get("environment") == "release"]
