@@ -23,7 +23,7 @@ from invoke.context import Context
 
 from scripts import gitops, versions
 
-from .steps import ROOT, Refused, parse_release, task
+from .steps import NEXT, ROOT, Refused, parse_release, task
 
 if TYPE_CHECKING:
     from .rehearsal_world import Rehearsal
@@ -48,10 +48,9 @@ def in_progress(branch: str | None) -> tuple[versions.Release, str] | None:
 
 
 @task(
-    may_omit=["version"],
     iterable=["var"],
     help={
-        "version": "the release to rehearse, X.Y.Z or X.Y.ZrcN (newer than every tag); left out "
+        "version": "the release to rehearse, X.Y.Z or X.Y.ZrcN (newer than every tag), or `next` "
         "on release/vX.Y.Z or hotfix/vX.Y.Z: that release, from where it stands",
         "approve": "approve the production gate: publish-pypi, verify-pypi, github-release, finish",
         "reject": "stop at the production gate (the default)",
@@ -150,12 +149,12 @@ def run_stages(rehearsal: Rehearsal) -> list[tuple[str, str | None]] | None:
 def what_to_rehearse(
     version: str, *, hotfix: bool, support: bool
 ) -> tuple[versions.Release, str, bool]:
-    """The release VERSION names (or, left out or the same, the one of the release or hotfix
+    """The release VERSION names (or, `next` or the same, the one of the release or hotfix
     branch checked out), its flow, and whether it is that release in progress."""
     if hotfix and support:
         raise Refused("give --hotfix or --support, not both")
     current = in_progress(gitops.current_branch(ROOT))
-    given = parse_release(version) if version else None
+    given = None if version == NEXT else parse_release(version)
     started = given is None or (current is not None and current[0] == given)
     if not started and given is not None:
         release = given
@@ -164,8 +163,8 @@ def what_to_rehearse(
         hotfix = hotfix or kind == "hotfix"
     else:
         raise Refused(
-            "give the version to rehearse (for example 9.9.9): only on release/vX.Y.Z or "
-            "hotfix/vX.Y.Z is it that branch's release"
+            f"give the version to rehearse (for example 9.9.9): `{NEXT}` is the release of the "
+            "release/vX.Y.Z or hotfix/vX.Y.Z branch checked out"
         )
     flow = "hotfix" if hotfix else "support" if support else "release"
     if flow != "release" and (release.kind != "final" or release.version.micro == 0):

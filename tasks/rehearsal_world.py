@@ -273,7 +273,7 @@ class Rehearsal:
         the next step's command) for the checks."""
         result = subprocess.run(
             [
-                sys.executable, "-m", "invoke", "status", str(self.release),
+                sys.executable, "-m", "invoke", "status", "--release", str(self.release),
                 "--staging", self.servers["staging"].url,
                 "--production", self.servers["production"].url,
             ],

@@ -15,6 +15,7 @@ from .steps import (
     CHANGELOG,
     DEVELOP,
     MAIN,
+    NEXT,
     REMOTE,
     ROOT,
     Refused,
@@ -97,15 +98,14 @@ def cut_branch(
 
 
 @task(
-    may_omit=["version"],
     help={
-        "version": "the release, X.Y.Z; left out: the next version `invoke next-version` names",
+        "version": "the release, X.Y.Z, or `next`: the version `invoke next-version` names",
         "dry_run": "print every step and the new CHANGELOG section; change nothing",
     },
 )
 def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     """Branch release/vX.Y.Z from develop (or support/X.Y), date the CHANGELOG, open the PR."""
-    given = final_release(version, "cut-release") if version else None
+    given = None if version == NEXT else final_release(version, "cut-release")
     require_clean()
     # On a maintenance branch the release is of its line: cut from it, merged back into it.
     line = versions.maintained_line(gitops.current_branch())

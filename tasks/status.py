@@ -273,30 +273,27 @@ def _yanked(release: versions.Release, origin: dict[str, str], notes: str) -> st
 
 
 @task(
-    may_omit=["version"],
     help={
-        "version": "the release, X.Y.Z or X.Y.ZrcN (default: the one in progress, else the latest)",
+        "release": "the release, X.Y.Z or X.Y.ZrcN (default: the one in progress, else the latest)",
         "staging": "the staging index (default: $STAGING_INDEX, else testpypi)",
         "production": "the production index (default: $PRODUCTION_INDEX, else pypi)",
         "dist": "the folder of built files (default: dist)",
     },
 )
 def status(
-    c: Context, version: str, staging: str = "", production: str = "", dist: str = "dist"
+    c: Context, release: str = "", staging: str = "", production: str = "", dist: str = "dist"
 ) -> None:
     """Show every stage of a release (git, PR, tag, files, indexes, GitHub) and the next step."""
-    if version:
-        release = parse_release(version)
-    else:
+    chosen = parse_release(release) if release else None
+    if chosen is None:
         refs, _ = _origin()
         tags = set(gitops.local_tags()) | set(gitops.remote_tags(refs or {}))
-        found = release_in_progress(refs or {}, tags)
-        if found is None:
-            raise Refused("no release branch and no release tag: give the version")
-        release = found
-    seen = seen_of(release, *_indexes(staging, production), Path(dist))
+        chosen = release_in_progress(refs or {}, tags)
+        if chosen is None:
+            raise Refused("no release branch and no release tag: give --release X.Y.Z")
+    seen = seen_of(chosen, *_indexes(staging, production), Path(dist))
     found_rows = release_status.rows(seen)
-    heading = f"{release.tag} ({seen.flow}, into {seen.target})"
+    heading = f"{chosen.tag} ({seen.flow}, into {seen.target})"
     if seen.yanked is not None:
         heading += f": YANKED ({seen.yanked})"
     print(heading)

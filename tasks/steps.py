@@ -19,8 +19,6 @@ from typing import Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
-from invoke.parser.argument import Argument
-from invoke.parser.parser import ParseMachine
 from invoke.tasks import Task
 from invoke.tasks import task as invoke_task
 
@@ -33,6 +31,8 @@ MAIN = "main"
 DEVELOP = "develop"
 CHANGELOG = "CHANGELOG.md"
 HELP_FLAGS = ("-h", "--help")
+# The VERSION word that asks for the release that comes next (cut-release, rehearse-release).
+NEXT = "next"
 
 
 class Refused(Exception):
@@ -44,18 +44,7 @@ class StepFailed(Exception):
 
 
 class ReleaseTask(Task[Any]):
-    """An invoke task whose `Refused` becomes `NAME: error: MESSAGE` and exit code 1; the
-    positional arguments named in MAY_OMIT may be left out (the task gets None)."""
-
-    def __init__(self, *args: Any, may_omit: Iterable[str] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.may_omit = set(may_omit)
-
-    def get_arguments(self, ignore_unknown_help: bool | None = None) -> list[Argument]:
-        arguments = super().get_arguments(ignore_unknown_help)
-        for argument in arguments:
-            argument.may_omit = argument.name in self.may_omit  # type: ignore[attr-defined]
-        return arguments
+    """An invoke task whose `Refused` becomes `NAME: error: MESSAGE` and exit code 1."""
 
     def arg_opts(self, name: str, default: str, taken_names: set[str]) -> dict[str, Any]:
         # `-h` is help, for every task: no option gets it as its short flag (--hotfix would).
@@ -74,21 +63,6 @@ class ReleaseTask(Task[Any]):
             return super().__call__(*args, **kwargs)
         except Refused as refusal:
             raise Exit(f"{self.name.replace('_', '-')}: error: {refusal}", code=1) from None
-
-
-_complete_context = ParseMachine.complete_context
-
-
-def _complete_context_allowing_omitted(self: ParseMachine) -> None:
-    # invoke requires every positional argument (one with a default is never filled from the
-    # command line): a MAY_OMIT one left out is given "" here, which the task reads as None.
-    for argument in self.context.positional_args if self.context else []:
-        if getattr(argument, "may_omit", False) and argument.value is None:
-            argument.value = ""
-    _complete_context(self)
-
-
-ParseMachine.complete_context = _complete_context_allowing_omitted  # type: ignore[method-assign]
 
 
 task = functools.partial(invoke_task, klass=ReleaseTask)

@@ -579,6 +579,11 @@ SCENARIOS = [
     # versions --------------------------------------------------------------------------------
     Scenario("version-malformed", "versions", invoke("cut-release", "0.2"),
              "two-part version", nothing, 1, CUT + INVALID.format("0.2")),
+    Scenario("version-empty", "versions", invoke("cut-release", ""),
+             "an empty version (an unset \"$VERSION\")", nothing, 1, CUT + INVALID.format("")),
+    Scenario("version-omitted", "versions", invoke("cut-release"),
+             "no version at all", nothing, 1,
+             "'cut-release' did not receive required positional arguments: 'version'"),
     Scenario("version-leading-zero", "versions", invoke("cut-release", "01.2.0"),
              "a leading zero", nothing, 1, CUT + INVALID.format("01.2.0")),
     Scenario("version-equal-to-latest-tag", "versions", invoke("cut-release", "0.1.0"),
@@ -715,13 +720,13 @@ SCENARIOS = [
              "next-version with nothing under [Unreleased]", develop_changelog(empty_unreleased),
              1, "next-version: error: CHANGELOG.md: nothing to release: the [Unreleased] section "
              "has no '- ' entries"),
-    Scenario("insight-cut-next-unknown-heading", "insight", invoke("cut-release"),
+    Scenario("insight-cut-next-unknown-heading", "insight", invoke("cut-release", "next"),
              "cut-release without a version, [Unreleased] under a heading that is no change type",
              develop_changelog(lambda text: text.replace("### Added", "### Misc", 1)), 1,
              CUT + "CHANGELOG.md on origin/develop: [Unreleased] has '### Misc', not a change "
              "type (Added, Changed, Deprecated, Removed, Fixed, Security): rename it, or give "
              "the version"),
-    Scenario("insight-status-bad-version", "insight", invoke("status", "1.2"),
+    Scenario("insight-status-bad-version", "insight", invoke("status", "--release", "1.2"),
              "status of a version that is not a release", nothing, 1,
              "status: error: invalid version '1.2': expected X.Y.Z"),
     Scenario("insight-yank-without-reason", "insight", invoke("yank", "0.1.0"),

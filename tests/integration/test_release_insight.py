@@ -35,7 +35,7 @@ def test_next_version_says_which_and_why(world: World) -> None:
     assert reason.startswith("minor: [Unreleased] has Added (")
     assert reason.endswith("after v0.1.0")
     before = world.state()
-    code, output = world.invoke("cut-release", "--dry-run")
+    code, output = world.invoke("cut-release", "next", "--dry-run")
     assert code == 0, output
     assert f"next version: 0.2.0 ({reason})" in output
     assert world.state() == before
@@ -62,11 +62,11 @@ def test_a_release_walked_as_a_team_keeps_every_changelog_true_and_status_agrees
 ) -> None:
     dist = world.work.parent / "dist"
     cut_entries = changelog.unreleased_entries((world.work / "CHANGELOG.md").read_text())
-    lines, step = status(world, indexes, "0.2.0")
+    lines, step = status(world, indexes, "--release", "0.2.0")
     assert step == "invoke cut-release 0.2.0"
     assert state_of(lines, "release branch ") == "missing"
 
-    output, step = run_agreeing_with_status(world, indexes, "cut-release")  # the next version
+    output, step = run_agreeing_with_status(world, indexes, "cut-release", "next")
     assert output.index("next version: 0.2.0") < output.index("git switch")
     assert TODAY_HEADING in (world.work / "CHANGELOG.md").read_text()
     lines, _ = status(world, indexes)  # the release in progress
@@ -108,7 +108,7 @@ def test_a_release_walked_as_a_team_keeps_every_changelog_true_and_status_agrees
     assert step == "invoke finish-release 0.2.0"
     _, step = run_agreeing_with_status(world, indexes, "finish-release", "0.2.0", version="0.2.0")
     assert step == "nothing: v0.2.0 is released"
-    lines, _ = status(world, indexes, "0.2.0")
+    lines, _ = status(world, indexes, "--release", "0.2.0")
     assert {state_of(lines, label) for label in ("release branch ", "tag", "GitHub Release")} == {
         "done"
     }
@@ -221,7 +221,9 @@ def test_yank_rolls_back_then_marks_the_changelog_in_a_pr_and_the_github_notes(
     assert edit[edit.index("--notes") + 1].startswith("**Yanked:** the wheel misses a module\n\n")
     assert "https://pypi.org/manage/project/agentops-accelerator/release/0.2.0/" in output
     assert next_line(output) == "invoke cut-hotfix 0.2.1 (the fix forward)"
-    code, output = released.invoke("status", "0.2.0", "--staging", "x", "--production", "y")
+    code, output = released.invoke(
+        "status", "--release", "0.2.0", "--staging", "x", "--production", "y"
+    )
     assert output.splitlines()[0].endswith(": YANKED (the wheel misses a module)"), output
 
 

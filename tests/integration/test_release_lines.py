@@ -268,7 +268,7 @@ def test_a_support_line_releases_its_next_patch_after_a_newer_line(
     merge_into(world, "release/v0.1.1", "support/0.1")
 
     run_agreeing_with_status(world, indexes, "tag", "0.1.1")  # though v0.2.0 exists
-    lines, _ = status(world, indexes, "0.1.1")
+    lines, _ = status(world, indexes, "--release", "0.1.1")
     assert lines[0] == "v0.1.1 (support, into support/0.1)"
     assert git(world.origin, "merge-base", "--is-ancestor", "v0.1.1", "support/0.1") == ""
     assert git(world.origin, "tag", "--contains", "v0.1.1").splitlines() == ["v0.1.1"]
@@ -350,9 +350,10 @@ def test_ci_release_kind_refuses_what_is_not_a_release_tag(world: World) -> None
                      "STAGING_INDEX is the rehearsal's own", id="own-variable"),
         pytest.param(["9.9.9", "--var", "NOEQUALS"], "--var takes NAME=VALUE, not 'NOEQUALS'",
                      id="malformed-variable"),
-        pytest.param(["--approve"], "give the version to rehearse (for example 9.9.9): only on "
-                     "release/vX.Y.Z or hotfix/vX.Y.Z is it that branch's release",
-                     id="no-version-off-a-release-branch"),
+        pytest.param(["next", "--approve"], "give the version to rehearse (for example 9.9.9): "
+                     "`next` is the release of the release/vX.Y.Z or hotfix/vX.Y.Z branch checked "
+                     "out", id="next-off-a-release-branch"),
+        pytest.param(["", "--approve"], "invalid version ''", id="empty-version"),
     ],
 )  # fmt: skip
 def test_rehearse_release_refuses_a_flow_it_cannot_rehearse(

@@ -112,7 +112,7 @@ def run_agreeing_with_status(
     progress): both name the same next step. The task's output, and that step."""
     code, output = world.invoke(*args, **as_variables(indexes))
     assert code == 0, output
-    _, step = status(world, indexes, *([version] if version else []))
+    _, step = status(world, indexes, *(["--release", version] if version else []))
     assert next_line(output) == step, f"{args[0]} said {next_line(output)!r}, status {step!r}"
     return output, step
 

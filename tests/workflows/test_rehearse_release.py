@@ -238,7 +238,7 @@ def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
     before = repository_state(project)
     # Ctrl-C as in a terminal, even where this suite runs in the background (a shell starts
     # background jobs with SIGINT ignored, and Python then raises no KeyboardInterrupt).
-    command = [sys.executable, "-m", "invoke", "rehearse-release", "--approve"]
+    command = [sys.executable, "-m", "invoke", "rehearse-release", "next", "--approve"]
     process = subprocess.Popen(
         command,
         cwd=project,
