@@ -53,21 +53,11 @@ REPORTS = ROOT / "reports"
 UNIT_SUITES = ("unit",)
 # workflows first: its act runs are the longest tests, and a long test started last ends last.
 MACHINERY_SUITES = ("workflows", "integration", "faults")
-# Set (to the reason) by `invoke rehearse-release`: its build jobs run the unit matrix, and the
-# machinery, which CI runs on every push and which would drive act inside act, is skipped.
-SKIP_MACHINERY = "AGENTOPS_SKIP_MACHINERY"
 
-# pyenv's interpreters are not on PATH; link the ones the matrix needs into one folder first.
-_LINKS = ROOT / ".nox" / "_interpreters"
-interpreters.link_interpreters(PYTHON_VERSIONS, _LINKS)
-os.environ["PATH"] = os.pathsep.join([str(_LINKS), os.environ.get("PATH", "")])
-os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
-# Where PYTHONDONTWRITEBYTECODE is set (container images set it), every process the sessions
-# start would compile every module it imports again: a build took 3.7 s instead of 2.0 s. The
-# bytecode is written where Python puts it (__pycache__ is ignored by git and by the project
-# copies). Not under a PYTHONPYCACHEPREFIX: a fresh one makes every process compile the standard
-# library again, which cost a fresh clone's first test session 13 s of its 20.
-os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+# nox finds an interpreter before a session starts. pyenv's shims serve only the versions pyenv
+# has active, so the matrix's installed versions are added to that list (no file is written).
+if _selection := interpreters.pyenv_selection(PYTHON_VERSIONS, os.environ, Path.cwd()):
+    os.environ["PYENV_VERSION"] = _selection
 
 
 def reproducible(**options: Any) -> Callable[[SessionFunction], SessionFunction]:
@@ -96,6 +86,10 @@ def reproducible(**options: Any) -> Callable[[SessionFunction], SessionFunction]
 
 def sync(session: nox.Session, *groups: str, project: bool = True) -> None:
     """Make the session's environment exactly the locked project plus GROUPS."""
+    session.env["UV_PYTHON_DOWNLOADS"] = "never"
+    # Where PYTHONDONTWRITEBYTECODE is set (container images set it), every process a session
+    # starts would compile every module it imports again: a build took 3.7 s instead of 2.0 s.
+    session.env["PYTHONDONTWRITEBYTECODE"] = None
     args = ["--no-install-project"] if not project else []
     session.run_install(
         "uv",
@@ -117,18 +111,12 @@ def timed_log(session: nox.Session, started: float, what: str) -> None:
 
 @reproducible(python=DEFAULT_PYTHON, tags=["ci", "lint"])
 def lint(session: nox.Session) -> None:
-    """Ruff (check and format), mypy (reported; blocking with --strict) and the workflow checks."""
-    parser = argparse.ArgumentParser(prog="nox -s lint --")
-    parser.add_argument("--strict", action="store_true", help="fail when mypy reports errors")
-    args, ruff_args = parser.parse_known_args(session.posargs)
+    """Ruff (check and format), mypy --strict and the workflow checks; any problem fails it."""
     # mypy needs what the code imports (the project, nox, invoke, packaging) to check it at all.
     sync(session, "lint", "test")
-    session.run("ruff", "check", *(ruff_args or ["."]))
+    session.run("ruff", "check", *(session.posargs or ["."]))
     session.run("ruff", "format", "--check", ".")
-    report = session.run("mypy", success_codes=[0] if args.strict else [0, 1], silent=True)
-    print(report, end="")
-    if isinstance(report, str) and "error:" in report:
-        session.warn("mypy reported problems (non-blocking; `nox -s lint -- --strict` blocks)")
+    session.run("mypy")  # strict: pyproject.toml's [tool.mypy]
     github = ROOT / ".github"
     for schema, pattern in (
         ("github-workflows", "workflows/*.yml"),
@@ -191,17 +179,9 @@ def coverage_data(run: str) -> Path:
     return REPORTS / f"coverage-{run}.data"
 
 
-def _everything_requested(session: nox.Session) -> bool:
-    """Whether nox was asked for `tests` as a whole (not one `tests-X.Y` cell)."""
-    requested = getattr(getattr(session, "_runner", None), "global_config", None)
-    return "tests" in (getattr(requested, "sessions", None) or ())
-
-
 @reproducible(python=PYTHON_VERSIONS, tags=["ci", "tests"])
 def tests(session: nox.Session) -> None:
-    """The unit tests on one Python (JUnit XML in reports/); `nox -s tests` adds the machinery."""
-    if _everything_requested(session):
-        session.notify("machinery")
+    """The unit tests on one Python (JUnit XML in reports/); `nox -t tests` adds the machinery."""
     _pytest(
         session,
         f"--junitxml={REPORTS / f'junit-{session.python}.xml'}",
@@ -213,8 +193,6 @@ def tests(session: nox.Session) -> None:
 @reproducible(python=DEFAULT_PYTHON, tags=["ci", "tests"])
 def machinery(session: nox.Session) -> None:
     """The integration, workflow and fault suites, once: they drive nox, git, uv and act."""
-    if os.environ.get(SKIP_MACHINERY):
-        session.skip(f"{SKIP_MACHINERY} is set: {os.environ[SKIP_MACHINERY]}")
     _pytest(
         session,
         f"--junitxml={REPORTS / 'junit-machinery.xml'}",

@@ -20,7 +20,7 @@ from .model import Bench, BenchError, Run
 
 COMMAND_TIMEOUT = 900.0
 # The README's test command (its Quick start's second line; a unit test keeps the two equal).
-README_TEST_COMMAND = "python3 -m uv run nox -s tests"
+README_TEST_COMMAND = "python3 -m uv run nox -t tests"
 HATCH_DATA = "hatch-data"  # hatch's data folder in the scratch folder; its environments in env/
 HATCH_STARTS = "cmd [1] | pytest"  # hatch -v announces the script's command as it starts it
 # Environment variables of the bench session that must not leak into the contenders
@@ -78,9 +78,8 @@ def timed(
 
 
 def child_env(project: Path) -> dict[str, str]:
-    """This environment minus the bench session's own settings, the matrix's Pythons first."""
+    """This environment minus the bench session's own settings."""
     env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
-    env["PATH"] = os.pathsep.join([str(project / ".nox" / "_interpreters"), env.get("PATH", "")])
     if env.get("PYTHONPYCACHEPREFIX"):  # a shared bytecode folder: the scratch gets its own
         env["PYTHONPYCACHEPREFIX"] = str(project.parent / "pycache")
     return env

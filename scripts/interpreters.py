@@ -1,9 +1,9 @@
 """Find the CPython interpreters the test matrix needs, wherever pyenv or the system put them.
 
 pyenv puts a `pythonX.Y` shim on PATH for every installed version, but a shim fails unless that
-version is activated, and prepending a whole `versions/X.Y.Z/bin` would also change what plain
-`python` means. So the interpreters found are linked, by their versioned name only, into one
-folder that goes first on PATH.
+version is active, and prepending a whole `versions/X.Y.Z/bin` would also change what plain
+`python` means. pyenv's own answer is a list of active versions (`pyenv shell 3.11.7 3.12.1`):
+`pyenv_selection` is that list, with the matrix's versions added after the user's own.
 """
 
 from __future__ import annotations
@@ -46,22 +46,38 @@ def find_interpreter(version: str, environ: Mapping[str, str]) -> Path | None:
     return None
 
 
-def link_interpreters(
-    versions: Iterable[str], folder: Path, environ: Mapping[str, str] | None = None
-) -> dict[str, Path | None]:
-    """Link `pythonX.Y` for each found VERSION into FOLDER; map each version to what was found."""
-    environ = os.environ if environ is None else environ
-    found = {version: find_interpreter(version, environ) for version in versions}
-    folder.mkdir(parents=True, exist_ok=True)
-    for version, executable in found.items():
-        link = folder / f"python{version}"
-        if executable is None or shutil.which(link.name, path=_path_without_shims(environ)):
-            continue  # missing, or already runnable from PATH as it is
-        if link.is_symlink() and link.resolve() == executable.resolve():
+def active_versions(root: Path, environ: Mapping[str, str], cwd: Path) -> list[str]:
+    """The versions pyenv (at ROOT) has active, as pyenv decides: PYENV_VERSION, else the nearest
+    .python-version from CWD up, else its global version file, else the system's Python."""
+    if environ.get("PYENV_VERSION"):
+        return environ["PYENV_VERSION"].split(":")
+    files = [folder / ".python-version" for folder in (cwd, *cwd.parents)] + [root / "version"]
+    for file in files:
+        if file.is_file():
+            names = [line.strip() for line in file.read_text(errors="replace").splitlines()]
+            if named := [name for name in names if name and not name.startswith("#")]:
+                return named
+    return ["system"]
+
+
+def pyenv_selection(versions: Iterable[str], environ: Mapping[str, str], cwd: Path) -> str | None:
+    """The PYENV_VERSION under which pyenv's shims also serve each of VERSIONS that pyenv has
+    installed but not active and that PATH lacks: the active versions first, then the newest
+    install of each; None when there is nothing to add (or no pyenv)."""
+    roots = [root for root in pyenv_roots(environ) if (root / "versions").is_dir()]
+    if not roots:
+        return None
+    active = active_versions(roots[0], environ, cwd)
+    added = []
+    for version in versions:
+        if any(name == version or name.startswith(f"{version}.") for name in active):
             continue
-        link.unlink(missing_ok=True)
-        link.symlink_to(executable)
-    return found
+        if shutil.which(f"python{version}", path=_path_without_shims(environ)):
+            continue
+        found = find_interpreter(version, environ)
+        if found is not None and found.parent.parent.parent.name == "versions":
+            added.append(found.parent.parent.name)
+    return ":".join([*active, *added]) if added else None
 
 
 def supported_versions(pyproject: Path) -> list[str]:

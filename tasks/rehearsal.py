@@ -55,7 +55,7 @@ def in_progress(branch: str | None) -> tuple[versions.Release, str] | None:
         "approve": "approve the production gate: publish-pypi, verify-pypi, github-release, finish",
         "reject": "stop at the production gate (the default)",
         "keep": "keep the throwaway folder (clone, origin, indexes, act logs) afterwards",
-        "machinery": "the build jobs also run the machinery suites (minutes longer)",
+        "machinery": "the PR's checks also run ci.yml's machinery job under act (minutes longer)",
         "hotfix": "rehearse a hotfix X.Y.Z: vX.Y.(Z-1) tagged on main, cut-hotfix, a fix, its PR "
         "merged, tag, release.yml, finish-release",
         "support": "rehearse a release of support/X.Y: vX.Y.(Z-1) and a newer line tagged, "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -89,6 +90,39 @@ def test_menu_lists_every_session_with_a_docstring() -> None:
     assert all(menu.values()), [name for name, doc in menu.items() if not doc]
     selected = {line[2:].split(" ")[0] for line in result.stdout.splitlines() if line[:2] == "* "}
     assert not {"publish", "publish_testpypi", "rehearse"} & selected
+
+
+def listing(folder: Path) -> list[str]:
+    return sorted(
+        str(path.relative_to(folder)) for path in folder.rglob("*") if ".git" not in path.parts
+    )
+
+
+def test_what_each_selection_runs_and_listing_makes_no_file(
+    project_repo: Path, envdir: Path
+) -> None:
+    before = listing(project_repo)
+    selections = {
+        ("-s", "tests"): ["tests-3.11", "tests-3.12", "tests-3.13"],
+        ("-t", "tests"): ["tests-3.11", "tests-3.12", "tests-3.13", "machinery"],
+        ("-t", "ci"): ["lint", "tests-3.11", "tests-3.12", "tests-3.13", "machinery", "coverage",
+                       "build"],
+    }  # fmt: skip
+    for selection, expected in selections.items():
+        result = run_nox(project_repo, envdir, *selection, "--list", "--json")
+        assert result.returncode == 0, result.stderr
+        assert [row["session"] for row in json.loads(result.stdout)] == expected, selection
+    assert listing(project_repo) == before
+
+
+def test_lint_fails_on_a_type_error(project_repo: Path, envdir: Path) -> None:
+    # mypy checks benchmarks/ too, which the copy leaves out.
+    shutil.copytree(ROOT / "benchmarks", project_repo / "benchmarks")
+    helper = project_repo / "scripts" / "files.py"
+    helper.write_text(helper.read_text() + "\n\ndef answer() -> int:\n    return str(42)\n")
+    result = run_nox(project_repo, envdir, "-s", "lint")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'Incompatible return value type (got "str", expected "int")' in result.stdout
 
 
 def test_python_versions_are_the_classifiers() -> None:

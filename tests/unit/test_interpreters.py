@@ -10,7 +10,7 @@ import pytest
 from scripts.interpreters import (
     choose_versions,
     find_interpreter,
-    link_interpreters,
+    pyenv_selection,
     supported_versions,
 )
 
@@ -55,16 +55,38 @@ def test_find_interpreter(
     assert found == (tmp_path / expected if expected else None)
 
 
-def test_link_interpreters_links_only_what_path_lacks(
-    tmp_path: Path, world: dict[str, str]
+@pytest.mark.parametrize(
+    ("active", "expected"),
+    [
+        pytest.param({}, "system:3.12.10:3.13.0", id="global-file-missing-system"),
+        pytest.param({"global": "3.11.7\n"}, "3.11.7:3.12.10:3.13.0", id="global-version"),
+        pytest.param({"global": "3.12.1\n"}, "3.12.1:3.13.0", id="a-matrix-version-active"),
+        pytest.param({"local": "# mine\n3.13.0\n3.12.1\n"}, None, id="local-file-has-both"),
+        pytest.param({"local": "3.12.1\n", "global": "3.13.0\n"}, "3.12.1:3.13.0",
+                     id="local-file-before-global"),
+        pytest.param({"PYENV_VERSION": "3.13.0"}, "3.13.0:3.12.10", id="shell-choice-kept-first"),
+    ],
+)  # fmt: skip
+def test_pyenv_selection_adds_the_matrix_after_the_active_versions(
+    tmp_path: Path, world: dict[str, str], active: dict[str, str], expected: str | None
 ) -> None:
-    folder = tmp_path / "links"
-    found = link_interpreters(["3.11", "3.12", "3.13", "3.14"], folder, world)
-    assert found["3.14"] is None
-    assert sorted(p.name for p in folder.iterdir()) == ["python3.12", "python3.13"]
-    assert (folder / "python3.12").resolve() == tmp_path / "pyenv/versions/3.12.10/bin/python3.12"
-    link_interpreters(["3.12"], folder, world)  # idempotent
-    assert (folder / "python3.12").resolve() == tmp_path / "pyenv/versions/3.12.10/bin/python3.12"
+    pyenv, project = Path(world["PYENV_ROOT"]), tmp_path / "project" / "sub"
+    project.mkdir(parents=True)
+    if "global" in active:
+        (pyenv / "version").write_text(active["global"])
+    if "local" in active:
+        (project.parent / ".python-version").write_text(active["local"])
+    environ = {
+        **world,
+        **({"PYENV_VERSION": active["PYENV_VERSION"]} if "PYENV_VERSION" in active else {}),
+    }
+    # 3.11 is a real interpreter on PATH and 3.14 only a shim: neither is added.
+    assert pyenv_selection(["3.11", "3.12", "3.13", "3.14"], environ, project) == expected
+
+
+def test_pyenv_selection_without_pyenv(tmp_path: Path) -> None:
+    environ = {"PATH": str(tmp_path), "HOME": str(tmp_path / "home")}
+    assert pyenv_selection(["3.12"], environ, tmp_path) is None
 
 
 @pytest.mark.parametrize(
