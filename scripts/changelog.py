@@ -6,9 +6,11 @@
 The file is a preamble, then `## [Unreleased]` and `## [X.Y.Z] - YYYY-MM-DD` sections, newest
 first, then the link reference definitions (`[X.Y.Z]: URL`) that end the file.
 
-Strict where it writes, tolerant where it reads (scripts.changelog_read). What it writes is
-canonical: `## [Unreleased]` and the new `## [X.Y.Z] - YYYY-MM-DD` section, and the `[Unreleased]`
-and `[X.Y.Z]` link definitions; every line it does not write is kept byte for byte.
+Strict where it writes, tolerant where it reads (scripts.changelog_read). What it writes follows
+the file: the new section's heading is written as the latest release's is (brackets or none, a v
+or none, an inline compare link, the date's form; `## [X.Y.Z] - YYYY-MM-DD` in a file without
+one), the [Unreleased] heading keeps its spelling (its inline compare link moves on), and the
+`[Unreleased]` and `[X.Y.Z]` link definitions are updated; every other line is kept byte for byte.
 """
 
 from __future__ import annotations
@@ -25,10 +27,13 @@ from scripts.changelog_read import (
     Changelog,
     ChangelogError,
     Section,
+    date_text,
+    definition_at,
     entries_of,
     link_definition,
     parse,
     render,
+    split_heading,
     text_lines,
     version_of,
 )
@@ -37,6 +42,16 @@ from scripts.versions import Release, VersionError
 
 __all__ = ["YANKED", "Changelog", "ChangelogError", "Section", "parse", "render"]
 YANKED_NOTE = "**Yanked:** "  # how a yanked release's section, and its GitHub notes, begin
+# The forms of a heading's date this module writes again in the same form (else ISO 8601).
+DATE_FORMATS = (
+    "%Y-%m-%d",
+    "%Y/%m/%d",
+    "%d.%m.%Y",
+    "%d %B %Y",
+    "%B %d, %Y",
+    "%d %b %Y",
+    "%b %d, %Y",
+)
 
 
 def unreleased_entries(text: str) -> list[str]:
@@ -136,6 +151,76 @@ def start_section(text: str, version: Release, date: datetime.date) -> str:
     return _with_section(parse(text), version, date, None, moved=False)
 
 
+def _date_like(written: str, date: datetime.date) -> str:
+    """DATE in the form WRITTEN is in (ISO 8601 when WRITTEN is in none of DATE_FORMATS)."""
+    for form in DATE_FORMATS:
+        try:
+            day = datetime.datetime.strptime(written, form).day
+        except ValueError:
+            continue
+        if f"{day:02}" not in written:  # the day as written: 8 March, not 08 March
+            form = form.replace("%d", str(date.day))
+        return date.strftime(form)
+    return date.isoformat()
+
+
+def _ref_like(ref: str, version: Release) -> str:
+    """VERSION written as REF is: with the leading v or without."""
+    return f"v{version}" if ref.startswith("v") else str(version)
+
+
+def _moved_on(url: str, version: Release, *, unreleased: bool) -> str:
+    """URL for when VERSION is released: [Unreleased]'s compare/A...TARGET becomes
+    compare/VERSION...TARGET; a release's compare/A...B becomes compare/B...VERSION and its
+    tag/B or tree/B names VERSION. Anything else is kept."""
+    base, found, refs = url.partition("/compare/")
+    start, dots, end = refs.partition("...")
+    if found and dots:
+        if unreleased:
+            return f"{base}/compare/{_ref_like(start, version)}...{end}"
+        return f"{base}/compare/{end}...{_ref_like(end, version)}"
+    for marker in ("/releases/tag/", "/tree/"):
+        base, found, ref = url.partition(marker)
+        if found and not unreleased:
+            return f"{base}{marker}{_ref_like(ref, version)}"
+    return url
+
+
+def _unreleased_heading(heading: str | None, version: Release) -> str | None:
+    """The [Unreleased] HEADING as written, its inline compare link now from VERSION."""
+    if heading is None:
+        return None
+    title, url, _, _ = split_heading(heading[3:].strip())
+    if url is None:
+        return heading
+    newline = heading[len(heading.rstrip("\r\n")) :]
+    return f"## [{title}]({_moved_on(url, version, unreleased=True)}){newline}"
+
+
+def _heading_like(
+    template: Section | None, version: Release, date: datetime.date, newline: str
+) -> str | None:
+    """The heading of VERSION's new section dated DATE, written as TEMPLATE's (the latest
+    release's) is; None (the canonical one) without a TEMPLATE or one whose date is unclear."""
+    if template is None or template.heading is None:
+        return None
+    title, url, after, bracketed = split_heading(template.heading[3:].strip())
+    after = after.strip()
+    if after.upper().endswith(YANKED):
+        after = after[: -len(YANKED)].rstrip()
+    written = date_text(after)
+    if written is None and after:
+        return None
+    if written is not None:
+        after = after.replace(written, _date_like(written, date), 1)
+    name = _ref_like(title, version)
+    if url is not None:
+        name = f"[{name}]({_moved_on(url, version, unreleased=False)})"
+    elif bracketed:
+        name = f"[{name}]"
+    return f"## {name}{' ' if after else ''}{after}{newline}"
+
+
 def _with_section(
     changelog: Changelog,
     version: Release,
@@ -155,10 +240,14 @@ def _with_section(
     # The new section compares with the release listed right below it, the one before it in time.
     previous = next((s.title for s in older if s.version is not None), None)
     newline = "\r\n" if (unreleased.heading or "").endswith("\r\n") else "\n"
+    latest = next((s for s in older if s.version is not None), None)
+    heading = _heading_like(latest, version, date, newline)
     if moved:
         sections = [
-            Section(UNRELEASED, None, newline),
-            Section(str(version), date.isoformat(), unreleased.body),
+            Section(
+                UNRELEASED, None, newline, heading=_unreleased_heading(unreleased.heading, version)
+            ),
+            Section(str(version), date.isoformat(), unreleased.body, heading=heading),
         ]
     else:
         body = unreleased.body
@@ -167,7 +256,7 @@ def _with_section(
         started = f"{newline}### Fixed{newline}{newline}"
         sections = [
             Section(UNRELEASED, None, body, heading=unreleased.heading),
-            Section(str(version), date.isoformat(), started),
+            Section(str(version), date.isoformat(), started, heading=heading),
         ]
     sections += older
     tail = changelog.tail
@@ -189,31 +278,42 @@ def _with_section(
 def _with_release_links(
     tail: str, repository: str, version: Release, version_url: str, newline: str
 ) -> str:
-    """TAIL with [Unreleased] comparing from VERSION and [VERSION] defined above the older
-    versions' definitions (or after [Unreleased]'s); every other line as it was."""
-    unreleased = f"[{UNRELEASED}]: {repository}/compare/{version.tag}...HEAD{newline}"
-    mine = f"[{version}]: {version_url}{newline}"
-    lines: list[str] = []
-    for line in text_lines(tail):
-        link = link_definition(line)
-        if link is not None and link[0].lower() == UNRELEASED.lower():
-            line = unreleased
-        elif link is not None and link[0].removeprefix("v") == str(version):
+    """TAIL with [Unreleased] comparing from VERSION (its label, target and wrapping as written)
+    and [VERSION] defined above the older versions' definitions (or after [Unreleased]'s); every
+    other line as it was."""
+    lines, kept, index = text_lines(tail), [], 0
+    mine = [f"[{version}]: {version_url}{newline}"]
+    unreleased = [f"[{UNRELEASED}]: {repository}/compare/{version.tag}...HEAD{newline}"]
+    while index < len(lines):
+        definition = definition_at(lines, index)
+        index = definition.stop if definition else index + 1
+        if definition is None:
+            kept.append(lines[index - 1])
+            continue
+        written = lines[definition.start : definition.stop]
+        older = version_of(definition.label.removeprefix("v"))
+        if definition.label.lower() == UNRELEASED.lower():
+            _, dots, target = definition.url.partition("...")
+            url = f"{repository}/compare/{version.tag}...{target if dots else 'HEAD'}"
+            written[-1] = written[-1].replace(definition.url, url)
+            if len(written) == 1:
+                written = [f"[{definition.label}]: {url}{newline}"]
+            unreleased = []
+        elif older == version.version:
             continue  # a stale definition: replaced
-        elif mine and link is not None:
-            older = version_of(link[0].removeprefix("v"))
-            if older is not None and older < version.version:
-                lines.append(mine)
-                mine = ""
-        lines.append(line)
-    if lines and not lines[-1].endswith("\n"):
-        lines[-1] += newline
-    if unreleased not in lines:
-        first = next((i for i, line in enumerate(lines) if link_definition(line)), len(lines))
-        lines.insert(first, unreleased)
+        elif mine and older is not None and older < version.version:
+            kept += mine
+            mine = []
+        kept += written
+    if kept and not kept[-1].endswith("\n"):
+        kept[-1] += newline
+    first = next((i for i, line in enumerate(kept) if definition_at(kept, i)), len(kept))
+    kept[first:first] = unreleased
     if mine:
-        lines.insert(lines.index(unreleased) + 1, mine)
-    return "".join(lines)
+        after = next(i for i, line in enumerate(kept) if line.lower().startswith("[unreleased]:"))
+        stop = definition_at(kept, after)
+        kept[stop.stop if stop else after + 1 : stop.stop if stop else after + 1] = mine
+    return "".join(kept)
 
 
 def _blocks(body: str) -> list[list[str]]:

@@ -1,9 +1,10 @@
 """Read a CHANGELOG as people write it: the tolerant half of scripts.changelog.
 
 What it reads may be written as people write changelogs that GitHub renders fine: `[UNRELEASED]`
-or `## Unreleased`, a linked heading (`## [Unreleased](URL)`, `## [1.0.0](URL) - DATE`), any PEP
-440 version (`1.2.0rc2`, `2.0.0.dev5`), trailing spaces, an en dash, CRLF, a date missing or
-malformed, a stray `## Changed` among the releases, sections out of order. Every line is kept as
+or `## Unreleased`, a linked heading (`## [Unreleased](URL)`, `## [1.0.0](URL) - DATE`), headings
+without brackets (`## 1.2.0 (2024-01-02)`), any PEP 440 version (`1.2.0rc2`, `2.0.0.dev5`),
+trailing spaces, an en dash, CRLF, a date missing or malformed, link definitions whose URL is on
+the next line, a stray `## Changed` among the releases, sections out of order. Every line is kept as
 read (`render(parse(text)) == text`), and a problem in the history is a warning
 (`Changelog.warnings`), never an error. Errors are kept for where scripts.changelog writes: no
 `[Unreleased]` section, one that is not the first, repeated, or with something after its heading.
@@ -80,10 +81,8 @@ class Changelog:
     def links(self) -> dict[str, str]:
         """The link definitions of the tail, by label (the first of a label wins)."""
         found: dict[str, str] = {}
-        for line in text_lines(self.tail):
-            link = link_definition(line)
-            if link is not None:
-                found.setdefault(link[0], link[1])
+        for definition in definitions(text_lines(self.tail)):
+            found.setdefault(definition.label, definition.url)
         return found
 
 
@@ -107,6 +106,89 @@ def link_definition(line: str) -> tuple[str, str] | None:
 
 
 @dataclass(frozen=True)
+class Definition:
+    """A link reference definition: LINES[start:stop] of the lines it was read from (two when
+    the URL is on the next line, indented), its label as written and its URL."""
+
+    start: int
+    stop: int
+    label: str
+    url: str
+
+
+def definition_at(lines: list[str], index: int) -> Definition | None:
+    """The link reference definition that starts at LINES[INDEX], else None."""
+    found = link_definition(lines[index])
+    if found is not None:
+        return Definition(index, index + 1, *found)
+    label = lines[index].rstrip()
+    following = lines[index + 1] if index + 1 < len(lines) else ""
+    url = following.strip()
+    if label.endswith("]:") and following[:1] in (" ", "\t") and len(url.split()) == 1:
+        found = link_definition(f"{label} {url}")
+        if found is not None:
+            return Definition(index, index + 2, *found)
+    return None
+
+
+def definitions(lines: list[str]) -> list[Definition]:
+    """Every link reference definition of LINES, in order."""
+    found, index = [], 0
+    while index < len(lines):
+        definition = definition_at(lines, index)
+        found += [definition] if definition else []
+        index = definition.stop if definition else index + 1
+    return found
+
+
+def tail_start(lines: list[str]) -> int:
+    """Where the trailing run of link definitions and blank lines of LINES begins."""
+    start = len(lines)
+    while start:
+        one_line = definition_at(lines, start - 1)
+        wrapped = definition_at(lines, start - 2) if start > 1 else None
+        if not lines[start - 1].strip() or (one_line and one_line.stop == start):
+            start -= 1
+        elif wrapped is not None and wrapped.stop == start:
+            start -= 2
+        else:
+            break
+    while start < len(lines) and not lines[start].strip():
+        start += 1
+    return start
+
+
+def split_heading(rest: str) -> tuple[str, str | None, str, bool]:
+    """A `## ` heading's text after the hashes, split: its title, its inline link's URL (if
+    any), what follows them, and whether the title was in brackets. The title is "" when the
+    brackets are not closed."""
+    if not rest.startswith("["):
+        title, _, after = rest.partition(" ")
+        return title, None, after, False
+    title, closed, after = rest[1:].partition("]")
+    if not closed:
+        return "", None, rest, True
+    url = None
+    if after.startswith("("):
+        url, closed, after = after[1:].partition(")")
+        if not closed:
+            return "", None, rest, True
+    return title, url, after, True
+
+
+def date_text(after: str) -> str | None:
+    """The date as written after a heading's title: ` - DATE`, ` (DATE)`; None if neither."""
+    after = after.strip()
+    if after.upper().endswith(YANKED):
+        after = after[: -len(YANKED)].rstrip()
+    if after.startswith(DASHES):
+        return after[1:].strip()
+    if after.startswith("(") and after.endswith(")"):
+        return after[1:-1].strip()
+    return None
+
+
+@dataclass(frozen=True)
 class _Heading:
     """What a `## ` line says: a section (with its warning, if any), or None (a stray heading)."""
 
@@ -121,32 +203,25 @@ def _read_heading(line: str, number: int) -> _Heading:
     rest = line[3:].strip()
     if rest.lower() == UNRELEASED.lower():  # ## Unreleased, without brackets
         return _Heading(Section(UNRELEASED, None, "", heading=line))
-    title, closed, after = rest.removeprefix("[").partition("]")
-    if not rest.startswith("[") or not closed:
+    title, _, after, bracketed = split_heading(rest)
+    if not title:
         return _Heading(None, f"line {number}: {shown} is not a release heading ({HEADING_FORMS})")
-    if after.startswith("("):  # a linked heading: ## [1.0.0](URL) - DATE
-        _, closed, after = after.partition(")")
-        if not closed:
-            return _Heading(None, f"line {number}: {shown} has an unclosed link")
-    after = after.strip()
-    if title.lower() == UNRELEASED.lower():
-        if after:
+    if title.lower() == UNRELEASED.lower() and bracketed:
+        if after.strip():
             raise ChangelogError(
                 f"line {number}: malformed heading {shown}: expected '## [Unreleased]' alone"
             )
         return _Heading(Section(UNRELEASED, None, "", heading=line))
-    if version_of(title) is None:
-        return _Heading(
-            None, f"line {number}: {shown} is not a release heading ({title!r} is not a version)"
-        )
-    yanked = after.upper().endswith(YANKED)
-    if yanked:
-        after = after[: -len(YANKED)].rstrip()
-    if not after.startswith(DASHES):
+    if version_of(title) is None or (not bracketed and "." not in title):  # not `## 2024 plans`
+        why = f"{title!r} is not a version" if bracketed else HEADING_FORMS
+        return _Heading(None, f"line {number}: {shown} is not a release heading ({why})")
+    yanked = after.strip().upper().endswith(YANKED)
+    date = date_text(after)
+    if date is None:
+        after = after.strip().removesuffix(YANKED).rstrip() if yanked else after.strip()
         problem = "no date" if not after else f"{after!r} where ' - YYYY-MM-DD' belongs"
         undated = Section(title, None, "", yanked, heading=line)
         return _Heading(undated, f"line {number}: [{title}] has {problem}")
-    date = after[1:].strip()
     try:
         valid = datetime.date.fromisoformat(date).isoformat() == date
     except ValueError:
@@ -160,23 +235,17 @@ def parse(text: str) -> Changelog:
     there is no [Unreleased] section to write under."""
     lines = text_lines(text)
     # The tail is the trailing run of link definitions and blank lines, kept as it is.
-    end = len(lines)
-    while end and (link_definition(lines[end - 1]) or not lines[end - 1].strip()):
-        end -= 1
-    while end < len(lines) and not lines[end].strip():
-        end += 1
+    end = tail_start(lines)
     warnings: list[str] = []
     seen_links: dict[str, int] = {}
-    for number, line in enumerate(lines[end:], start=end + 1):
-        found = link_definition(line)
-        if found is None:
-            continue
-        if found[0].lower() in seen_links:
+    for definition in definitions(lines[end:]):
+        label, number = definition.label, end + definition.start + 1
+        if label.lower() in seen_links:
             warnings.append(
-                f"line {number}: duplicate link definition [{found[0]}] (the first is at line "
-                f"{seen_links[found[0].lower()]})"
+                f"line {number}: duplicate link definition [{label}] (the first is at line "
+                f"{seen_links[label.lower()]})"
             )
-        seen_links.setdefault(found[0].lower(), number)
+        seen_links.setdefault(label.lower(), number)
 
     preamble: list[str] = []
     bodies: list[list[str]] = []

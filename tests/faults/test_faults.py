@@ -759,10 +759,11 @@ SCENARIOS = [
              "has no '- ' entries"),
     # Problems in the history are warnings: the release goes ahead (here, a dry run of it).
     Scenario("changelog-malformed-heading", "changelog",
-             invoke("cut-release", "0.2.0", "--dry-run"), "a heading without brackets in history",
-             develop_changelog(with_release_heading("## 0.1.0 - 2024-05-01")), 0,
-             "'## 0.1.0 - 2024-05-01' is not a release heading (expected '## [Unreleased]' or "
-             "'## [X.Y.Z] - YYYY-MM-DD')", check=starts_with(WARNS_ON_DEVELOP)),
+             invoke("cut-release", "0.2.0", "--dry-run"), "a heading naming no version",
+             develop_changelog(with_release_heading("## Release 0.1.0 - 2024-05-01")), 0,
+             "'## Release 0.1.0 - 2024-05-01' is not a release heading (expected "
+             "'## [Unreleased]' or '## [X.Y.Z] - YYYY-MM-DD')",
+             check=starts_with(WARNS_ON_DEVELOP)),
     Scenario("changelog-bad-date", "changelog", invoke("cut-release", "0.2.0", "--dry-run"),
              "a heading with an impossible date in history",
              develop_changelog(with_release_heading("## [0.1.0] - 2024-13-01")), 0,

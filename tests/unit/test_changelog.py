@@ -242,6 +242,11 @@ NOT_A_HEADING = "is not a release heading (expected '## [Unreleased]' or '## [X.
             id="stray-heading-in-history",
         ),
         pytest.param(
+            with_unreleased("## 2024 plans"),
+            [f"line 7: '## 2024 plans' {NOT_A_HEADING}"],
+            id="a-number-is-no-release-without-brackets",
+        ),
+        pytest.param(
             with_unreleased("## [1.0.0 - 2024-01-01"),
             [f"line 7: '## [1.0.0 - 2024-01-01' {NOT_A_HEADING}"],
             id="unclosed-bracket",
@@ -323,6 +328,11 @@ def test_problems_in_the_history_are_warnings(text: str, warnings: list[str]) ->
                      id="yanked"),
         pytest.param("## [1.0] - 2020-02-03", "1.0", "2020-02-03", False, id="two-part-version"),
         pytest.param("## [v1.0.0] - 2020-02-03", "v1.0.0", "2020-02-03", False, id="v-prefix"),
+        pytest.param("## 1.2.0 (2024-01-02)", "1.2.0", "2024-01-02", False, id="no-brackets"),
+        pytest.param("## v1.2.0 - 2024-01-02", "v1.2.0", "2024-01-02", False,
+                     id="no-brackets-v-prefix"),
+        pytest.param("## 1.2.0 - 2024-01-02 [YANKED]", "1.2.0", "2024-01-02", True,
+                     id="no-brackets-yanked"),
     ],
 )  # fmt: skip
 def test_headings_as_people_write_them(
@@ -676,6 +686,12 @@ def test_an_unreleased_entry_is_added_and_the_rest_kept(text: str) -> None:
             "[Unreleased]: https://github.com/o/r/compare/v1.0.1...HEAD\n"
             "[1.0.1]: https://github.com/o/r/compare/v1.0.0...v1.0.1\n",
             id="links",
+        ),
+        pytest.param(
+            "# C\n\n## Unreleased\n\n## 1.0.0 (2024-01-01)\n\n- One.\n",
+            "# C\n\n## Unreleased\n\n## 1.0.1 (2024-06-01)\n\n### Fixed\n\n"
+            "## 1.0.0 (2024-01-01)\n\n- One.\n",
+            id="the-file's-heading-style",
         ),
     ],
 )

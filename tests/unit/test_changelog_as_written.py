@@ -1,10 +1,11 @@
 """scripts.changelog on CHANGELOGs as people write them (tests/unit/changelogs, written here):
-each is read without an error, its history's problems are warnings, and a release changes no line
-but the ones it writes."""
+each is read without an error, its history's problems are warnings, and a release moves exactly
+the [Unreleased] entries and changes no line but the ones it writes, in the file's own style."""
 
 from __future__ import annotations
 
 import datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -29,67 +30,103 @@ def without(text: str, lines: list[str]) -> tuple[list[str], list[str]]:
     return rest, taken
 
 
-@pytest.mark.parametrize(
-    ("name", "warnings", "links"),
-    [
-        pytest.param(
-            "prerelease-sections.md",
-            ["line 30: [2.0.0.dev5] comes after the older [1.2.0rc1]: releases are listed "
-             "newest first"],
-            (
-                "[Unreleased]: https://github.com/example-org/widget/compare/v99.0.0...HEAD\n",
-                "[99.0.0]: https://github.com/example-org/widget/compare/v1.2.0...v99.0.0\n",
-            ),
-            id="pre-release-and-dev-sections",
-        ),
-        pytest.param("linked-headings.md", [], (), id="linked-headings-no-definitions"),
-        pytest.param(
-            "capitals-and-spaces.md",
-            [],
-            (
-                "[Unreleased]: https://github.com/example-org/sprocket/compare/v99.0.0...HEAD\n",
-                "[99.0.0]: https://github.com/example-org/sprocket/compare/v3.4.1...v99.0.0\n",
-            ),
-            id="capitals-trailing-spaces-en-dash-lowercase-link",
-        ),
-        pytest.param(
-            "stray-heading-deep-in-history.md",
-            [f"line 718: '## Changed' {NOT_A_HEADING}"],
-            (
-                "[Unreleased]: https://github.com/example-org/cog/compare/v99.0.0...HEAD\n",
-                "[99.0.0]: https://github.com/example-org/cog/compare/v0.110.0...v99.0.0\n",
-            ),
-            id="stray-heading-700-lines-down",
-        ),
-    ],
-)  # fmt: skip
-def test_a_changelog_as_written_is_released_changing_only_what_is_written(
-    name: str, warnings: list[str], links: tuple[str, ...]
-) -> None:
+GADGET = "https://github.com/example-org/gadget"
+WIDGET = "https://github.com/example-org/widget"
+SPROCKET = "https://github.com/example-org/sprocket"
+COG = "https://github.com/example-org/cog"
+LEVER = "https://github.com/example-org/lever"
+RATCHET = "https://github.com/example-org/ratchet"
+
+
+@dataclass
+class Expected:
+    """What releasing 99.0.0 on DAY must do to a fixture: the lines it replaces, in the file's
+    order, and what it writes, in the new file's order (the [Unreleased] heading first, then the
+    blank line and the new heading it adds); the warnings before and after."""
+
+    replaced: list[str]
+    written: list[str]
+    warnings: list[str] = field(default_factory=list)
+    warnings_after: list[str] = field(default_factory=list)
+
+
+CASES = {
+    "prerelease-sections.md": Expected(
+        ["## [Unreleased]\n", f"[Unreleased]: {WIDGET}/compare/v1.2.0...HEAD\n"],
+        ["## [Unreleased]\n", "\n", "## [99.0.0] - 2026-12-04\n",
+         f"[Unreleased]: {WIDGET}/compare/v99.0.0...HEAD\n",
+         f"[99.0.0]: {WIDGET}/compare/v1.2.0...v99.0.0\n"],
+        ["line 30: [2.0.0.dev5] comes after the older [1.2.0rc1]: releases are listed newest "
+         "first"],
+        ["line 32: [2.0.0.dev5] comes after the older [1.2.0rc1]: releases are listed newest "
+         "first"],
+    ),
+    "linked-headings.md": Expected(
+        [f"## [Unreleased]({GADGET}/compare/26.1.0...HEAD)\n"],
+        [f"## [Unreleased]({GADGET}/compare/99.0.0...HEAD)\n", "\n",
+         f"## [99.0.0]({GADGET}/compare/26.1.0...99.0.0) - 2026-12-04\n"],
+    ),
+    "capitals-and-spaces.md": Expected(
+        ["## [UNRELEASED]\n", f"[unreleased]: {SPROCKET}/compare/v3.4.1...HEAD\n"],
+        ["## [UNRELEASED]\n", "\n", "## [99.0.0] - 2026-12-04\n",
+         f"[unreleased]: {SPROCKET}/compare/v99.0.0...HEAD\n",
+         f"[99.0.0]: {SPROCKET}/compare/v3.4.1...v99.0.0\n"],
+    ),
+    "stray-heading-deep-in-history.md": Expected(
+        ["## [Unreleased]\n", f"[Unreleased]: {COG}/compare/v0.110.0...HEAD\n"],
+        ["## [Unreleased]\n", "\n", "## [99.0.0] - 2026-12-04\n",
+         f"[Unreleased]: {COG}/compare/v99.0.0...HEAD\n",
+         f"[99.0.0]: {COG}/compare/v0.110.0...v99.0.0\n"],
+        [f"line 718: '## Changed' {NOT_A_HEADING}"],
+        [f"line 720: '## Changed' {NOT_A_HEADING}"],
+    ),
+    "unbracketed-dates-in-parentheses.md": Expected(
+        ["## Unreleased\n"], ["## Unreleased\n", "\n", "## 99.0.0 (2026-12-04)\n"]
+    ),
+    "inline-links-to-main-no-dates.md": Expected(
+        [f"## [unreleased]({LEVER}/compare/v2.0.0...main)\n"],
+        [f"## [unreleased]({LEVER}/compare/v99.0.0...main)\n", "\n",
+         f"## [v99.0.0]({LEVER}/compare/v2.0.0...v99.0.0)\n"],
+        ["line 7: [v2.0.0] has no date", "line 11: [v1.9.0] has no date"],
+        ["line 5: [v99.0.0] has no date", "line 9: [v2.0.0] has no date",
+         "line 13: [v1.9.0] has no date"],
+    ),
+    "wrapped-link-definitions.md": Expected(
+        ["## [Unreleased]\n", f"    {RATCHET}/compare/v0.4.0a2...HEAD\n"],
+        ["## [Unreleased]\n", "\n", "## [99.0.0] - 4 December 2026\n",
+         f"    {RATCHET}/compare/v99.0.0...HEAD\n",
+         f"[99.0.0]: {RATCHET}/compare/v0.4.0a2...v99.0.0\n"],
+        ["line 11: [0.4.0a2] has the date '8 March 2025': not YYYY-MM-DD",
+         "line 17: [0.4.0a1] has the date '1 February 2025': not YYYY-MM-DD"],
+        ["line 7: [99.0.0] has the date '4 December 2026': not YYYY-MM-DD",
+         "line 13: [0.4.0a2] has the date '8 March 2025': not YYYY-MM-DD",
+         "line 19: [0.4.0a1] has the date '1 February 2025': not YYYY-MM-DD"],
+    ),
+}  # fmt: skip
+
+
+def test_every_fixture_has_a_case() -> None:
+    assert sorted(CASES) == sorted(path.name for path in FIXTURES.glob("*.md"))
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_changelog_as_written_is_released_in_its_own_style(name: str) -> None:
     text = (FIXTURES / name).read_text(encoding="utf-8")
-    before = parse(text)
-    assert before.warnings == warnings
+    expected = CASES[name]
+    assert parse(text).warnings == expected.warnings
     entries = unreleased_entries(text)
     assert entries
 
     after = release(text, NEW, DAY)
 
     # Take out of each side the lines a release writes: what is left is the same, in order.
-    unreleased_heading = before.sections[0].heading
-    stale_links = [
-        line for line in text.splitlines(True) if line.lower().startswith("[unreleased]:")
-    ]
-    written = ["## [Unreleased]\n", "\n", "## [99.0.0] - 2026-12-04\n", *links]
-    kept_before, replaced = without(text, [unreleased_heading, *stale_links])
-    kept_after, wrote = without(after, written)
-    assert replaced == [unreleased_heading, *stale_links]
-    assert wrote == written
+    kept_before, replaced = without(text, expected.replaced)
+    kept_after, wrote = without(after, expected.written)
+    assert replaced == expected.replaced
+    assert wrote == expected.written
     assert kept_after == kept_before
     # The entries moved under the new section, in their order; the history reads as before.
     assert unreleased_entries(after) == []
     notes = section_text(after, NEW)
     assert [line for line in notes.splitlines() if line.startswith("- ")] == entries
-    assert parse(after).warnings == [
-        warning.replace(warning.split(":")[0], f"line {int(warning.split()[1][:-1]) + 2}")
-        for warning in warnings
-    ]
+    assert parse(after).warnings == expected.warnings_after
