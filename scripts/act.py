@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -21,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from scripts import processes
+from scripts import processes, workflows
 from scripts.output import SECRET_VARIABLES
 
 ACT_TIMEOUT = 600.0  # seconds for one act run: a hung job ends the run, never the caller
@@ -39,7 +38,6 @@ DROPPED = frozenset(
     }
 )  # fmt: skip
 DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
-PINNED_USES = re.compile(r"^\s*(?:-\s+)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40})\b", re.MULTILINE)
 
 
 class ActError(Exception):
@@ -108,15 +106,6 @@ def host_environment(root: Path, environ: Mapping[str, str] | None = None) -> di
     return env
 
 
-def pinned_actions(texts: Iterable[str]) -> dict[str, set[str]]:
-    """{owner/repo: {sha, ...}} of every `uses: owner/repo@<40 hex>` in the workflow TEXTS."""
-    found: dict[str, set[str]] = {}
-    for text in texts:
-        for action, sha in PINNED_USES.findall(text):
-            found.setdefault(action, set()).add(sha)
-    return found
-
-
 def local_repositories(pins: Mapping[str, Iterable[str]], stand_ins: Path) -> list[str]:
     """`--local-repository OWNER/REPO@SHA=STAND_INS/OWNER/REPO` for every pinned action."""
     options = []
@@ -127,15 +116,6 @@ def local_repositories(pins: Mapping[str, Iterable[str]], stand_ins: Path) -> li
         for sha in sorted(shas):
             options += ["--local-repository", f"{action}@{sha}={folder}"]
     return options
-
-
-def workflow_texts(project: Path) -> list[str]:
-    """The text of every workflow of PROJECT and of its setup action (what act will read)."""
-    github = project / ".github"
-    paths = sorted((github / "workflows").glob("*.y*ml")) + sorted(
-        github.glob("actions/*/action.yml")
-    )
-    return [path.read_text(encoding="utf-8") for path in paths]
 
 
 @dataclass(frozen=True)
@@ -164,7 +144,7 @@ class ActScratch:
         return [
             tool, event, "-W", f".github/workflows/{workflow}",
             "-P", "ubuntu-latest=-self-hosted",
-            *local_repositories(pinned_actions(workflow_texts(project)), STAND_INS),
+            *local_repositories(workflows.pinned_actions(project), STAND_INS),
             "--pull=false", "--action-offline-mode", "--no-cache-server",
             "--action-cache-path", str(self.folder / "act-cache"),
             "--actor", "act-e2e",

@@ -4,7 +4,6 @@ as act reports them, and the checks of what the release left on the indexes and 
 from __future__ import annotations
 
 import json
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from typing import Any
 from scripts.attestations import TOKEN_UPLOAD
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
-ACT_LIST_ROW = re.compile(r"^\s*(?P<stage>\d+)\s+(?P<job>\S+)\s{2,}")
 
 
 @dataclass
@@ -37,16 +35,6 @@ def table(steps: list[Step]) -> str:
             f"{step.name:<{width}}  {step.result:<8}  {seconds:>7}  {step.detail}".rstrip()
         )
     return "\n".join(lines)
-
-
-def planned_jobs(act_list: str) -> list[str]:
-    """The job ids of `act --list` output, in its stage order (the order `needs:` gives)."""
-    rows = []
-    for line in act_list.splitlines():
-        match = ACT_LIST_ROW.match(line)
-        if match:
-            rows.append((int(match["stage"]), match["job"]))
-    return [job for _, job in sorted(rows, key=lambda row: row[0])]
 
 
 @dataclass

@@ -11,8 +11,8 @@ from invoke.context import Context
 
 from scripts import gitops, interpreters, versions
 
+from .gh import gh_json
 from .github import github_repository
-from .status import gh_json
 from .steps import DEVELOP, MAIN, REMOTE, ROOT, Refused, task, which
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 import contextlib
 import json
 import re
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from scripts import act
-from scripts.rehearsal import FAILED, NOT_RUN, PASSED, JobProgress, Step, job_output, planned_jobs
+from scripts import act, workflows
+from scripts.rehearsal import FAILED, NOT_RUN, PASSED, JobProgress, Step, job_output
 
 from .rehearsal_world import USERNAME, Rehearsal, StepError, git
 from .steps import ROOT
@@ -65,11 +64,7 @@ def run_workflow(
     base = scratch.command(
         rehearsal.work, event_name, workflow, "-e", str(event), *options(rehearsal)
     )
-    listing = subprocess.run(
-        [base[0], "--list", event_name, "-W", f".github/workflows/{workflow}"],
-        cwd=rehearsal.work, env=rehearsal.env, capture_output=True, text=True, check=False,
-    )  # fmt: skip
-    planned = planned_jobs(listing.stdout)
+    planned = workflows.jobs_in_stages(workflows.load(rehearsal.work, workflow))
     if job is not None and pull_request:
         planned = [job]  # the one check asked for (act runs what it needs too)
     command = [*base, *(["-j", job] if job else [])]

@@ -9,21 +9,16 @@ are decided in scripts.release_status.
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 
 from invoke.context import Context
 
 from scripts import PROJECT, bump, changelog, gitops, manifest, release_status, versions
 from scripts.index_targets import resolve_target
-from scripts.output import last_line
 
+from .gh import TIMEOUT, gh_api, gh_json, release_endpoint
 from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, ROOT, Refused, parse_release, task
-
-TIMEOUT = 5.0  # seconds, for each system asked
 
 
 @task
@@ -50,27 +45,6 @@ def _origin() -> tuple[dict[str, str] | None, set[str]]:
         return gitops.remote_listing(REMOTE, ROOT, timeout=TIMEOUT)
     except gitops.GitError:
         return None, set()
-
-
-def gh_json(*args: str) -> tuple[object, str]:
-    """What gh ARGS answered, parsed from its JSON output; None and why when it could not be
-    asked or answered no JSON."""
-    if shutil.which("gh") is None:
-        return None, "gh is not installed"
-    try:
-        result = subprocess.run(
-            ["gh", *args], capture_output=True, text=True, timeout=TIMEOUT, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return None, f"gh did not answer within {TIMEOUT:.0f} s"
-    if result.returncode != 0:
-        return None, f"gh: {last_line(result.stderr or result.stdout)}"
-    if not result.stdout.strip():
-        return None, "gh answered nothing"
-    try:
-        return json.loads(result.stdout), ""
-    except json.JSONDecodeError:
-        return None, f"gh answered {last_line(result.stdout)!r}, not JSON"
 
 
 def _index_files(spec: str, version: str) -> tuple[release_status.Files | None, str]:
@@ -189,19 +163,19 @@ def seen_of(
         pr_number = int(prs[0]["number"]) if prs else None
     else:
         why["pr"] = pr_why or f"gh answered {prs!r}, not a list of pull requests"
-    answer, view_why = gh_json("release", "view", release.tag, "--json", "isPrerelease,assets,body")
+    answer = gh_api(release_endpoint(release.tag))
     github_exists, github_assets, github_prerelease, notes = None, None, None, ""
-    if isinstance(answer, dict):
-        github_exists, github_prerelease = True, bool(answer.get("isPrerelease"))
-        notes = str(answer.get("body") or "")
+    if answer.status == 200 and isinstance(answer.body, dict):
+        github_exists, github_prerelease = True, bool(answer.body.get("prerelease"))
+        notes = str(answer.body.get("body") or "")
         github_assets = {
             str(asset["name"]): str(asset.get("digest") or "").removeprefix("sha256:")
-            for asset in answer.get("assets", [])
+            for asset in answer.body.get("assets", [])
         }
-    elif "release not found" in view_why:
+    elif answer.status == 404:
         github_exists, github_assets = False, {}
     else:
-        why["github"] = view_why or f"gh answered {answer!r}, not a release"
+        why["github"] = answer.why or f"GitHub answered HTTP {answer.status}, not a release"
     staging_files, why["staging"] = _index_files(staging, str(release))
     production_files, why["production"] = _index_files(production, str(release))
     dist_files, sums, dist_problem = _dist(dist, str(release))

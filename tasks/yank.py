@@ -3,12 +3,11 @@ names what it cannot do (PyPI has no yank API: its web page does it) and the fix
 
 from __future__ import annotations
 
-import json
-
 from invoke.context import Context
 
 from scripts import PROJECT, changelog, gitops
 
+from .gh import gh_api, release_endpoint
 from .release import cut_branch
 from .steps import (
     CHANGELOG,
@@ -24,17 +23,15 @@ from .steps import (
 )
 
 
-def _github_notes(c: Context, tag: str) -> str | None:
+def _github_notes(tag: str) -> str | None:
     """The notes of the GitHub Release of TAG; None when there is none; refuse when gh fails."""
-    result = c.run(
-        f"gh release view {tag} --json body", warn=True, hide="both", pty=False, in_stream=False
-    )
-    if result is not None and result.ok:
-        return str(json.loads(result.stdout).get("body") or "")
-    output = (result.stderr or result.stdout) if result is not None else ""
-    if "release not found" in output:
+    answer = gh_api(release_endpoint(tag))
+    if answer.status == 200 and isinstance(answer.body, dict):
+        return str(answer.body.get("body") or "")
+    if answer.status == 404:
         return None
-    raise Refused(f"cannot read the GitHub Release {tag}: {output.strip() or 'gh failed'}")
+    why = answer.why or f"GitHub answered HTTP {answer.status}"
+    raise Refused(f"cannot read the GitHub Release {tag}: {why}")
 
 
 @task(
@@ -81,7 +78,7 @@ def yank(c: Context, version: str, reason: str = "", dry_run: bool = False) -> N
         if base == DEVELOP
         else f"git switch {base} && invoke cut-release {release.next_patch()}"
     )
-    notes = _github_notes(c, release.tag)
+    notes = _github_notes(release.tag)
     then = []
     if notes is not None:
         new_notes = f"{changelog.YANKED_NOTE}{reason}\n\n{notes}"

@@ -30,20 +30,6 @@ def test_job_results_reads_every_finished_cell(tmp_path: Path) -> None:
     assert matrices == {"tests": [{"python": "3.11"}, {"python": "3.12"}], "lint": [{}]}
 
 
-def test_pinned_actions_are_read_from_the_uses_lines() -> None:
-    text = (
-        f"    - uses: actions/checkout@{SHA_A} # v4\n"
-        f"      uses: astral-sh/setup-uv@{SHA_B}\n"
-        "    - uses: ./.github/actions/setup\n"
-        f"    - uses: actions/checkout@{SHA_B}\n"
-        "    # uses: not/a-step@" + SHA_A + "\n"
-    )
-    assert act.pinned_actions([text]) == {
-        "actions/checkout": {SHA_A, SHA_B},
-        "astral-sh/setup-uv": {SHA_B},
-    }
-
-
 def test_every_pinned_action_needs_its_stand_in(tmp_path: Path) -> None:
     (tmp_path / "actions" / "checkout").mkdir(parents=True)
     (tmp_path / "actions" / "checkout" / "action.yml").write_text("name: stand-in\n")

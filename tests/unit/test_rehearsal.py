@@ -13,30 +13,11 @@ from scripts.rehearsal import (
     Step,
     gh_calls,
     option_value,
-    planned_jobs,
     release_created,
     same_files,
     table,
     token_verifications,
 )
-
-ACT_LIST = """\
-Stage  Job ID            Job name                          Workflow name  Workflow file  Events
-0      build             build                             Release        release.yml    push
-2      verify-testpypi   Verify from the staging index     Release        release.yml    push
-1      publish-testpypi  Publish to the staging index      Release        release.yml    push
-3      publish-pypi      Publish to the production index   Release        release.yml    push
-"""
-
-
-def test_planned_jobs_follow_acts_stages() -> None:
-    assert planned_jobs(ACT_LIST) == [
-        "build",
-        "publish-testpypi",
-        "verify-testpypi",
-        "publish-pypi",
-    ]
-    assert planned_jobs('level=warning msg="no docker"\n') == []
 
 
 class Clock:

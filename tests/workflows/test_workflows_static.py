@@ -690,10 +690,10 @@ def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
 
 
 def test_the_act_runner_replaces_every_action_the_workflows_pin() -> None:
-    from scripts import act
+    from scripts import workflows
 
     # What act reads from a checkout: every workflow and the setup action.
-    assert act.pinned_actions(act.workflow_texts(ROOT)) == model.pinned_actions()
+    assert workflows.pinned_actions(ROOT) == model.pinned_actions()
 
 
 def test_the_rehearsal_gates_the_job_release_yml_gates() -> None:
