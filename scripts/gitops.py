@@ -42,6 +42,11 @@ def _succeeds(*args: str, cwd: Path | None = None) -> bool:
     return True
 
 
+def toplevel(cwd: Path | None = None) -> Path:
+    """The root folder of the git work tree CWD (the working directory) is in; GitError if none."""
+    return Path(git("rev-parse", "--show-toplevel", cwd=cwd))
+
+
 def is_repository(cwd: Path | None = None) -> bool:
     """Whether CWD is inside a git work tree."""
     return _succeeds("rev-parse", "--is-inside-work-tree", cwd=cwd)

@@ -20,9 +20,10 @@ from invoke.tasks import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the shared helpers in scripts/
 
-from . import ci, doctor, finish, github, lines, rehearsal, release, sessions, status, yank
+from . import ci, doctor, finish, github, lines, rehearsal, release, sessions, status, steps, yank
 
 ns = Collection()
+ns.configure({"runners": {"local": steps.ClosingLocal}})
 for _module in (sessions, ci, release, finish, lines, status, yank, rehearsal, doctor, github):
     for _task in vars(_module).values():
         if isinstance(_task, Task):

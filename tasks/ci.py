@@ -10,7 +10,7 @@ from invoke.context import Context
 
 from scripts import changelog, gitops, interpreters
 
-from .steps import CHANGELOG, DEVELOP, REMOTE, ROOT, Refused, first_few, parse_release, task
+from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, first_few, parse_release, repository, task
 
 SHIPPED = ("src/", "pyproject.toml")
 NO_CHANGELOG_LABEL = "no-changelog"
@@ -28,7 +28,7 @@ def ci_matrix(c: Context, python: str = "") -> None:
     """Print the Python versions of the test matrix (and write them to $GITHUB_OUTPUT in CI)."""
     # The noxfile's own source (its PYTHON_VERSIONS), read without starting nox: every CI job
     # runs this, and `nox --list` took a second of it. The static tests hold the two equal.
-    pythons = interpreters.supported_versions(ROOT / "pyproject.toml")
+    pythons = interpreters.supported_versions(repository() / "pyproject.toml")
     try:
         install = interpreters.choose_versions(pythons, python) if python else None
     except ValueError as error:

@@ -13,7 +13,7 @@ from scripts import gitops, interpreters, versions
 
 from .gh import gh_json
 from .github import github_repository
-from .steps import DEVELOP, MAIN, REMOTE, ROOT, Refused, task, which
+from .steps import DEVELOP, MAIN, REMOTE, Refused, repository, task, which
 
 
 def follows_the_branching_model(branch: str) -> bool:
@@ -38,7 +38,7 @@ class Check:
 def _git_checks() -> list[Check]:
     if not gitops.is_repository():
         return [Check("git repository", "FAIL", "not inside a git work tree", "git clone <url>")]
-    checks = [Check("git repository", "ok", str(ROOT))]
+    checks = [Check("git repository", "ok", str(repository()))]
     if gitops.is_shallow():
         checks.append(
             Check(
@@ -82,11 +82,11 @@ def _version_check() -> Check:
         from setuptools_scm import get_version
 
         # The project's own settings (fail_on_shallow among them), never a file-writing one.
-        with (ROOT / "pyproject.toml").open("rb") as handle:
+        with (repository() / "pyproject.toml").open("rb") as handle:
             settings = tomllib.load(handle).get("tool", {}).get("setuptools_scm", {})
         for writes in ("write_to", "version_file"):
             settings.pop(writes, None)
-        version = get_version(root=str(ROOT), **settings)
+        version = get_version(root=str(repository()), **settings)
     except Exception as error:  # a broken checkout: report it, do not crash the table
         fix = "git fetch --unshallow --tags" if gitops.is_shallow() else "git fetch --tags"
         return Check("version", "FAIL", f"setuptools-scm failed: {error}", fix)
@@ -107,7 +107,7 @@ def _tool_checks() -> list[Check]:
                 else (f"python3 -m pip install {tool}")
             )
             checks.append(Check(tool, "FAIL" if blocker else "warn", "not found", fix))
-    for version in interpreters.supported_versions(ROOT / "pyproject.toml"):
+    for version in interpreters.supported_versions(repository() / "pyproject.toml"):
         found_python = interpreters.find_interpreter(version, os.environ)
         if found_python:
             checks.append(Check(f"python {version}", "ok", str(found_python)))

@@ -21,7 +21,6 @@ from .steps import (
     DEVELOP,
     MAIN,
     REMOTE,
-    ROOT,
     Refused,
     StepFailed,
     Undo,
@@ -29,6 +28,7 @@ from .steps import (
     final_release,
     first_few,
     origin_refs,
+    repository,
     require_clean,
     run,
     shown,
@@ -169,7 +169,7 @@ def _resolve_changelog(c: Context) -> str | None:
         merged = changelog.merge_back(texts[0] or texts[1], texts[1], texts[2])
     except ValueError as error:
         return str(error)
-    files.write_atomic(ROOT / CHANGELOG, merged)
+    files.write_atomic(repository() / CHANGELOG, merged)
     run(c, ["git", "add", CHANGELOG], dry_run=False)
     return None
 

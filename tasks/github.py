@@ -11,7 +11,7 @@ from invoke.context import Context
 
 from scripts import gitops, workflows
 
-from .steps import DEVELOP, MAIN, REMOTE, ROOT, Refused, StepFailed, run, task, which
+from .steps import DEVELOP, MAIN, REMOTE, Refused, StepFailed, repository, run, task, which
 
 GITHUB_URL = re.compile(r"github\.com[:/](?P<repo>[^/]+/[^/]+?)(?:\.git)?/?$")
 RELEASE_BRANCHES = "release/*"
@@ -53,7 +53,7 @@ def _deployment_policy(repo: str, name: str, kind: str) -> tuple[str, str, dict[
 
 def required_checks(root: Path, branch: str) -> list[str]:
     """The checks BRANCH (a protected branch or pattern) requires, by the names GitHub reports:
-    the `name:` of each job REQUIRED_JOBS names, read from the workflows of ROOT."""
+    the `name:` of each job REQUIRED_JOBS names, read from the workflows of the repository here."""
     try:
         return [
             workflows.job_name(workflows.load(root, workflow), job)
@@ -183,7 +183,7 @@ def setup_github(c: Context, repo: str = "", reviewers: str = "", dry_run: bool 
     """Create the staging/release environments and protect main, develop and release/*."""
     repo = _github_repo(repo)
     logins = [login.strip() for login in reviewers.split(",") if login.strip()]
-    required = {branch: required_checks(ROOT, branch) for branch in REQUIRED_JOBS}
+    required = {branch: required_checks(repository(), branch) for branch in REQUIRED_JOBS}
     if not dry_run and not which("gh"):
         raise Refused("gh is not installed: apt-get install gh, then gh auth login")
     try:

@@ -23,7 +23,7 @@ from invoke.context import Context
 
 from scripts import gitops, versions
 
-from .steps import NEXT, ROOT, Refused, parse_release, task
+from .steps import NEXT, Refused, parse_release, repository, task
 
 if TYPE_CHECKING:
     from .rehearsal_world import Rehearsal
@@ -90,8 +90,9 @@ def rehearse_release(
     for tool in ("act", "uv"):
         if act.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
-    before = repository_state(ROOT)
-    if gitops.dirty_files(ROOT):
+    root = repository()
+    before = repository_state(root)
+    if gitops.dirty_files(root):
         print("note: uncommitted changes are not rehearsed: the rehearsal clones HEAD", flush=True)
     rehearsal = Rehearsal(
         release, approve=approve, machinery=machinery, flow=flow, variables=variables,
@@ -103,7 +104,7 @@ def rehearse_release(
     print("\n" + table(rehearsal.steps))
     for what, problem in results or []:
         print(f"ok    {what}" if problem is None else f"FAIL  {what}: {problem}")
-    unchanged = repository_state(ROOT) == before
+    unchanged = repository_state(root) == before
     print(f"{'ok  ' if unchanged else 'FAIL'}  your repository is as it was")
     if results is None:
         lines = "\n  ".join(rehearsal.reproduce)
@@ -153,7 +154,7 @@ def what_to_rehearse(
     branch checked out), its flow, and whether it is that release in progress."""
     if hotfix and support:
         raise Refused("give --hotfix or --support, not both")
-    current = in_progress(gitops.current_branch(ROOT))
+    current = in_progress(gitops.current_branch())
     given = None if version == NEXT else parse_release(version)
     started = given is None or (current is not None and current[0] == given)
     if not started and given is not None:

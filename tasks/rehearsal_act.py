@@ -18,7 +18,7 @@ from scripts import act, workflows
 from scripts.rehearsal import FAILED, NOT_RUN, PASSED, JobProgress, Step, job_output
 
 from .rehearsal_world import USERNAME, Rehearsal, StepError, git
-from .steps import ROOT
+from .steps import repository
 
 GATED_JOB = "publish-pypi"  # release.yml's job behind the `release` environment's approval
 BEFORE_GATE = "verify-testpypi"  # release.yml's last job before it
@@ -188,7 +188,7 @@ def restart_hint(rehearsal: Rehearsal) -> list[str]:
     """
     password = f'"$(sed -n \'s/^TWINE_PASSWORD="\\(.*\\)"$/\\1/p\' {rehearsal.env_file})"'
     return [
-        f"(cd {ROOT} && {sys.executable} -m scripts.local_index serve "
+        f"(cd {repository()} && {sys.executable} -m scripts.local_index serve "
         f"{rehearsal.folder / f'{name}-again'} --port {server.port} --username {USERNAME} "
         f"--password {password}) &"
         for name, server in rehearsal.servers.items()

@@ -31,7 +31,7 @@ from scripts.rehearsal import (
     option_value,
 )
 
-from .steps import DEVELOP, MAIN, ROOT, shown
+from .steps import DEVELOP, MAIN, repository, shown
 
 PROJECT = "agentops-accelerator"
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
@@ -118,7 +118,7 @@ class Rehearsal:
         self.steps: list[Step] = []
         self.reproduce: list[str] = []
         self.statuses: list[tuple[str, str, str]] = []  # (after step, status's next, expected)
-        self.env = act.host_environment(ROOT)
+        self.env = act.host_environment(repository())
         self.env["PATH"] = f"{act.STAND_IN_BIN}:{self.env['PATH']}"  # gh: the recording stand-in
         self.env["GH_RECORD"] = str(self.record)
         self.password = secrets.token_urlsafe(18)
@@ -148,11 +148,12 @@ class Rehearsal:
         print(f"--- {name}: passed in {row.seconds:.1f} s ({row.detail})", flush=True)
 
     def prepare(self) -> str:
-        head = git(ROOT, "rev-parse", "HEAD")
+        root = repository()
+        head = git(root, "rev-parse", "HEAD")
         git(self.folder, "init", "--quiet", "--bare", "--initial-branch", MAIN, str(self.origin))
-        git(self.folder, "clone", "--quiet", "--no-checkout", str(ROOT), str(self.work))
+        git(self.folder, "clone", "--quiet", "--no-checkout", str(root), str(self.work))
         if self.in_progress:  # the user's view of origin's main and develop, to release into
-            git(self.work, "fetch", "--quiet", str(ROOT), "+refs/heads/*:refs/user/local/*",
+            git(self.work, "fetch", "--quiet", str(root), "+refs/heads/*:refs/user/local/*",
                 "+refs/remotes/origin/*:refs/user/origin/*")  # fmt: skip
         # From here on the clone knows only the throwaway origin: nothing can reach the user's.
         git(self.work, "remote", "remove", "origin")

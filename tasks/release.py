@@ -17,7 +17,6 @@ from .steps import (
     MAIN,
     NEXT,
     REMOTE,
-    ROOT,
     Refused,
     StepFailed,
     Undo,
@@ -27,6 +26,7 @@ from .steps import (
     origin_refs,
     parse_release,
     refuse_existing_branch,
+    repository,
     require_clean,
     require_newer,
     run,
@@ -35,14 +35,14 @@ from .steps import (
     today,
 )
 
-CHECKLIST = ROOT / "docs" / "release-checklist.md"
+CHECKLIST = Path("docs") / "release-checklist.md"
 VERSION_HELP = "the release, X.Y.Z (a leading v is accepted)"
 TAG_HELP = "the release, X.Y.Z (on main) or a pre-release X.Y.ZrcN (on release/vX.Y.Z)"
 
 
 def checklist(release: versions.Release, branch: str, target: str) -> str:
     """The release checklist, for the PR of BRANCH into TARGET."""
-    text = CHECKLIST.read_text(encoding="utf-8")
+    text = (repository() / CHECKLIST).read_text(encoding="utf-8")
     text = text.replace("release/vX.Y.Z", branch).replace(
         f"git switch {MAIN}", f"git switch {target}"
     )
@@ -75,7 +75,7 @@ def cut_branch(
             print(f"(write {CHANGELOG}: {said})")
         else:
             try:
-                files.write_atomic(ROOT / CHANGELOG, text)
+                files.write_atomic(repository() / CHANGELOG, text)
             except OSError as error:
                 raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
         undo.add(["git", "checkout", "HEAD", "--", CHANGELOG])
@@ -221,9 +221,10 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
     # Above every release this branch holds and every one of its line: not every tag anywhere.
     require_newer(release, origin, within=gitops.tags_merged("HEAD"))
     hint = "merge the release PR first" if release.kind == "final" else "run cut-release first"
-    if not (ROOT / CHANGELOG).is_file():
+    path = repository() / CHANGELOG
+    if not path.is_file():
         raise Refused(f"{where} has no {CHANGELOG} ({hint})")
-    text = (ROOT / CHANGELOG).read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
     try:
         # A pre-release's notes are its final's section as it stands.
         section = changelog.section_text(text, release.final)
@@ -269,7 +270,8 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
         manifest.check_version(sums, str(release))
     except manifest.ManifestError as error:
         raise Refused(str(error)) from None
-    text = (ROOT / CHANGELOG).read_text(encoding="utf-8") if (ROOT / CHANGELOG).exists() else ""
+    path = repository() / CHANGELOG
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         notes = changelog.section_text(text, release.final)
     except ValueError as error:

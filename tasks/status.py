@@ -18,7 +18,7 @@ from scripts import PROJECT, bump, changelog, gitops, manifest, release_status, 
 from scripts.index_targets import resolve_target
 
 from .gh import TIMEOUT, gh_api, gh_json, release_endpoint
-from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, ROOT, Refused, parse_release, task
+from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, Refused, parse_release, repository, task
 
 
 @task
@@ -26,7 +26,7 @@ def next_version(c: Context) -> None:
     """Print the next release version from CHANGELOG [Unreleased] and the latest tag, and why."""
     line = versions.maintained_line(gitops.current_branch())
     try:
-        text = (ROOT / CHANGELOG).read_text(encoding="utf-8")
+        text = (repository() / CHANGELOG).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise Refused(f"no {CHANGELOG} here") from None
     refs, _ = _origin()
@@ -42,7 +42,7 @@ def next_version(c: Context) -> None:
 def _origin() -> tuple[dict[str, str] | None, set[str]]:
     """Origin's refs and annotated tags; (None, set()) when it cannot be read in time."""
     try:
-        return gitops.remote_listing(REMOTE, ROOT, timeout=TIMEOUT)
+        return gitops.remote_listing(REMOTE, repository(), timeout=TIMEOUT)
     except gitops.GitError:
         return None, set()
 
@@ -86,8 +86,8 @@ def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Releas
     not merged back into develop (a maintenance release before finish-release); else the latest
     release tag."""
     names = [ref.removeprefix("refs/heads/") for ref in refs if ref.startswith("refs/heads/")]
-    names += gitops.git("branch", "--format=%(refname:short)", cwd=ROOT).splitlines()
-    current = gitops.current_branch(ROOT)
+    names += gitops.git("branch", "--format=%(refname:short)").splitlines()
+    current = gitops.current_branch()
     cut = [
         found
         for name in names

@@ -19,13 +19,13 @@ from typing import Any
 
 from invoke.context import Context
 from invoke.exceptions import Exit
+from invoke.runners import Local
 from invoke.tasks import Task
 from invoke.tasks import task as invoke_task
 
 from scripts import gitops, versions
 from scripts.output import last_line
 
-ROOT = Path(__file__).resolve().parent.parent
 REMOTE = "origin"
 MAIN = "main"
 DEVELOP = "develop"
@@ -66,6 +66,27 @@ class ReleaseTask(Task[Any]):
 
 
 task = functools.partial(invoke_task, klass=ReleaseTask)
+
+
+class ClosingLocal(Local):
+    """invoke's runner for `c.run`, closing the command's pipes when it ends: invoke leaves them
+    to the garbage collector (pyinvoke/invoke#665), so a long-lived process leaks them. Chosen by
+    invoke's documented `runners.local` setting."""
+
+    def stop(self) -> None:
+        super().stop()
+        process = getattr(self, "process", None)  # none when nothing was started (a dry run)
+        for stream in (process.stdin, process.stdout, process.stderr) if process else ():
+            if stream is not None:
+                stream.close()
+
+
+def repository() -> Path:
+    """The root of the git repository of the working directory: the one every task acts on."""
+    try:
+        return gitops.toplevel()
+    except gitops.GitError:
+        raise Refused(f"{Path.cwd()} is not in a git repository") from None
 
 
 def parse_release(text: str) -> versions.Release:

@@ -22,7 +22,7 @@ from scripts.scratch import GIT_IDENTITY, git
 from scripts.scratch import ROOT as ROOT
 from scripts.scratch import commit as commit
 from scripts.scratch import copy_project as copy_project
-from tests import forked_invoke
+from tests import invoking
 
 
 def venv_bin(venv: Path, name: str) -> Path:
@@ -93,13 +93,14 @@ def repo_state(work: Path, origin: Path) -> dict[str, object]:
 
 
 def run_tool(
-    cwd: Path, *args: str, env: dict[str, str] | None = None
+    cwd: Path, *args: str, env: dict[str, str] | None = None, own_process: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """Run ARGS in CWD (stdin empty) with the gh stand-in first on PATH and a fixed git identity."""
+    """Run ARGS in CWD (stdin empty) with the gh stand-in first on PATH and a fixed git identity
+    (`python -m invoke` in this process unless OWN_PROCESS: tests/invoking.py)."""
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")}
     path = os.pathsep.join([str(STAND_IN_BIN), base.get("PATH", "")])
     full = {**base, **GIT_IDENTITY, "PATH": path, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}
-    return forked_invoke.run(list(args), cwd, full)
+    return invoking.run(list(args), cwd, full, own_process=own_process)
 
 
 EMPTY_PAGE = b"<html><body></body></html>"

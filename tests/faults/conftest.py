@@ -36,7 +36,7 @@ from scripts.local_index import LocalIndex
 from scripts.manifest import sha256_file
 from scripts.scratch import GIT_IDENTITY, git
 from scripts.versions import Release
-from tests import forked_invoke
+from tests import invoking
 from tests.helpers import (
     BUILT_VERSION,
     STAND_IN_BIN,
@@ -119,7 +119,9 @@ def base_env() -> dict[str, str]:
 def run_command(argv: list[str], cwd: Path, env: dict[str, str], prefix: list[str]) -> Run:
     """Run PREFIX + ARGV in CWD with ENV; the Run records ARGV (the command under test)."""
     started = time.monotonic()
-    result = forked_invoke.run([*prefix, *argv], cwd, env, timeout=300)
+    # A fault injected as the interpreter starts (tests/faults/inject) needs a process of its own.
+    own = "FAULTS_INJECT" in env
+    result = invoking.run([*prefix, *argv], cwd, env, timeout=300, own_process=own)
     return Run(argv, result.returncode, result.stdout, result.stderr, time.monotonic() - started)
 
 

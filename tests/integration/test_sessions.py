@@ -109,7 +109,9 @@ def test_what_each_selection_runs_and_listing_makes_no_file(
                        "build"],
     }  # fmt: skip
     for selection, expected in selections.items():
-        result = run_nox(project_repo, envdir, *selection, "--list", "--json")
+        # Python's own bytecode cache aside: noxfile.py itself must write nothing.
+        result = run_nox(project_repo, envdir, *selection, "--list", "--json",
+                         env={"PYTHONDONTWRITEBYTECODE": "1"})  # fmt: skip
         assert result.returncode == 0, result.stderr
         assert [row["session"] for row in json.loads(result.stdout)] == expected, selection
     assert listing(project_repo) == before
