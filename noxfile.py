@@ -29,7 +29,7 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
-from scripts import gitops, index, interpreters, manifest, scratch  # noqa: E402
+from scripts import gitops, index, interpreters, manifest  # noqa: E402
 from scripts import local_index as local_index_helpers  # noqa: E402
 from scripts import reproducible as same_bytes  # noqa: E402
 from scripts.output import redact  # noqa: E402
@@ -157,13 +157,9 @@ def _pytest(
     data = coverage_data(measured) if measured else None
     if data is not None:
         data.unlink(missing_ok=True)  # a run that stops early leaves no stale data behind
-    # pytest's files (~80,000 a machinery run) go to a folder of this session and checkout, the
-    # last run's removed in the background (pytest removed them in the run 3 runs later, waiting).
-    temp = scratch.fresh_basetemp(session.name, ROOT)
     session.run(
         "pytest",
         *["-n", str(workers if workers > 1 else 0), "--dist", "worksteal"],  # 0: in-process
-        f"--basetemp={temp}",
         # The threshold is for the combined figure only (`nox -s coverage`).
         *(["--cov", "--cov-report=", "--cov-fail-under=0"] if data is not None else []),
         *args,

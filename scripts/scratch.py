@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import os
 import shutil
 import subprocess
-import sys
-import tempfile
-import uuid
 from collections.abc import Callable
 from pathlib import Path
-
-from scripts import processes
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a copy of the project needs to build, version and run its sessions and tasks.
@@ -33,12 +26,6 @@ GIT_IDENTITY = {
     "GIT_COMMITTER_NAME": "Test",
     "GIT_COMMITTER_EMAIL": "test@example.invalid",
 }
-
-# fresh_basetemp's folders: PREFIX + session + checkout digest, and a marker file beside each.
-BASETEMP_PREFIX = "agentops-"
-BASETEMP_MARKER = ".checkout"
-# The removers fresh_basetemp started, newest last (kept: a running Popen garbage-collected warns).
-REMOVERS: list[subprocess.Popen[bytes]] = []
 
 
 def git(repo: Path, *args: str) -> str:
@@ -100,39 +87,3 @@ def copy_working_tree(destination: Path, keep: Callable[[str], bool] = lambda _:
     git(project, "add", "-A")
     git(project, "commit", "-q", "-m", "the rest of the working tree")
     return project
-
-
-def fresh_basetemp(session: str, checkout: Path, parent: Path | None = None) -> Path:
-    """An empty folder for pytest's files in SESSION of CHECKOUT; older ones go in the background.
-
-    A machinery run leaves about 80,000 files. Where pytest removed them itself, the next run
-    waited 14 s for it; renamed aside, they are removed by a detached process while this run
-    starts. Each folder has a marker naming its checkout beside it, and the folders of checkouts
-    that no longer exist (fresh clones, since deleted) are removed too.
-    """
-    parent = parent or Path(tempfile.gettempdir())
-    digest = hashlib.sha256(str(checkout.resolve()).encode()).hexdigest()[:8]
-    folder = parent / f"{BASETEMP_PREFIX}{session}-{digest}"
-    stale = [folder] if folder.exists() else []
-    for marker in parent.glob(f"{BASETEMP_PREFIX}*{BASETEMP_MARKER}"):
-        with contextlib.suppress(OSError):  # another run's cleaning it: theirs to finish
-            if not Path(marker.read_text(encoding="utf-8")).exists():
-                stale.append(parent / marker.name.removesuffix(BASETEMP_MARKER))
-                marker.unlink()
-    for path in stale:
-        with contextlib.suppress(FileNotFoundError):
-            path.rename(parent / f"{path.name}.old-{uuid.uuid4().hex[:8]}")
-    old = [str(path) for path in parent.glob(f"{BASETEMP_PREFIX}*.old-*")]
-    if old:
-        # At the lowest priority: the run it overlaps comes first.
-        remover = (
-            "import os, shutil, sys\nif hasattr(os, 'nice'): os.nice(19)\n"
-            "for path in sys.argv[1:]: shutil.rmtree(path, True)"
-        )
-        # Its own session: it outlives a Ctrl-C of the run that started it.
-        REMOVERS.append(processes.start([sys.executable, "-c", remover, *old], own_group=True))
-    folder.mkdir(parents=True)
-    (parent / f"{folder.name}{BASETEMP_MARKER}").write_text(
-        str(checkout.resolve()), encoding="utf-8"
-    )
-    return folder

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from invoke.context import Context
 
@@ -109,101 +110,118 @@ def release_in_progress(refs: dict[str, str], tags: set[str]) -> versions.Releas
     return versions.latest_release(tags)
 
 
+def _contains(ancestor: str | None, ref: str | None, *, origin_read: bool) -> bool | None:
+    """Whether commit REF contains ANCESTOR; None when that cannot be told here (origin
+    unread, or a commit not fetched)."""
+    if ancestor is None or ref is None:
+        return False if origin_read else None
+    if not (gitops.has_object(ancestor) and gitops.has_object(ref)):
+        return None
+    return gitops.is_ancestor(ancestor, ref)
+
+
+def _git_probe(
+    release: versions.Release, refs: dict[str, str] | None, annotated: set[str]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """What git here and on origin (REFS, its ANNOTATED tags) says of RELEASE: Seen's git
+    fields, and why any of them is unknown."""
+    origin, read = refs or {}, refs is not None
+    why = {} if read else dict.fromkeys(
+        ("branch", "tag", "merged", "deleted"), f"cannot read {REMOTE} within {TIMEOUT:.0f} s"
+    )  # fmt: skip
+
+    def head(name: str) -> str | None:
+        return origin.get(f"refs/heads/{name}")
+
+    def contains(ancestor: str | None, ref: str | None) -> bool | None:
+        return _contains(ancestor, ref, origin_read=read)
+
+    tag_sha = origin.get(f"refs/tags/{release.tag}")
+    support_sha, develop_sha = head(release.line.branch), head(DEVELOP)
+    release_sha = head(release.branch) or gitops.rev(release.branch)
+    tags = set(gitops.local_tags()) | set(gitops.remote_tags(origin))
+    flow = release_status.release_flow(
+        release,
+        hotfix_branch=head(release.hotfix_branch) is not None
+        or gitops.local_branch_exists(release.hotfix_branch),
+        support_branch=support_sha is not None,
+        tag_on_support=contains(tag_sha, support_sha) if tag_sha else None,
+        tag_on_main=contains(tag_sha, head(MAIN)) if tag_sha else None,
+        cut_from_support=contains(support_sha, release_sha) is True
+        and contains(support_sha, develop_sha) is False,
+        older_line=release_sha is None and _older_line(release, tags),
+    )
+    branch, target = release_status.branch_and_target(release, flow)
+    on_target = contains(tag_sha, head(target)) if tag_sha else None
+    if tag_sha and on_target is None:
+        why["tag"] = f"{release.tag} or {target} not fetched here: run `git fetch --tags`"
+    merged_back = contains(tag_sha, develop_sha) if tag_sha else (None if not read else False)
+    if tag_sha and merged_back is None:
+        why["merged"] = f"{DEVELOP} not fetched here: run `git fetch`"
+    branch_sha = head(branch)
+    return {
+        "flow": flow, "branch": branch, "target": target, "merged_back": merged_back,
+        "branch_here": gitops.local_branch_exists(branch),
+        "branch_on_origin": branch_sha is not None if read else None,
+        "merged_in_git": contains(branch_sha, head(target)) if branch_sha else None,
+        "tag_on_origin": tag_sha is not None if read else None,
+        "tag_annotated": release.tag in annotated if tag_sha else None,
+        "tag_on_target": on_target,
+    }, why  # fmt: skip
+
+
+def _pr_probe(branch: str, target: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """What GitHub says of the pull request from BRANCH into TARGET."""
+    prs, why = gh_json(
+        "pr", "list", "--head", branch, "--base", target, "--state", "all",
+        "--json", "number,state", "--limit", "1",
+    )  # fmt: skip
+    if not isinstance(prs, list):
+        return {}, {"pr": why or f"gh answered {prs!r}, not a list of pull requests"}
+    return {
+        "pr_state": str(prs[0]["state"]) if prs else "",
+        "pr_number": int(prs[0]["number"]) if prs else None,
+    }, {}
+
+
+def _github_probe(tag: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """What GitHub says of the GitHub Release of TAG: whether it exists, its assets' digests,
+    its pre-release mark (and its notes, for the yank mark)."""
+    answer = gh_api(release_endpoint(tag))
+    if answer.status == 404:
+        return {"github_exists": False, "github_assets": {}}, {}
+    if answer.status != 200 or not isinstance(answer.body, dict):
+        why = answer.why or f"GitHub answered HTTP {answer.status}, not a release"
+        return {}, {"github": why}
+    assets = answer.body.get("assets", [])
+    return {
+        "github_exists": True,
+        "github_prerelease": bool(answer.body.get("prerelease")),
+        "github_assets": {
+            str(asset["name"]): str(asset.get("digest") or "").removeprefix("sha256:")
+            for asset in assets
+        },
+        "notes": str(answer.body.get("body") or ""),
+    }, {}
+
+
 def seen_of(
     release: versions.Release, staging: str, production: str, dist: Path
 ) -> release_status.Seen:
     """What git, gh, dist/ and the two indexes say of RELEASE, asking each once."""
     refs, annotated = _origin()
-    origin = refs or {}
-    why: dict[str, str] = {}
-    if refs is None:
-        for stage in ("branch", "tag", "merged", "deleted"):
-            why[stage] = f"cannot read {REMOTE} within {TIMEOUT:.0f} s"
-    line_branch = release.line.branch
-    tag_sha = origin.get(f"refs/tags/{release.tag}")
-    tags_here, remote_tags = set(gitops.local_tags()), set(gitops.remote_tags(origin))
-    support_sha = origin.get(f"refs/heads/{line_branch}")
-    release_sha = origin.get(f"refs/heads/{release.branch}") or gitops.rev(release.branch)
-    develop_sha = origin.get(f"refs/heads/{DEVELOP}")
-
-    def contains(ancestor: str | None, ref: str | None) -> bool | None:
-        if ancestor is None or ref is None:
-            return None if refs is None else False
-        if not (gitops.has_object(ancestor) and gitops.has_object(ref)):
-            return None
-        return gitops.is_ancestor(ancestor, ref)
-
-    flow = release_status.release_flow(
-        release,
-        hotfix_branch=f"refs/heads/{release.hotfix_branch}" in origin
-        or gitops.local_branch_exists(release.hotfix_branch),
-        support_branch=support_sha is not None,
-        tag_on_support=contains(tag_sha, support_sha) if tag_sha else None,
-        tag_on_main=contains(tag_sha, origin.get(f"refs/heads/{MAIN}")) if tag_sha else None,
-        cut_from_support=contains(support_sha, release_sha) is True
-        and contains(support_sha, develop_sha) is False,
-        older_line=release_sha is None and _older_line(release, tags_here | remote_tags),
-    )
-    branch, target = release_status.branch_and_target(release, flow)
-    target_sha = origin.get(f"refs/heads/{target}")
-    branch_sha = origin.get(f"refs/heads/{branch}")
-    on_target = contains(tag_sha, target_sha) if tag_sha else None
-    if tag_sha and on_target is None:
-        why["tag"] = f"{release.tag} or {target} not fetched here: run `git fetch --tags`"
-    merged_back = contains(tag_sha, develop_sha) if tag_sha else (None if refs is None else False)
-    if tag_sha and merged_back is None:
-        why["merged"] = f"{DEVELOP} not fetched here: run `git fetch`"
-    prs, pr_why = gh_json(
-        "pr", "list", "--head", branch, "--base", target, "--state", "all",
-        "--json", "number,state", "--limit", "1",
-    )  # fmt: skip
-    pr_state, pr_number = None, None
-    if isinstance(prs, list):
-        pr_state = str(prs[0]["state"]) if prs else ""
-        pr_number = int(prs[0]["number"]) if prs else None
-    else:
-        why["pr"] = pr_why or f"gh answered {prs!r}, not a list of pull requests"
-    answer = gh_api(release_endpoint(release.tag))
-    github_exists, github_assets, github_prerelease, notes = None, None, None, ""
-    if answer.status == 200 and isinstance(answer.body, dict):
-        github_exists, github_prerelease = True, bool(answer.body.get("prerelease"))
-        notes = str(answer.body.get("body") or "")
-        github_assets = {
-            str(asset["name"]): str(asset.get("digest") or "").removeprefix("sha256:")
-            for asset in answer.body.get("assets", [])
-        }
-    elif answer.status == 404:
-        github_exists, github_assets = False, {}
-    else:
-        why["github"] = answer.why or f"GitHub answered HTTP {answer.status}, not a release"
-    staging_files, why["staging"] = _index_files(staging, str(release))
-    production_files, why["production"] = _index_files(production, str(release))
-    dist_files, sums, dist_problem = _dist(dist, str(release))
-    return release_status.Seen(
-        release=release,
-        flow=flow,
-        branch=branch,
-        target=target,
-        branch_here=gitops.local_branch_exists(branch),
-        branch_on_origin=None if refs is None else f"refs/heads/{branch}" in origin,
-        pr_state=pr_state,
-        pr_number=pr_number,
-        merged_in_git=contains(branch_sha, target_sha) if branch_sha else None,
-        tag_on_origin=None if refs is None else tag_sha is not None,
-        tag_annotated=release.tag in annotated if tag_sha else None,
-        tag_on_target=on_target,
-        dist=dist_files,
-        dist_problem=dist_problem,
-        sums=sums,
-        staging=staging_files,
-        production=production_files,
-        github_assets=github_assets,
-        github_exists=github_exists,
-        github_prerelease=github_prerelease,
-        merged_back=merged_back,
-        yanked=_yanked(release, origin, notes),
-        why_unknown=why,
-    )
+    fields, why = _git_probe(release, refs, annotated)
+    for found, unknown in (
+        _pr_probe(fields["branch"], fields["target"]),
+        _github_probe(release.tag),
+    ):
+        fields.update(found)
+        why.update(unknown)
+    fields["staging"], why["staging"] = _index_files(staging, str(release))
+    fields["production"], why["production"] = _index_files(production, str(release))
+    fields["dist"], fields["sums"], fields["dist_problem"] = _dist(dist, str(release))
+    yanked = _yanked(release, refs or {}, fields.pop("notes", ""))
+    return release_status.Seen(release=release, yanked=yanked, why_unknown=why, **fields)
 
 
 def _older_line(release: versions.Release, tags: set[str]) -> bool:
