@@ -29,9 +29,8 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
-from scripts import gitops, index, interpreters, manifest  # noqa: E402
+from scripts import gitops, index_targets, interpreters, manifest  # noqa: E402
 from scripts import local_index as local_index_helpers  # noqa: E402
-from scripts import reproducible as same_bytes  # noqa: E402
 from scripts.output import redact  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
@@ -230,13 +229,6 @@ def bench(session: nox.Session) -> None:
     session.run("python", "-m", "benchmarks", *session.posargs)
 
 
-def _last_commit_time() -> str | None:
-    try:
-        return gitops.git("log", "-1", "--format=%ct", cwd=ROOT) or None
-    except gitops.GitError:
-        return None  # not a git checkout (an unpacked sdist): no timestamp to pin
-
-
 def refuse_other_version(session: nox.Session, expected: str) -> None:
     """Fail before building when setuptools-scm gives the checkout another version than EXPECTED."""
     try:
@@ -264,17 +256,11 @@ def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, 
     if expected_version:
         refuse_other_version(session, expected_version)
     shutil.rmtree(DIST, ignore_errors=True)
-    epoch = os.environ.get("SOURCE_DATE_EPOCH") or _last_commit_time()
-    # The build backend is locked in the release group: no isolated download on every build.
-    session.run(
-        "python", "-m", "build", "--quiet", "--no-isolation", "--outdir", str(DIST),
-        env={"SOURCE_DATE_EPOCH": epoch} if epoch else {},
-    )  # fmt: skip
-    if epoch:  # same commit, same bytes: the archives keep nothing of this machine or this hour
-        same_bytes.normalize_dist(DIST, int(epoch))
-    files = sorted(path.name for path in DIST.iterdir())
-    session.run("twine", "check", "--strict", *(str(DIST / name) for name in files))
-    sums = manifest.write_manifest(DIST)
+    # The one build path, with the backend locked in the release group (no isolated download):
+    # normalized to the commit's time, so the same commit builds the same bytes.
+    session.run("python", "-m", "scripts.reproducible", "build", str(DIST))
+    sums = manifest.check_dist(DIST)
+    session.run("twine", "check", "--strict", *(str(DIST / name) for name in sorted(sums)))
     if expected_version:
         try:
             manifest.check_version(sums, expected_version)
@@ -343,7 +329,7 @@ def _release_args(session: nox.Session, name: str, default_target: str | None) -
         session.log(f"no target given: {name} from the local index (`nox -s {name} -- local`)")
         return ["local", *args]
     try:  # the helper's own rule for what a target is (`local` only needs some URL here)
-        index.resolve_target(args[0], local_url="http://127.0.0.1/")
+        index_targets.resolve_target(args[0], local_url="http://127.0.0.1/")
     except ValueError:
         session.error(usage)
     return args

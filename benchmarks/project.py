@@ -8,7 +8,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from scripts import manifest
+from scripts import manifest, processes
 from scripts.scratch import commit, copy_project, copy_working_tree, git
 
 from .commands import (
@@ -76,7 +76,7 @@ def make_bench(scratch: Path, suite: list[str]) -> Bench:
         "hatch.toml": HATCH_TOML.format(python=python),
     }
     commit(project, "benchmark: tox.ini and hatch.toml", files=files)
-    uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
+    uv = processes.find_tool("uv")
     if uv:  # hatch's own uv would be installed from PyPI into an internal environment
         env["HATCH_ENV_TYPE_VIRTUAL_UV_PATH"] = uv
     env["HATCH_DATA_DIR"] = str(scratch / HATCH_DATA)  # its environments go below, in env/

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -42,11 +40,6 @@ DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CO
 
 class ActError(Exception):
     """act could not run or did not finish; the message says why, in one line."""
-
-
-def find_tool(name: str) -> str | None:
-    """NAME beside this Python (the environment's own tools) or on PATH."""
-    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
 
 
 @dataclass
@@ -129,7 +122,7 @@ class ActScratch:
 
     def command(self, project: Path, event: str, workflow: str, *options: str) -> list[str]:
         """`act EVENT -W .github/workflows/WORKFLOW OPTIONS` for PROJECT, offline, on the host."""
-        tool, uv = find_tool("act"), find_tool("uv")
+        tool, uv = processes.find_tool("act"), processes.find_tool("uv")
         if tool is None or uv is None:
             raise ActError("act and uv are needed: install the test dependency group")
         tools = self.folder / "tools"  # what setup-uv's stand-in puts on PATH: uv alone

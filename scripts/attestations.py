@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from scripts import PROJECT, index
+from scripts import PROJECT, index, index_targets
 from scripts.simple_pages import JSON_TYPE
 
 # The workflows that publish to each index through trusted publishing, with attestations (ci.yml
@@ -199,7 +199,7 @@ def publisher_from(repository: str | None, workflows: Sequence[str]) -> Publishe
 
 
 def check_on_index(
-    target: index.Target,
+    target: index_targets.Target,
     sums: Mapping[str, str],
     publisher: Publisher | None,
     *,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 
 
@@ -16,11 +17,18 @@ class GitError(Exception):
 
 
 def git(
-    *args: str, cwd: Path | None = None, strip: bool = True, timeout: float | None = None
+    *args: str,
+    cwd: Path | None = None,
+    strip: bool = True,
+    timeout: float | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> str:
-    """Run git ARGS and return its output (stripped unless told not to), or raise GitError (also
-    when it takes longer than TIMEOUT seconds, never prompting for credentials then)."""
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"} if timeout is not None else None
+    """Run git ARGS (with ENV over this environment) and return its output (stripped unless
+    told not to), or raise GitError (also when it takes longer than TIMEOUT seconds, never
+    prompting for credentials then)."""
+    env = {**os.environ, **(env or {})}
+    if timeout is not None:
+        env["GIT_TERMINAL_PROMPT"] = "0"
     try:
         result = subprocess.run(
             ["git", *args], cwd=cwd, capture_output=True, text=True, check=False, env=env,

@@ -21,13 +21,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from scripts.index_targets import ACCEPTED_FORMS as ACCEPTED_FORMS
-from scripts.index_targets import KNOWN_TARGETS as KNOWN_TARGETS
-from scripts.index_targets import Target as Target
-from scripts.index_targets import is_http_url, with_slash
-from scripts.index_targets import named_indexes as named_indexes
-from scripts.index_targets import resolve_target as resolve_target
-from scripts.index_targets import simple_api_candidates as simple_api_candidates
+from scripts.index_targets import Target, is_http_url, with_slash
 from scripts.retrying import backoff as backoff
 from scripts.retrying import one_line, retry_after
 from scripts.retrying import retry as retry
@@ -357,6 +351,43 @@ def _agree(earlier: Mapping[str, str], now: Mapping[str, str]) -> bool:
                for name, digest in now.items())  # fmt: skip
 
 
+def _tally(
+    wanted: list[str], links: Mapping[str, FileLink], agreed: dict[str, str] | None, streak: int
+) -> tuple[list[str], int, dict[str, str] | None, str]:
+    """One poll counted: the files still missing, how many listings in a row agree now, the
+    sha256s they agree on, and what was wrong with this one ("" if nothing)."""
+    missing = [name for name in wanted if name not in links]
+    seen = {name: links[name].sha256 for name in wanted if name in links}
+    if missing:
+        return missing, 0, None, ""
+    if agreed is None or _agree(agreed, seen):
+        return (
+            [],
+            streak + 1,
+            {name: seen[name] or (agreed or {}).get(name, "") for name in wanted},
+            "",
+        )
+    return [], 1, seen, "the listings disagree on the sha256; "
+
+
+def _not_there(
+    url: str, missing: list[str], agreeing: int, deadline: float, problem: str
+) -> NotThereYet:
+    """The error for files still MISSING (or listings not AGREEING) at the DEADLINE."""
+    last = f" (last poll: {problem.rstrip('; ')})" if problem else ""
+    if not missing:
+        return NotThereYet(
+            f"the listing of {url} did not agree {agreeing} times in a row within "
+            f"{deadline:g} s{last}",
+            [],
+        )
+    return NotThereYet(
+        f"{len(missing)} file(s) never appeared on {url} within {deadline:g} s: "
+        f"{', '.join(missing)}{last}",
+        missing,
+    )
+
+
 def wait_for_files(
     simple_url: str,
     project: str,
@@ -382,53 +413,30 @@ def wait_for_files(
     there is none (a wrong URL is no reason to wait).
     """
     wanted = list(dict.fromkeys(filenames))
-    url = project_url(simple_url, project)
     end = clock() + deadline
     polls = streak = 0
     agreed: dict[str, str] | None = None
     while True:
-        problem = ""
-        left = end - clock()
         accept = HTML_ACCEPT if agreeing > 1 and polls % 2 else ACCEPT
         try:
             # One attempt per poll: this loop is the retry, and it knows the deadline.
-            links = list_links(
-                simple_url, project, timeout=max(min(timeout, left), 0.1), attempts=1,
+            links, unavailable = list_links(
+                simple_url, project, timeout=max(min(timeout, end - clock()), 0.1), attempts=1,
                 accept=accept,
-            )  # fmt: skip
+            ), ""  # fmt: skip
         except IndexUnavailable as error:
-            links, problem = {}, f"{error}; "
-        else:
-            if not links and locate is not None:
-                simple_url, locate = locate(), None
-                url = project_url(simple_url, project)
-                continue
-        missing = [name for name in wanted if name not in links]
-        seen = {name: links[name].sha256 for name in wanted if name in links}
-        if missing:
-            streak, agreed = 0, None
-        elif agreed is None or _agree(agreed, seen):
-            streak, agreed = streak + 1, {name: seen[name] or (agreed or {}).get(name, "")
-                                          for name in wanted}  # fmt: skip
-        else:
-            problem += "the listings disagree on the sha256; "
-            streak, agreed = 1, seen
+            links, unavailable = {}, f"{error}; "
+        if not unavailable and not links and locate is not None:
+            simple_url, locate = locate(), None
+            continue
+        missing, streak, agreed, problem = _tally(wanted, links, agreed, streak)
+        problem = unavailable + problem
         if streak >= agreeing:
             return {name: links[name] for name in wanted}
         left = end - clock()
+        url = project_url(simple_url, project)
         if left <= 0:
-            last = f" (last poll: {problem.rstrip('; ')})" if problem else ""
-            if not missing:
-                raise NotThereYet(
-                    f"the listing of {url} did not agree {agreeing} times in a row within "
-                    f"{deadline:g} s{last}",
-                    [],
-                )
-            raise NotThereYet(
-                f"{len(missing)} file(s) never appeared on {url} within {deadline:g} s: "
-                f"{', '.join(missing)}{last}",
-                missing,
-            )
+            raise _not_there(url, missing, agreeing, deadline, problem)
         delay = min(first_delay if streak else backoff(polls, first_delay, max_delay), left)
         polls += 1
         if report is not None and missing:

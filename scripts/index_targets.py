@@ -7,6 +7,8 @@ upload URL whose simple API is given or left to `scripts.index.locate_simple_api
 
 from __future__ import annotations
 
+import argparse
+import os
 import tomllib
 import urllib.parse
 from collections.abc import Mapping
@@ -123,3 +125,20 @@ def resolve_target(
         simple = with_slash(simple_url or url)
         return Target(key, with_slash(publish_url), simple, (simple,))
     raise ValueError(f"unknown index {spec!r}: expected {ACCEPTED_FORMS}")
+
+
+def add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    """The arguments that say where publish and verify go: TARGET, --dist, --local-url and
+    --simple-url (`target_of` resolves them)."""
+    parser.add_argument("target", help=f"the index: {ACCEPTED_FORMS}")
+    parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
+    parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
+    parser.add_argument(
+        "--simple-url",
+        help="the index's simple API (default: found beside or below the upload URL)",
+    )
+
+
+def target_of(args: argparse.Namespace) -> Target:
+    """The Target the arguments of `add_target_arguments` name; ValueError if none."""
+    return resolve_target(args.target, local_url=args.local_url, simple_url=args.simple_url)

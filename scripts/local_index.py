@@ -102,9 +102,7 @@ class LocalIndex(processes.Stoppable):
 
 def default_server_command() -> list[str]:
     """The pypi-server beside the running Python, else the one on PATH."""
-    found = shutil.which("pypi-server", path=str(Path(sys.executable).parent)) or shutil.which(
-        "pypi-server"
-    )
+    found = processes.find_tool("pypi-server")
     if found is None:
         raise LocalIndexError(
             f"pypi-server is neither beside {sys.executable} nor on PATH: "
@@ -148,6 +146,37 @@ def answers(url: str) -> bool:
         return False
 
 
+def _auth_options(htpasswd: Path | None) -> list[str]:
+    """pypi-server's options for who may upload: the users of HTPASSWD, else anyone."""
+    if htpasswd is None:
+        return ["--passwords", ".", "--authenticate", "."]
+    if not htpasswd.is_file():
+        raise LocalIndexError(f"cannot start the local index: no htpasswd file at {htpasswd}")
+    return ["--passwords", str(htpasswd.resolve()), "--authenticate", "update"]
+
+
+def _wait_until_it_answers(index: LocalIndex, command: str, startup_timeout: float) -> None:
+    """Return once INDEX's simple API answers; LocalIndexError (INDEX stopped) if it exits
+    first or does not answer in time."""
+    deadline = time.monotonic() + startup_timeout
+    try:
+        while index.process.poll() is None:
+            if answers(index.simple_url) and index.process.poll() is None:
+                return
+            if time.monotonic() >= deadline:
+                problem = f"{index.simple_url} did not answer within {startup_timeout:g} s"
+                break
+            time.sleep(POLL_INTERVAL)
+        else:
+            problem = f"{command} exited with status {index.process.returncode} at start"
+    except BaseException:
+        index.stop()
+        raise
+    tail = _log_tail(index.log_file)  # before stop(): the log may live in the scratch folder
+    index.stop()
+    raise LocalIndexError(f"the local index did not start: {problem}{tail}")
+
+
 def start_local_index(
     packages_dir: Path,
     *,
@@ -177,25 +206,11 @@ def start_local_index(
         htpasswd = scratch / "htpasswd"
         write_htpasswd(htpasswd, *credentials)
         log_file = log_file or scratch / "pypiserver.log"
-    if htpasswd is None:
-        auth = ["--passwords", ".", "--authenticate", "."]
-    elif not htpasswd.is_file():
-        raise LocalIndexError(f"cannot start the local index: no htpasswd file at {htpasswd}")
-    else:
-        auth = ["--passwords", str(htpasswd.resolve()), "--authenticate", "update"]
     command = [
         *(server_command if server_command is not None else default_server_command()),
-        "run",
-        "--host",
-        HOST,
-        "--port",
-        str(port),
-        "--disable-fallback",
-        "--hash-algo",
-        "sha256",
-        *auth,
-        str(packages_dir),
-    ]
+        "run", "--host", HOST, "--port", str(port), "--disable-fallback",
+        "--hash-algo", "sha256", *_auth_options(htpasswd), str(packages_dir),
+    ]  # fmt: skip
     try:
         process = _spawn(command, log_file)
     except OSError as error:
@@ -203,26 +218,8 @@ def start_local_index(
             shutil.rmtree(scratch, ignore_errors=True)
         raise LocalIndexError(f"cannot start the local index: {command[0]}: {error}") from None
     index = LocalIndex(packages_dir, port, process, log_file, scratch)
-    deadline = time.monotonic() + startup_timeout
-    try:
-        while True:
-            if process.poll() is not None:
-                problem = f"{command[0]} exited with status {process.returncode} at start"
-                break
-            if answers(index.simple_url):
-                if process.poll() is None:
-                    return index
-                continue
-            if time.monotonic() >= deadline:
-                problem = f"{index.simple_url} did not answer within {startup_timeout:g} s"
-                break
-            time.sleep(POLL_INTERVAL)
-    except BaseException:
-        index.stop()
-        raise
-    tail = _log_tail(log_file)  # before stop(): the log may live in the scratch folder
-    index.stop()
-    raise LocalIndexError(f"the local index did not start: {problem}{tail}")
+    _wait_until_it_answers(index, command[0], startup_timeout)
+    return index
 
 
 def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import IO, Any, Self
@@ -88,3 +90,9 @@ def wait_or_stop(process: subprocess.Popen[Any], timeout: float) -> int | None:
     except subprocess.TimeoutExpired:
         stop(process)
         return None
+
+
+def find_tool(name: str) -> str | None:
+    """Where tool NAME is: beside this Python (the environment's own, locked tools), else on
+    PATH; None when it is nowhere."""
+    return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)

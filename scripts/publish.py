@@ -25,7 +25,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import PROJECT, index, manifest
+from scripts import PROJECT, index, index_targets, manifest
 from scripts.output import command_line, fail, redact
 from scripts.twine_upload import (
     TOKEN_VARIABLES,
@@ -55,6 +55,13 @@ __all__ = [
     "trusted_publishing_failed",
 ]  # fmt: skip
 
+# The command line's options of Limits: option, type, what it bounds.
+LIMIT_OPTIONS = (
+    ("--attempts", int, "tries per index listing and per file upload"),
+    ("--timeout", float, "seconds to wait for each answer of the simple API"),
+    ("--upload-timeout", float, "seconds one twine upload may take"),
+    ("--listing-deadline", float, "seconds an uploaded file may take to be listed, as CDNs lag"),
+)
 USAGE_ERROR = 2  # argparse's exit status: a wrong command line, not a network problem
 # The first wait after the index asked to slow down (429): twine does not show its Retry-After.
 SLOW_DOWN = 4.0
@@ -104,13 +111,13 @@ def plan_upload(built: Mapping[str, str], on_index: Mapping[str, str]) -> Upload
 
 
 def digests_on_index(
-    target: index.Target,
+    target: index_targets.Target,
     wanted: Collection[str],
     *,
     limits: Limits,
     attempts: int | None = None,
     say: Callable[[str], None],
-) -> tuple[index.Target, dict[str, str]]:
+) -> tuple[index_targets.Target, dict[str, str]]:
     """TARGET with its simple API settled, and {file name: sha256} of what the index lists;
     WANTED files it lists without one are hashed.
 
@@ -131,7 +138,7 @@ def digests_on_index(
 
 
 def _listed_digest(
-    target: index.Target, name: str, *, limits: Limits, say: Callable[[str], None]
+    target: index_targets.Target, name: str, *, limits: Limits, say: Callable[[str], None]
 ) -> str | None:
     """The sha256 the index lists NAME with (one look), or None."""
     try:
@@ -141,10 +148,90 @@ def _listed_digest(
     return listed.get(name)
 
 
+def _switch_or_refuse(
+    code: int | None,
+    output: str,
+    path: Path,
+    target: index_targets.Target,
+    credentials: list[Credentials],
+    say: Callable[[str], None],
+) -> bool:
+    """After a failed twine run: PublishError for what no retry can help (twine's usage,
+    metadata it cannot read, no token minted, a refusal); True when trusted publishing failed
+    and the next credentials are to be tried (dropped from CREDENTIALS)."""
+    if code == USAGE_ERROR:
+        raise PublishError(f"twine could not run the upload of {path.name}: {summary(output)}")
+    if metadata_unreadable(output):
+        raise PublishError(
+            f"twine cannot read the metadata of {path.name} ({summary(output)}): the build "
+            "backend writes a metadata version this twine does not know; upgrade twine in "
+            "uv.lock (`uv lock --upgrade-package twine`) or pin the backend"
+        )
+    if trusted_publishing_failed(output) and len(credentials) > 1:
+        why = "; ".join(mint_refusals(output)) or summary(output)
+        say(f"trusted publishing failed ({why}); using {credentials[1].source}")
+        credentials.pop(0)
+        return True
+    if reasons := mint_refusals(output):
+        variable = TOKEN_VARIABLES.get(target.name, "TWINE_PASSWORD")
+        raise PublishError(
+            f"{target.name} minted no token for trusted publishing ({'; '.join(reasons)}): "
+            f"add this repository's workflow as a trusted publisher of {PROJECT} there "
+            f"(workflow file and environment as in docs/releasing.md), or set {variable}"
+        )
+    if is_refusal(output):
+        raise PublishError(
+            f"{target.name} refused the upload of {path.name} ({summary(output)}): "
+            f"check the credentials from {credentials[0].source}"
+        )
+    return False
+
+
+def _done_on_index(
+    output: str,
+    path: Path,
+    digest: str,
+    target: index_targets.Target,
+    *,
+    limits: Limits,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> bool:
+    """After a failed upload, ask the index: True when it lists PATH with the built DIGEST (the
+    answer was lost, or an identical upload came first); PublishError when it lists other bytes
+    or rejected the upload for good; False when posting again may help."""
+    listed = _listed_digest(target, path.name, limits=limits, say=say)
+    final = is_rejection(output) and verdict(output) not in (None, EXISTS)
+    if is_rejection(output) and not final:
+        # Maybe a racing publisher's identical file, not listed yet: look, never post again.
+        for look in range(1, limits.attempts if listed is None else 1):
+            delay = index.backoff(look - 1)
+            say(f"{path.name} exists on {target.name} but is not listed yet; next look in "
+                f"{delay:.1f} s")  # fmt: skip
+            sleep(delay)
+            listed = _listed_digest(target, path.name, limits=limits, say=say)
+            if listed is not None:
+                break
+    if listed == digest:
+        say(f"{path.name} is on {target.name} with the built sha256: done, not posted again")
+        return True
+    if listed:  # no lag: a file of that name with other bytes landed meanwhile
+        raise PublishError(
+            f"{path.name} is on {target.name} with a different sha256 now: this version was "
+            "released from other bytes meanwhile; release a new version instead"
+        )
+    if is_rejection(output):
+        meaning = verdict(output) or "asking again cannot change that"
+        raise PublishError(
+            f"{target.name} rejected the upload of {path.name} ({summary(output)}): {meaning}"
+        )
+    return False
+
+
 def upload_file(
     path: Path,
     digest: str,
-    target: index.Target,
+    target: index_targets.Target,
     credentials: list[Credentials],
     environ: Mapping[str, str],
     *,
@@ -163,57 +250,10 @@ def upload_file(
         )
         if code == 0:
             return
-        if code == USAGE_ERROR:
-            raise PublishError(f"twine could not run the upload of {path.name}: {summary(output)}")
-        if metadata_unreadable(output):
-            raise PublishError(
-                f"twine cannot read the metadata of {path.name} ({summary(output)}): the build "
-                "backend writes a metadata version this twine does not know; upgrade twine in "
-                "uv.lock (`uv lock --upgrade-package twine`) or pin the backend"
-            )
-        if trusted_publishing_failed(output) and len(credentials) > 1:
-            # Not a retry: the next way to authenticate gets attempts of its own.
-            why = "; ".join(mint_refusals(output)) or summary(output)
-            say(f"trusted publishing failed ({why}); using {credentials[1].source}")
-            credentials.pop(0)
-            continue
-        if reasons := mint_refusals(output):
-            variable = TOKEN_VARIABLES.get(target.name, "TWINE_PASSWORD")
-            raise PublishError(
-                f"{target.name} minted no token for trusted publishing ({'; '.join(reasons)}): "
-                f"add this repository's workflow as a trusted publisher of {PROJECT} there "
-                f"(workflow file and environment as in docs/releasing.md), or set {variable}"
-            )
-        if is_refusal(output):
-            raise PublishError(
-                f"{target.name} refused the upload of {path.name} ({summary(output)}): "
-                f"check the credentials from {credentials[0].source}"
-            )
-        listed = _listed_digest(target, path.name, limits=limits, say=say)
-        final = is_rejection(output) and verdict(output) not in (None, EXISTS)
-        if is_rejection(output) and not final:
-            # Maybe a racing publisher's identical file, not listed yet: look, never post again.
-            for look in range(1, limits.attempts if listed is None else 1):
-                delay = index.backoff(look - 1)
-                say(f"{path.name} exists on {target.name} but is not listed yet; next look in "
-                    f"{delay:.1f} s")  # fmt: skip
-                sleep(delay)
-                listed = _listed_digest(target, path.name, limits=limits, say=say)
-                if listed is not None:
-                    break
-        if listed == digest:
-            say(f"{path.name} is on {target.name} with the built sha256: done, not posted again")
+        if _switch_or_refuse(code, output, path, target, credentials, say):
+            continue  # not a retry: the next way to authenticate gets attempts of its own
+        if _done_on_index(output, path, digest, target, limits=limits, say=say, sleep=sleep):
             return
-        if listed:  # no lag: a file of that name with other bytes landed meanwhile
-            raise PublishError(
-                f"{path.name} is on {target.name} with a different sha256 now: this version was "
-                "released from other bytes meanwhile; release a new version instead"
-            )
-        if is_rejection(output):
-            meaning = verdict(output) or "asking again cannot change that"
-            raise PublishError(
-                f"{target.name} rejected the upload of {path.name} ({summary(output)}): {meaning}"
-            )
         if attempt >= limits.attempts:
             raise PublishError(
                 f"upload of {path.name} to {target.upload_url} failed after "
@@ -228,9 +268,89 @@ def upload_file(
         sleep(delay)
 
 
+def _plan(
+    built: Mapping[str, str],
+    target: index_targets.Target,
+    *,
+    limits: Limits,
+    require_nothing_new: bool,
+    say: Callable[[str], None],
+) -> tuple[index_targets.Target, UploadPlan]:
+    """TARGET with its simple API settled, and the plan for the BUILT files; PublishError for
+    a file there with other bytes, or (REQUIRE_NOTHING_NEW) one missing."""
+    try:
+        # Before any upload: a wrong simple URL must not become "uploaded, but not listed".
+        target, digests = digests_on_index(target, built, limits=limits, say=say)
+    except index.PackageIndexError as error:
+        raise PublishError(str(error)) from None
+    plan = plan_upload(built, digests)
+    if plan.conflicts:
+        raise PublishError(
+            f"{', '.join(plan.conflicts)} already on {target.name} with a different sha256: this "
+            "version was already released from other bytes; release a new version instead"
+        )
+    if require_nothing_new and plan.upload:
+        raise PublishError(
+            f"expected every file on {target.name} already, but {', '.join(plan.upload)} "
+            "missing; nothing uploaded"
+        )
+    return target, plan
+
+
+def _signed_copies(
+    dist: Path,
+    names: list[str],
+    built: Mapping[str, str],
+    folder: Path,
+    environ: Mapping[str, str],
+    limits: Limits,
+) -> Path:
+    """FOLDER with a copy of each of NAMES and its PEP 740 attestation, signed by the identity
+    that may publish: dist/ stays as the build left it."""
+    for name in names:
+        shutil.copy2(dist / name, folder / name)
+        if manifest.sha256_file(folder / name) != built[name]:
+            raise PublishError(f"dist/{name} changed while it was being published")
+    sign_attestations([folder / name for name in names], environ, limits.upload_timeout)
+    return folder
+
+
+def _check_listed(
+    target: index_targets.Target,
+    names: list[str],
+    built: Mapping[str, str],
+    *,
+    limits: Limits,
+    say: Callable[[str], None],
+) -> None:
+    """Wait until one listing of TARGET shows NAMES (a CDN may list an upload minutes late, or
+    flap), each with the built sha256; PublishError if not."""
+    try:
+        links = index.wait_for_files(
+            target.simple_url, PROJECT, names, deadline=limits.listing_deadline, report=say
+        )
+        wrong = [
+            name
+            for name in names
+            if index.sha256_of(
+                links[name], timeout=limits.timeout, attempts=limits.attempts, report=say
+            )
+            != built[name]
+        ]
+    except index.NotThereYet as error:
+        raise PublishError(f"uploaded, but {error}") from None
+    except index.PackageIndexError as error:
+        raise PublishError(f"uploaded, but could not check the index: {error}") from None
+    if wrong:
+        raise PublishError(
+            f"uploaded, but {', '.join(wrong)} listed by {target.simple_url} with another "
+            "sha256 than built"
+        )
+
+
 def publish(
     dist: Path,
-    target: index.Target,
+    target: index_targets.Target,
     environ: Mapping[str, str],
     *,
     limits: Limits | None = None,
@@ -247,37 +367,15 @@ def publish(
     except manifest.ManifestError as error:
         raise PublishError(str(error)) from None
     options = credentials_for(target, environ)
-    try:
-        # Before any upload: a wrong simple URL must not become "uploaded, but not listed".
-        target, digests = digests_on_index(target, built, limits=limits, say=say)
-        plan = plan_upload(built, digests)
-    except index.PackageIndexError as error:
-        raise PublishError(str(error)) from None
-    if plan.conflicts:
-        names = ", ".join(plan.conflicts)
-        raise PublishError(
-            f"{names} already on {target.name} with a different sha256: this version was "
-            "already released from other bytes; release a new version instead"
-        )
-    if require_nothing_new and plan.upload:
-        raise PublishError(
-            f"expected every file on {target.name} already, but {', '.join(plan.upload)} "
-            "missing; nothing uploaded"
-        )
+    target, plan = _plan(
+        built, target, limits=limits, require_nothing_new=require_nothing_new, say=say
+    )
     for name in plan.skip:
         say(f"skip    {name} (already on {target.name}, same sha256)")
     with tempfile.TemporaryDirectory(prefix="agentops-publish-") as scratch:
         source = dist
         if plan.upload and options[0].source == TRUSTED_PUBLISHING:
-            # The identity that may publish also signs: PEP 740 attestations go up with the
-            # files. Signed on copies, fresh each time: dist/ stays as the build left it.
-            source = Path(scratch)
-            for name in plan.upload:
-                shutil.copy2(dist / name, source / name)
-                if manifest.sha256_file(source / name) != built[name]:
-                    raise PublishError(f"dist/{name} changed while it was being published")
-            paths = [source / name for name in plan.upload]
-            sign_attestations(paths, environ, limits.upload_timeout)
+            source = _signed_copies(dist, plan.upload, built, Path(scratch), environ, limits)
             say(f"signed  PEP 740 attestations of {', '.join(plan.upload)}")
         for name in plan.upload:
             say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
@@ -286,29 +384,7 @@ def publish(
             )
             plan.uploaded_with[name] = options[0].source  # trusted publishing may have failed
     if plan.upload:
-        # A CDN may list an upload minutes late, or flap: wait until one listing shows them all.
-        try:
-            links = index.wait_for_files(
-                target.simple_url, PROJECT, plan.upload, deadline=limits.listing_deadline,
-                report=say,
-            )  # fmt: skip
-        except index.NotThereYet as error:
-            raise PublishError(f"uploaded, but {error}") from None
-        except index.PackageIndexError as error:
-            raise PublishError(f"uploaded, but could not check the index: {error}") from None
-        wrong = [
-            name
-            for name in plan.upload
-            if index.sha256_of(
-                links[name], timeout=limits.timeout, attempts=limits.attempts, report=say
-            )
-            != built[name]
-        ]
-        if wrong:
-            raise PublishError(
-                f"uploaded, but {', '.join(wrong)} listed by {target.simple_url} with another "
-                "sha256 than built"
-            )
+        _check_listed(target, plan.upload, built, limits=limits, say=say)
     say(f"published to {target.name}: {len(plan.upload)} uploaded, {len(plan.skip)} already there")
     return plan
 
@@ -329,39 +405,13 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.publish TARGET [--dist DIR] [--local-url URL]."""
     parser = command_line("publish", __doc__)
-    parser.add_argument("target", help=f"the index: {index.ACCEPTED_FORMS}")
-    parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
-    parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
-    parser.add_argument(
-        "--simple-url",
-        help="the index's simple API (default: found beside or below the upload URL)",
-    )
+    index_targets.add_target_arguments(parser)
     defaults = Limits()
-    parser.add_argument(
-        "--attempts",
-        type=_positive(int),
-        default=defaults.attempts,
-        help=f"tries per index listing and per file upload (default: {defaults.attempts})",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=_positive(float),
-        default=defaults.timeout,
-        help=f"seconds to wait for each answer of the simple API (default: {defaults.timeout:g})",
-    )
-    parser.add_argument(
-        "--upload-timeout",
-        type=_positive(float),
-        default=defaults.upload_timeout,
-        help=f"seconds one twine upload may take (default: {defaults.upload_timeout:g})",
-    )
-    parser.add_argument(
-        "--listing-deadline",
-        type=_positive(float),
-        default=defaults.listing_deadline,
-        help="seconds an uploaded file may take to be listed, as CDNs lag "
-        f"(default: {defaults.listing_deadline:g})",
-    )
+    for option, kind, what in LIMIT_OPTIONS:
+        default = getattr(defaults, option.removeprefix("--").replace("-", "_"))
+        parser.add_argument(
+            option, type=_positive(kind), default=default, help=f"{what} (default: {default:g})"
+        )
     parser.add_argument(
         "--require-nothing-new",
         action="store_true",
@@ -375,9 +425,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     limits = Limits(int(args.attempts), args.timeout, args.upload_timeout, args.listing_deadline)
     try:
-        target = index.resolve_target(
-            args.target, local_url=args.local_url, simple_url=args.simple_url
-        )
+        target = index_targets.target_of(args)
         plan = publish(
             args.dist,
             target,

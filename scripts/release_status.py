@@ -114,76 +114,87 @@ def _index_row(seen: Seen, stage: str, files: Files | None, others: list[tuple[s
     return Row(stage, "done", _files(files) + agree)
 
 
+def _branch_row(seen: Seen) -> Row:
+    if seen.branch_on_origin is None:
+        return _unknown(seen, "branch")
+    if seen.branch_on_origin:
+        here = "here and on origin" if seen.branch_here else "on origin"
+        return Row("branch", "done", f"{seen.branch} {here}")
+    if seen.tag_on_origin:
+        return Row("branch", "done", f"{seen.branch} was cut; {seen.release.tag} exists")
+    return Row("branch", "missing", f"no {seen.branch} on origin")
+
+
+def _pr_row(seen: Seen) -> Row:
+    final, number = seen.flow != "pre-release", f"#{seen.pr_number}" if seen.pr_number else "the PR"
+    if seen.pr_state == "MERGED" or seen.merged_in_git or (final and seen.tag_on_origin):
+        return Row("pr", "done", f"{number} into {seen.target} merged")
+    if seen.pr_state == "OPEN" and not final:
+        return Row("pr", "done", f"{number} open (a pre-release is tagged before merging)")
+    if seen.pr_state == "OPEN":
+        return Row("pr", "missing", f"{number} into {seen.target} open, not merged yet")
+    if seen.pr_state == "CLOSED":
+        return Row("pr", "wrong", f"{number} was closed without merging")
+    if seen.pr_state == "":
+        return Row("pr", "missing", f"no PR from {seen.branch} into {seen.target}")
+    return _unknown(seen, "pr")
+
+
+def _tag_row(seen: Seen) -> Row:
+    tag = seen.release.tag
+    if seen.tag_on_origin is None:
+        return _unknown(seen, "tag")
+    if not seen.tag_on_origin:
+        return Row("tag", "missing", f"no {tag} on origin")
+    if seen.tag_annotated is False:
+        return Row("tag", "wrong", f"{tag} is a lightweight tag, not annotated")
+    if seen.tag_on_target is False:
+        return Row("tag", "wrong", f"{tag} is not on {seen.target}")
+    return Row("tag", "done", f"{tag} annotated, on {seen.target}")
+
+
+def _dist_row(seen: Seen) -> Row:
+    if seen.dist_problem:
+        return Row("dist", "wrong", seen.dist_problem)
+    if seen.dist:
+        return Row("dist", "done", f"{_files(seen.dist)}, as SHA256SUMS says")
+    return Row("dist", "missing", f"no {seen.release} files in dist/ here (CI builds them)")
+
+
+def _merged_row(seen: Seen) -> Row:
+    if seen.merged_back is None:
+        return _unknown(seen, "merged")
+    if seen.merged_back:
+        return Row("merged", "done", f"{seen.release.tag} is in develop")
+    return Row("merged", "missing", f"develop does not hold {seen.release.tag} yet")
+
+
+def _deleted_row(seen: Seen) -> Row:
+    if seen.branch_on_origin is None:
+        return _unknown(seen, "deleted")
+    if not seen.tag_on_origin:
+        return Row("deleted", "missing", f"after {seen.release.tag}: not tagged yet")
+    if seen.branch_on_origin or seen.branch_here:
+        where = "on origin" if seen.branch_on_origin else "here"
+        return Row("deleted", "missing", f"{seen.branch} is still {where}")
+    return Row("deleted", "done", f"no {seen.branch} here or on origin")
+
+
 def rows(seen: Seen) -> list[Row]:
     """Every stage of SEEN's release, in the order a release goes through them."""
-    release, final = seen.release, seen.flow != "pre-release"
-    found: list[Row] = []
-    # The branch and its PR.
-    tagged = seen.tag_on_origin is True
-    if seen.branch_on_origin is None:
-        found.append(_unknown(seen, "branch"))
-    elif seen.branch_on_origin:
-        here = "here and on origin" if seen.branch_here else "on origin"
-        found.append(Row("branch", "done", f"{seen.branch} {here}"))
-    elif tagged:
-        found.append(Row("branch", "done", f"{seen.branch} was cut; {release.tag} exists"))
-    else:
-        found.append(Row("branch", "missing", f"no {seen.branch} on origin"))
-    merged = seen.pr_state == "MERGED" or seen.merged_in_git is True or (final and tagged)
-    number = f"#{seen.pr_number}" if seen.pr_number else "the PR"
-    if merged:
-        found.append(Row("pr", "done", f"{number} into {seen.target} merged"))
-    elif seen.pr_state == "OPEN" and not final:
-        found.append(Row("pr", "done", f"{number} open (a pre-release is tagged before merging)"))
-    elif seen.pr_state == "OPEN":
-        found.append(Row("pr", "missing", f"{number} into {seen.target} open, not merged yet"))
-    elif seen.pr_state == "CLOSED":
-        found.append(Row("pr", "wrong", f"{number} was closed without merging"))
-    elif seen.pr_state == "":
-        found.append(Row("pr", "missing", f"no PR from {seen.branch} into {seen.target}"))
-    else:
-        found.append(_unknown(seen, "pr"))
-    # The tag.
-    if seen.tag_on_origin is None:
-        found.append(_unknown(seen, "tag"))
-    elif not seen.tag_on_origin:
-        found.append(Row("tag", "missing", f"no {release.tag} on origin"))
-    elif seen.tag_annotated is False:
-        found.append(Row("tag", "wrong", f"{release.tag} is a lightweight tag, not annotated"))
-    elif seen.tag_on_target is False:
-        found.append(Row("tag", "wrong", f"{release.tag} is not on {seen.target}"))
-    else:
-        found.append(Row("tag", "done", f"{release.tag} annotated, on {seen.target}"))
-    # The files: built here, on the two indexes, on the GitHub Release.
-    sums = seen.sums or {}
-    if seen.dist_problem:
-        found.append(Row("dist", "wrong", seen.dist_problem))
-    elif seen.dist:
-        found.append(Row("dist", "done", f"{_files(seen.dist)}, as SHA256SUMS says"))
-    else:
-        found.append(Row("dist", "missing", f"no {release} files in dist/ here (CI builds them)"))
-    reference = [("SHA256SUMS", sums)] if sums else []
-    found.append(_index_row(seen, "staging", seen.staging, reference))
+    final = seen.flow != "pre-release"
+    reference = [("SHA256SUMS", seen.sums)] if seen.sums else []
     staging = [("the staging index", seen.staging)] if seen.staging else []
-    found.append(_index_row(seen, "production", seen.production, staging + reference))
-    found.append(_github_row(seen))
+    found = [
+        _branch_row(seen), _pr_row(seen), _tag_row(seen), _dist_row(seen),
+        _index_row(seen, "staging", seen.staging, reference),
+        _index_row(seen, "production", seen.production, staging + reference),
+        _github_row(seen),
+    ]  # fmt: skip
     if final and seen.flow != "support":
-        if seen.merged_back is None:
-            found.append(_unknown(seen, "merged"))
-        elif seen.merged_back:
-            found.append(Row("merged", "done", f"{release.tag} is in develop"))
-        else:
-            found.append(Row("merged", "missing", f"develop does not hold {release.tag} yet"))
+        found.append(_merged_row(seen))
     if final:
-        if seen.branch_on_origin is None:
-            found.append(_unknown(seen, "deleted"))
-        elif not tagged:
-            found.append(Row("deleted", "missing", f"after {release.tag}: not tagged yet"))
-        elif seen.branch_on_origin or seen.branch_here:
-            where = "on origin" if seen.branch_on_origin else "here"
-            found.append(Row("deleted", "missing", f"{seen.branch} is still {where}"))
-        else:
-            found.append(Row("deleted", "done", f"no {seen.branch} here or on origin"))
+        found.append(_deleted_row(seen))
     return found
 
 

@@ -29,7 +29,7 @@ import tarfile
 import tempfile
 import time
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scripts import gitops
@@ -113,25 +113,35 @@ def normalize_dist(dist: Path, epoch: int) -> None:
             normalize_sdist(path, epoch)
 
 
-def commit_time(project: Path) -> int:
-    """The committer time of PROJECT's HEAD: the one time a commit's archives carry."""
-    return int(gitops.git("log", "-1", "--format=%ct", cwd=project))
+def source_date_epoch(project: Path, environ: Mapping[str, str]) -> int | None:
+    """The one time a build's archives carry: SOURCE_DATE_EPOCH as ENVIRON gives it, else the
+    committer time of PROJECT's HEAD; None outside a git checkout (an unpacked sdist)."""
+    if environ.get("SOURCE_DATE_EPOCH"):
+        return int(environ["SOURCE_DATE_EPOCH"])
+    try:
+        return int(gitops.git("log", "-1", "--format=%ct", cwd=project))
+    except gitops.GitError:
+        return None
 
 
 def build(project: Path, outdir: Path, env: dict[str, str] | None = None) -> dict[str, str]:
     """Build PROJECT's sdist and wheel into OUTDIR (the backend installed here, no isolation),
-    normalized, with SHA256SUMS; return {file name: sha256}."""
-    epoch = commit_time(project)
-    environ = {**os.environ, **(env or {}), "SOURCE_DATE_EPOCH": str(epoch)}
+    normalized to its commit's time, with SHA256SUMS; return {file name: sha256}."""
+    environ = {**os.environ, **(env or {})}
+    epoch = source_date_epoch(project, environ)
+    if epoch is not None:
+        environ["SOURCE_DATE_EPOCH"] = str(epoch)
     result = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--quiet", "--outdir", str(outdir),
          str(project)],
         capture_output=True, text=True, env=environ, check=False, timeout=600,
     )  # fmt: skip
     if result.returncode != 0:
+        sys.stderr.write(result.stderr or result.stdout)
         tail = (result.stderr or result.stdout).strip().splitlines()[-1:]
         raise RuntimeError(f"the build of {project} failed: {' '.join(tail) or 'no output'}")
-    normalize_dist(outdir, epoch)
+    if epoch is not None:  # same commit, same bytes: nothing of this machine or this hour
+        normalize_dist(outdir, epoch)
     return write_manifest(outdir)
 
 
@@ -184,8 +194,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     rebuilding = commands.add_parser("rebuild", help="build REF in a clean clone into OUTDIR")
     rebuilding.add_argument("ref")
     rebuilding.add_argument("outdir", type=Path)
+    building = commands.add_parser("build", help="build the checkout here into OUTDIR")
+    building.add_argument("outdir", type=Path)
     args = parser.parse_args(argv)
     try:
+        if args.command == "build":
+            sums = build(Path.cwd(), args.outdir)
+            print(f"built {', '.join(sorted(sums))}")
+            return 0
         if args.command == "rebuild":
             sums = rebuild(args.ref, args.outdir)
             print(f"rebuilt {args.ref}: {', '.join(sorted(sums))}")

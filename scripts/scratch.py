@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
+
+from scripts import gitops
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a copy of the project needs to build, version and run its sessions and tasks.
@@ -29,15 +29,8 @@ GIT_IDENTITY = {
 
 
 def git(repo: Path, *args: str) -> str:
-    """Run git in REPO with a fixed identity; return its stripped output."""
-    result = subprocess.run(
-        ["git", "-C", str(repo), *args],
-        capture_output=True,
-        text=True,
-        check=True,
-        env={**os.environ, **GIT_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1"},
-    )
-    return result.stdout.strip()
+    """Run git in REPO with a fixed identity (the copies' commits); GitError if it fails."""
+    return gitops.git(*args, cwd=repo, env={**GIT_IDENTITY, "GIT_CONFIG_NOSYSTEM": "1"})
 
 
 def commit(repo: Path, message: str, *, files: dict[str, str] | None = None) -> None:

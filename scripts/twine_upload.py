@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from scripts import index
+from scripts import index, index_targets
 from scripts.output import last_line, redact
 
 TOKEN_USERNAME = "__token__"  # noqa: S105 (the user name for API tokens, not a secret)
@@ -59,7 +59,7 @@ class Credentials:
     env: Mapping[str, str]
 
 
-def credentials_for(target: index.Target, environ: Mapping[str, str]) -> list[Credentials]:
+def credentials_for(target: index_targets.Target, environ: Mapping[str, str]) -> list[Credentials]:
     """The ways to authenticate to TARGET that ENVIRON offers, in the order to try them."""
     options: list[Credentials] = []
     if environ.get("TWINE_PASSWORD"):
@@ -163,7 +163,7 @@ def sign_attestations(paths: Sequence[Path], environ: Mapping[str, str], timeout
 
 def run_twine(
     path: Path,
-    target: index.Target,
+    target: index_targets.Target,
     credentials: Credentials,
     environ: Mapping[str, str],
     timeout: float,

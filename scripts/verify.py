@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from scripts import PROJECT, attestations, index, manifest, reproducible
+from scripts import PROJECT, attestations, index, index_targets, manifest, reproducible
 from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
@@ -63,7 +63,7 @@ def dependency_index(environ: Mapping[str, str]) -> str:
     for name in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL"):
         if environ.get(name):
             return environ[name]
-    return index.KNOWN_TARGETS["pypi"].simple_url
+    return index_targets.KNOWN_TARGETS["pypi"].simple_url
 
 
 def _toml_string(value: str) -> str:
@@ -145,7 +145,9 @@ def _clean_env(environ: Mapping[str, str]) -> dict[str, str]:
     return env
 
 
-def install(version: str, target: index.Target, workdir: Path, environ: Mapping[str, str]) -> Path:
+def install(
+    version: str, target: index_targets.Target, workdir: Path, environ: Mapping[str, str]
+) -> Path:
     """Install PROJECT==VERSION into a fresh environment in WORKDIR; return its bin folder."""
     project = workdir / "install"
     project.mkdir()
@@ -174,7 +176,7 @@ def install(version: str, target: index.Target, workdir: Path, environ: Mapping[
 
 def install_with_retries(
     version: str,
-    target: index.Target,
+    target: index_targets.Target,
     workdir: Path,
     environ: Mapping[str, str],
     say: Callable[[str], None],
@@ -238,13 +240,13 @@ def built_version(dist: Path) -> tuple[str, dict[str, str]]:
 
 
 def check_listings(
-    target: index.Target,
+    target: index_targets.Target,
     files: list[str],
     sums: Mapping[str, str],
     *,
     deadline: float,
     say: Callable[[str], None],
-) -> tuple[index.Target, dict[str, index.FileLink]]:
+) -> tuple[index_targets.Target, dict[str, index.FileLink]]:
     """Wait until FILES are listed AGREEING_LISTINGS times in a row and every one of SUMS is
     served with its built sha256 (hashing the bytes where the listing gives none): what verify
     checks before it installs. TARGET with its simple API settled, and the links."""
@@ -288,7 +290,7 @@ def check_listings(
 
 
 def verify(
-    target: index.Target,
+    target: index_targets.Target,
     version: str | None,
     dist: Path,
     *,
@@ -337,7 +339,7 @@ def verify(
 
 
 def compare_with_tag(
-    target: index.Target,
+    target: index_targets.Target,
     version: str,
     links: Mapping[str, index.FileLink],
     repository: Path,
@@ -368,14 +370,8 @@ def compare_with_tag(
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.verify TARGET [--version V] [--deadline SECONDS]."""
     parser = command_line("verify", __doc__)
-    parser.add_argument("target", help=f"the index: {index.ACCEPTED_FORMS}")
+    index_targets.add_target_arguments(parser)
     parser.add_argument("--version", help="default: the version in dist/SHA256SUMS")
-    parser.add_argument("--dist", type=Path, default=Path("dist"), help="default: dist")
-    parser.add_argument("--local-url", default=os.environ.get("LOCAL_INDEX_URL"))
-    parser.add_argument(
-        "--simple-url",
-        help="the index's simple API (default: found beside or below the upload URL)",
-    )
     parser.add_argument(
         "--deadline",
         type=float,
@@ -413,9 +409,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(redact(message, environ), flush=True)  # an index URL may carry a token
 
     try:
-        target = index.resolve_target(
-            args.target, local_url=args.local_url, simple_url=args.simple_url
-        )
+        target = index_targets.target_of(args)
         publisher = attestations.publisher_from(
             args.attested_by or attestations.github_repository(environ),
             attestations.ATTESTING_WORKFLOWS.get(target.name, ()),

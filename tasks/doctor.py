@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from invoke.context import Context
 
-from scripts import gitops, interpreters, versions
+from scripts import gitops, interpreters, processes, versions
 
 from .gh import gh_json
 from .github import github_repository
-from .steps import DEVELOP, MAIN, REMOTE, Refused, repository, task, which
+from .steps import DEVELOP, MAIN, REMOTE, Refused, repository, task
 
 
 def follows_the_branching_model(branch: str) -> bool:
@@ -97,7 +97,7 @@ def _version_check() -> Check:
 def _tool_checks() -> list[Check]:
     checks = []
     for tool, blocker in (("uv", True), ("nox", True), ("gh", False)):
-        found = which(tool)
+        found = processes.find_tool(tool)
         if found:
             checks.append(Check(tool, "ok", found))
         else:
@@ -120,7 +120,7 @@ def _tool_checks() -> list[Check]:
                     f"pyenv install {version}",
                 )
             )
-    if which("gh"):
+    if processes.find_tool("gh"):
         authenticated = (
             subprocess.run(["gh", "auth", "status"], capture_output=True, check=False).returncode
             == 0
@@ -148,7 +148,7 @@ def _github_checks() -> list[Check]:
     """What the repository's GitHub settings must allow, where gh can ask: Actions opening the
     release PR (cut-release.yml)."""
     repo = github_repository(gitops.remote_url(REMOTE) or "")
-    if repo is None or not which("gh"):
+    if repo is None or not processes.find_tool("gh"):
         return []  # not on GitHub, or no gh: the gh rows above say so
     name = "actions may open PRs"
     settings, why = gh_json("api", f"repos/{repo}/actions/permissions/workflow")

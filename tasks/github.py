@@ -9,9 +9,9 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import gitops, workflows
+from scripts import gitops, processes, workflows
 
-from .steps import DEVELOP, MAIN, REMOTE, Refused, StepFailed, repository, run, task, which
+from .steps import DEVELOP, MAIN, REMOTE, Refused, StepFailed, repository, run, task
 
 GITHUB_URL = re.compile(r"github\.com[:/](?P<repo>[^/]+/[^/]+?)(?:\.git)?/?$")
 RELEASE_BRANCHES = "release/*"
@@ -184,7 +184,7 @@ def setup_github(c: Context, repo: str = "", reviewers: str = "", dry_run: bool 
     repo = _github_repo(repo)
     logins = [login.strip() for login in reviewers.split(",") if login.strip()]
     required = {branch: required_checks(repository(), branch) for branch in REQUIRED_JOBS}
-    if not dry_run and not which("gh"):
+    if not dry_run and not processes.find_tool("gh"):
         raise Refused("gh is not installed: apt-get install gh, then gh auth login")
     try:
         calls = github_settings(repo, _reviewer_ids(c, logins, dry_run=dry_run), required)

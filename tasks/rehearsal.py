@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from scripts import gitops, versions
+from scripts import gitops, processes, versions
 
 from .steps import NEXT, Refused, parse_release, repository, task
 
@@ -78,7 +78,6 @@ def rehearse_release(
     """Rehearse HEAD's whole release offline: every workflow under act, two local indexes, gh."""
     # Imported here: every invoke call loads this module, and the rehearsal's helpers (index
     # servers, act, the checks) were a third of each other task's start-up.
-    from scripts import act
     from scripts.rehearsal import table
 
     from .rehearsal_world import OWN_VARIABLES, Rehearsal, repository_state
@@ -88,7 +87,7 @@ def rehearse_release(
     release, flow, started = what_to_rehearse(version, hotfix=hotfix, support=support)
     variables = repository_variables(var or [], OWN_VARIABLES)
     for tool in ("act", "uv"):
-        if act.find_tool(tool) is None:
+        if processes.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
     root = repository()
     before = repository_state(root)

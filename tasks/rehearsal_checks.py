@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from scripts import changelog, index, manifest, verify
+from scripts import PROJECT, changelog, index, manifest, verify
 from scripts.rehearsal import (
     gh_calls,
     job_output,
@@ -16,7 +16,7 @@ from scripts.rehearsal import (
     token_verifications,
 )
 
-from .rehearsal_world import PROJECT, TEAM_ENTRY, Rehearsal, git
+from .rehearsal_world import TEAM_ENTRY, Rehearsal, git
 from .steps import DEVELOP, MAIN
 
 Result = tuple[str, str | None]  # what must hold, and None or the problem

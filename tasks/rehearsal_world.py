@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts import act, changelog, versions
+from scripts import act, changelog, gitops, versions
 from scripts.local_index import LocalIndex, LocalIndexError, start_local_index
 from scripts.output import last_line
 from scripts.rehearsal import (
@@ -33,7 +33,6 @@ from scripts.rehearsal import (
 
 from .steps import DEVELOP, MAIN, repository, shown
 
-PROJECT = "agentops-accelerator"
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
 USERNAME = "rehearsal"
 REHEARSAL_ENTRY = "A rehearsal of the release (this entry exists only in the rehearsal's clone)."
@@ -54,12 +53,10 @@ class StepError(Exception):
 
 def git(repo: Path, *args: str) -> str:
     """Run git in REPO: its output, or StepError naming the command and why."""
-    result = subprocess.run(
-        ["git", "-C", str(repo), *args], capture_output=True, text=True, check=False
-    )
-    if result.returncode != 0:
-        raise StepError(f"`git {shown(args)}` failed: {last_line(result.stderr or result.stdout)}")
-    return result.stdout.strip()
+    try:
+        return gitops.git(*args, cwd=repo)
+    except gitops.GitError as error:
+        raise StepError(f"`git {shown(args)}` failed: {str(error).rpartition(': ')[2]}") from None
 
 
 def rev(repo: Path, ref: str) -> str | None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import datetime
 import functools
 import shlex
-import shutil
 import subprocess
 import sys
 from collections.abc import Iterable
@@ -239,8 +238,3 @@ def require_newer(
 def today() -> datetime.date:
     """Today in UTC: the date a release section gets."""
     return datetime.datetime.now(tz=datetime.UTC).date()
-
-
-def which(tool: str) -> str | None:
-    """TOOL on PATH, or next to this Python (a venv's bin that is not on PATH)."""
-    return shutil.which(tool) or shutil.which(tool, path=str(Path(sys.executable).parent))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from scripts import PROJECT, changelog, gitops
+from scripts import PROJECT, changelog, gitops, versions
 
 from .gh import gh_api, release_endpoint
 from .release import cut_branch
@@ -34,6 +34,24 @@ def _github_notes(tag: str) -> str | None:
     raise Refused(f"cannot read the GitHub Release {tag}: {why}")
 
 
+def _changelog_holding(
+    c: Context, release: versions.Release, origin: dict[str, str], *, dry_run: bool
+) -> tuple[str, str, str]:
+    """The branch whose CHANGELOG has RELEASE's section (develop's, unless it is of a
+    maintenance line), its tip on origin and that CHANGELOG; refuse when none has."""
+    bases = [b for b in (DEVELOP, release.line.branch) if f"refs/heads/{b}" in origin]
+    if not bases:
+        raise Refused(f"{REMOTE} has neither {DEVELOP} nor {release.line.branch}")
+    if not dry_run:
+        fetch(c, "--no-tags", REMOTE, *bases)
+    for base in bases:
+        tip = gitops.rev(f"{REMOTE}/{base}") or origin[f"refs/heads/{base}"]
+        text = gitops.show(tip, CHANGELOG) if gitops.has_object(tip) else None
+        if text is not None and changelog.has_section(text, release):
+            return base, tip, text
+    raise Refused(f"no {CHANGELOG} on {' or '.join(bases)} has a [{release}] section")
+
+
 @task(
     help={
         "version": "the release to yank, X.Y.Z (its tag is on origin)",
@@ -53,22 +71,7 @@ def yank(c: Context, version: str, reason: str = "", dry_run: bool = False) -> N
         raise Refused(f"tag {release.tag} is not on {REMOTE}: only a release is yanked")
     branch = f"yank/{release.tag}"
     refuse_existing_branch(branch, origin)
-    # develop's CHANGELOG holds the release, unless it is of a maintenance line.
-    bases = [b for b in (DEVELOP, release.line.branch) if f"refs/heads/{b}" in origin]
-    if not bases:
-        raise Refused(f"{REMOTE} has neither {DEVELOP} nor {release.line.branch}")
-    if not dry_run:
-        fetch(c, "--no-tags", REMOTE, *bases)
-    found = None
-    for base in bases:
-        tip = gitops.rev(f"{REMOTE}/{base}") or origin[f"refs/heads/{base}"]
-        text = gitops.show(tip, CHANGELOG) if gitops.has_object(tip) else None
-        if text is not None and changelog.has_section(text, release):
-            found = (base, tip, text)
-            break
-    if found is None:
-        raise Refused(f"no {CHANGELOG} on {' or '.join(bases)} has a [{release}] section")
-    base, tip, text = found
+    base, tip, text = _changelog_holding(c, release, origin, dry_run=dry_run)
     try:
         new_text = changelog.yank(text, release, reason)
     except ValueError as error:

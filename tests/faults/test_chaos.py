@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index, local_index, manifest, publish, verify
+from scripts import index, index_targets, local_index, manifest, publish, verify
 from tests.faults.conftest import CHAOS, SECRETS, USER
 from tests.proxy import start_proxy
 
@@ -87,7 +87,7 @@ def run_schedule(seed: int, packages: Path, port: int, built: Path) -> dict[str,
     for methods, times, behaviour in draw(seed):
         proxy.add(methods, times=times, **behaviour)
     environ = {**os.environ, "TWINE_USERNAME": USER, "TWINE_PASSWORD": SECRETS["TWINE_PASSWORD"]}
-    target = index.resolve_target("local", local_url=proxy.url)
+    target = index_targets.resolve_target("local", local_url=proxy.url)
     limits = publish.Limits(attempts=4, timeout=2.0, upload_timeout=60.0, listing_deadline=15.0)
     said: list[str] = []
     error = ""
@@ -99,7 +99,7 @@ def run_schedule(seed: int, packages: Path, port: int, built: Path) -> dict[str,
         if not error:
             try:
                 sums = manifest.read_manifest(built)
-                local = index.resolve_target("local", local_url=proxy.url)
+                local = index_targets.resolve_target("local", local_url=proxy.url)
                 verify.check_listings(local, sorted(sums), sums, deadline=20.0, say=said.append)
             except (verify.VerifyError, index.PackageIndexError) as failure:
                 error = f"verify: {failure}"
@@ -123,7 +123,7 @@ def run_schedule(seed: int, packages: Path, port: int, built: Path) -> dict[str,
     elif error and "\n" not in error and not now:
         outcome["ended"] = "unchanged, clear error"
     elif error and "\n" not in error and set(now) < set(built_sums):
-        publish.publish(built, index.resolve_target("local", local_url=f"http://127.0.0.1:{port}/"),
+        publish.publish(built, index_targets.resolve_target("local", local_url=f"http://127.0.0.1:{port}/"),
                         environ, limits=limits, say=said.append)  # fmt: skip
         completes = stored(packages) == built_sums
         outcome["ended"] = "partial, completed by a re-run" if completes else "partial, stuck"

@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from scripts import attestations, index, verify
+from scripts import attestations, index_targets, verify
 from scripts.attestations import AttestationError, Publisher
 from scripts.simple_pages import JSON_TYPE, parse_simple_html, parse_simple_json
 from scripts.twine_upload import (
@@ -272,7 +272,7 @@ def test_verify_checks_what_the_integrity_api_answers(
 ) -> None:
     server = _recorded_index(served)
     heard: list[str] = []
-    target = index.Target("recorded", server.url, f"{server.url}simple/")
+    target = index_targets.Target("recorded", server.url, f"{server.url}simple/")
     try:
         if expected is None:
             attestations.check_on_index(
@@ -295,7 +295,7 @@ def test_verify_on_an_index_without_attestations_says_so_or_refuses_after_truste
     None
 ):
     server = RecordingIndex(pages={"/simple/agentops-accelerator/": (JSON_TYPE, b'{"files": []}')})
-    target = index.Target("local", server.url, f"{server.url}simple/")
+    target = index_targets.Target("local", server.url, f"{server.url}simple/")
     said: list[str] = []
     try:
         attestations.check_on_index(
@@ -385,7 +385,7 @@ def test_twine_sends_the_attestation_under_trusted_publishing_only(
         attestation_of(wheel).write_text("{}")
     echo = "import sys\nprint(' '.join(sys.argv[1:]))\n"
     env = _fake_module(tmp_path / "fake", "twine", echo)
-    target = index.Target("local", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/")
+    target = index_targets.Target("local", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/")
     code, output = run_twine(wheel, target, Credentials(source, {}), env, timeout=60)
     assert code == 0
     words = output.split()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index
+from scripts import index, index_targets
 from scripts.index import (
     FileLink,
     IndexRefused,
@@ -70,17 +70,19 @@ def test_resolve_target(
     upload: str,
     candidates: tuple[str, ...],
 ) -> None:
-    target = index.resolve_target(spec, local_url=local_url, simple_url=simple_url, indexes=NAMED)
+    target = index_targets.resolve_target(
+        spec, local_url=local_url, simple_url=simple_url, indexes=NAMED
+    )
     assert (target.upload_url, target.candidates) == (upload, candidates)
     # Until it is checked, the simple API is the first candidate (a known index's own).
     assert target.simple_url == (candidates[0] if candidates else target.simple_url)
 
 
 def test_known_targets() -> None:
-    assert index.KNOWN_TARGETS["testpypi"] == Target(
+    assert index_targets.KNOWN_TARGETS["testpypi"] == Target(
         "testpypi", "https://test.pypi.org/legacy/", "https://test.pypi.org/simple/"
     )
-    assert index.KNOWN_TARGETS["pypi"] == Target(
+    assert index_targets.KNOWN_TARGETS["pypi"] == Target(
         "pypi", "https://upload.pypi.org/legacy/", "https://pypi.org/simple/"
     )
 
@@ -93,11 +95,11 @@ def test_named_indexes_are_read_as_uv_reads_them(tmp_path: Path) -> None:
         '[[tool.uv.index]]\nname = "mirror"\nurl = "https://h/simple/"\n',
         encoding="utf-8",
     )
-    assert index.named_indexes(pyproject) == {
+    assert index_targets.named_indexes(pyproject) == {
         "team": ("https://h/team/+simple/", "https://h/team/"),
         "mirror": ("https://h/simple/", None),
     }
-    assert index.named_indexes(tmp_path / "missing.toml") == {}
+    assert index_targets.named_indexes(tmp_path / "missing.toml") == {}
 
 
 FORMS = "expected testpypi, pypi, local, an index named in pyproject.toml's [[tool.uv.index]]"
@@ -123,7 +125,9 @@ def test_resolve_target_refuses(
     spec: str, local_url: str | None, simple_url: str | None, message: str
 ) -> None:
     with pytest.raises(ValueError, match=r"^.*$") as caught:
-        index.resolve_target(spec, local_url=local_url, simple_url=simple_url, indexes=NAMED)
+        index_targets.resolve_target(
+            spec, local_url=local_url, simple_url=simple_url, indexes=NAMED
+        )
     assert message in str(caught.value)
     assert "\n" not in str(caught.value)
 
@@ -624,7 +628,7 @@ def test_the_simple_api_is_found_at_the_first_layout_that_answers(fake_index: Fa
     fake_index.script(Reply(404), INDEX_ROOT)  # simple/ beside legacy/: 404; simple/ below: yes
     said: list[str] = []
     upload = f"http://127.0.0.1:{fake_index.port}/team/legacy/"
-    target = index.locate_simple_api(index.resolve_target(upload), report=said.append)
+    target = index.locate_simple_api(index_targets.resolve_target(upload), report=said.append)
     assert target.simple_url == f"{upload}simple/"
     assert [path for path, _ in fake_index.requests] == ["/team/simple/", "/team/legacy/simple/"]
     assert said == [f"simple API of {upload}: {upload}simple/"]
@@ -635,7 +639,7 @@ def test_a_devpi_layout_is_found_below_the_upload_url(fake_index: FakeIndex) -> 
     json_root = json.dumps({"meta": {"api-version": "1.1"}, "projects": []}).encode()
     fake_index.script(Reply(415, b"{}", "application/json"), Reply(200, json_root, index.JSON_TYPE))
     upload = f"http://127.0.0.1:{fake_index.port}/root/dev/"
-    target = index.locate_simple_api(index.resolve_target(upload))
+    target = index.locate_simple_api(index_targets.resolve_target(upload))
     assert target.simple_url == f"{upload}+simple/"
     assert target.candidates == ()
 
@@ -655,7 +659,7 @@ def test_no_simple_api_is_a_configuration_error_at_once(
     fake_index.script(*replies)
     upload = f"http://127.0.0.1:{fake_index.port}/up/"
     with pytest.raises(index.IndexMisconfigured) as caught:
-        index.locate_simple_api(index.resolve_target(upload))
+        index.locate_simple_api(index_targets.resolve_target(upload))
     assert str(caught.value) == (
         f"no simple API for {upload}: {upload}simple/ {why}; {upload}+simple/ {why} "
         "(pass --simple-url)"
@@ -666,7 +670,7 @@ def test_no_simple_api_is_a_configuration_error_at_once(
 def test_an_explicit_simple_url_that_is_no_index_names_it(fake_index: FakeIndex) -> None:
     fake_index.script(Reply(404))
     simple = f"http://127.0.0.1:{fake_index.port}/wrong/"
-    target = index.resolve_target("http://127.0.0.1:9/up/", simple_url=simple)
+    target = index_targets.resolve_target("http://127.0.0.1:9/up/", simple_url=simple)
     with pytest.raises(index.IndexMisconfigured, match=r"^no simple API for .*") as caught:
         index.locate_simple_api(target)
     assert str(caught.value).endswith(f"{simple} answers HTTP 404 Not Found (check the simple URL)")
@@ -674,9 +678,12 @@ def test_an_explicit_simple_url_that_is_no_index_names_it(fake_index: FakeIndex)
 
 def test_an_unreachable_index_is_left_to_the_retries(fake_index: FakeIndex) -> None:
     upload = f"http://127.0.0.1:{closed_port()}/up/"
-    target = index.locate_simple_api(index.resolve_target(upload))
+    target = index.locate_simple_api(index_targets.resolve_target(upload))
     assert (target.simple_url, target.candidates) == (f"{upload}simple/", ())
 
 
 def test_a_known_index_is_never_probed() -> None:
-    assert index.locate_simple_api(index.KNOWN_TARGETS["pypi"]) is index.KNOWN_TARGETS["pypi"]
+    assert (
+        index.locate_simple_api(index_targets.KNOWN_TARGETS["pypi"])
+        is index_targets.KNOWN_TARGETS["pypi"]
+    )

@@ -12,7 +12,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from scripts import act, interpreters
+from scripts import interpreters, processes
 from scripts.act import INSIDE_ACT
 from scripts.scratch import copy_working_tree
 from tests.workflows import model
@@ -23,8 +23,8 @@ from tests.workflows import model
 # only to pass.
 CI_SLICE = ("tests/unit", "tests/workflows/test_workflows_act.py")
 BUILD_SLICE = ("tests/unit/test_cli.py",)
-ACT = act.find_tool("act")
-UV = act.find_tool("uv")
+ACT = processes.find_tool("act")
+UV = processes.find_tool("uv")
 
 ACT_MARKS = [
     pytest.mark.workflows,
