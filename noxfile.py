@@ -29,8 +29,10 @@ import nox
 ROOT = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))  # the shared helpers in scripts/
 
-from scripts import gitops, index_targets, interpreters, manifest  # noqa: E402
-from scripts import local_index as local_index_helpers  # noqa: E402
+from scripts import gitops, interpreters  # noqa: E402
+from scripts.artifacts import manifest  # noqa: E402
+from scripts.indexes import index_targets  # noqa: E402
+from scripts.indexes import local_index as local_index_helpers  # noqa: E402
 from scripts.output import redact  # noqa: E402
 
 nox.needs_version = ">=2025.2.9"
@@ -258,7 +260,7 @@ def build_dist(session: nox.Session, expected_version: str | None) -> dict[str, 
     shutil.rmtree(DIST, ignore_errors=True)
     # The one build path, with the backend locked in the release group (no isolated download):
     # normalized to the commit's time, so the same commit builds the same bytes.
-    session.run("python", "-m", "scripts.reproducible", "build", str(DIST))
+    session.run("python", "-m", "scripts.artifacts.reproducible", "build", str(DIST))
     sums = manifest.check_dist(DIST)
     session.run("twine", "check", "--strict", *(str(DIST / name) for name in sorted(sums)))
     if expected_version:
@@ -288,7 +290,7 @@ def build(session: nox.Session) -> None:
     sync(session, "release", project=False)
     build_dist(session, args.expected_version)
     if args.reproducible_check:
-        session.run("python", "-m", "scripts.reproducible", "check")
+        session.run("python", "-m", "scripts.artifacts.reproducible", "check")
 
 
 @contextlib.contextmanager
@@ -341,10 +343,10 @@ def _run_release_step(session: nox.Session, module: str, args: Sequence[str]) ->
     signing = module == "publish" and os.environ.get("ACTIONS_ID_TOKEN_REQUEST_URL")
     sync(session, "release", *(["attest"] if signing else []), project=False)
     if args[0] != "local":
-        session.run("python", "-m", f"scripts.{module}", *args)
+        session.run("python", "-m", f"scripts.artifacts.{module}", *args)
         return
     with local_index(session, ROOT / ".local-index" / "packages") as env:
-        session.run("python", "-m", f"scripts.{module}", *args, env=env)
+        session.run("python", "-m", f"scripts.artifacts.{module}", *args, env=env)
 
 
 @reproducible(python=DEFAULT_PYTHON, default=False, tags=["release"])
@@ -387,7 +389,7 @@ def rehearse(session: nox.Session) -> None:
         timings.append((name, time.perf_counter() - started))
 
     def script(module: str, *args: str) -> None:
-        session.run("python", "-m", f"scripts.{module}", "local", *args, env=env)
+        session.run("python", "-m", f"scripts.artifacts.{module}", "local", *args, env=env)
 
     env: dict[str, str] = {}
     total = time.perf_counter()

@@ -16,7 +16,9 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from scripts import local_index, manifest, processes, verify
+from scripts import processes
+from scripts.artifacts import manifest, verify
+from scripts.indexes import local_index
 
 from .commands import (
     HATCH_DATA,
@@ -186,9 +188,9 @@ def upload(dist: Path, server: local_index.LocalIndex, env: dict[str, str]) -> f
 
 
 def verify_command(server: local_index.LocalIndex, dist: Path) -> list[str]:
-    """`python -m scripts.verify URL --dist DIST --deadline 60`."""
+    """`python -m scripts.artifacts.verify URL --dist DIST --deadline 60`."""
     options = ["--dist", str(dist), "--deadline", f"{VERIFY_DEADLINE:g}"]
-    return [sys.executable, "-m", "scripts.verify", server.url, *options]
+    return [sys.executable, "-m", "scripts.artifacts.verify", server.url, *options]
 
 
 def read_lines(process: subprocess.Popen[str], lines: queue.Queue[tuple[float, str]]) -> None:

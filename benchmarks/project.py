@@ -8,7 +8,8 @@ import shutil
 import sys
 from pathlib import Path
 
-from scripts import manifest, processes
+from scripts import processes
+from scripts.artifacts import manifest
 from scripts.scratch import commit, copy_project, copy_working_tree, git
 
 from .commands import (

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from scripts import local_index
+from scripts.indexes import local_index
 
 from .commands import say
 from .model import Bench, BenchError, Group, Results

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from scripts.attestations import TOKEN_UPLOAD
+from scripts.indexes.attestations import TOKEN_UPLOAD
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from scripts.versions import Release
+from scripts.versioning.versions import Release
 
 State = Literal["done", "missing", "wrong", "unknown"]
 Flow = Literal["release", "hotfix", "support", "pre-release"]

@@ -8,7 +8,8 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import changelog, gitops, interpreters
+from scripts import gitops, interpreters
+from scripts.versioning import changelog
 
 from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, first_few, parse_release, repository, task
 

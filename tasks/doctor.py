@@ -9,7 +9,8 @@ from dataclasses import dataclass
 
 from invoke.context import Context
 
-from scripts import gitops, interpreters, processes, versions
+from scripts import gitops, interpreters, processes
+from scripts.versioning import versions
 
 from .gh import gh_json
 from .github import github_repository

@@ -11,8 +11,9 @@ import shlex
 
 from invoke.context import Context
 
-from scripts import changelog, files, gitops, versions
+from scripts import files, gitops
 from scripts.output import last_line
+from scripts.versioning import changelog, versions
 
 from .release import VERSION_HELP
 from .status import where_next
@@ -159,7 +160,7 @@ def _commit_merge(c: Context) -> None:
 
 def _resolve_changelog(c: Context) -> str | None:
     """Write and stage CHANGELOG.md for the merge in progress: the released sections from the
-    branch merged in, [Unreleased] from this one (scripts.changelog.merge_back); None, or why it
+    branch merged in, [Unreleased] from this one (changelog.merge_back); None, or why it
     could not be done."""
     base = gitops.git("merge-base", "HEAD", "MERGE_HEAD")
     texts = [gitops.show(ref, CHANGELOG) for ref in (base, "HEAD", "MERGE_HEAD")]

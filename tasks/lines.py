@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from scripts import changelog, gitops, versions
+from scripts import gitops
+from scripts.versioning import changelog, versions
 
 from .release import checklist, cut_branch
 from .steps import (

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from invoke.context import Context
 
-from scripts import gitops, processes, versions
+from scripts import gitops, processes
+from scripts.versioning import versions
 
 from .steps import NEXT, Refused, parse_release, repository, task
 

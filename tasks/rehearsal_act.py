@@ -188,7 +188,7 @@ def restart_hint(rehearsal: Rehearsal) -> list[str]:
     """
     password = f'"$(sed -n \'s/^TWINE_PASSWORD="\\(.*\\)"$/\\1/p\' {rehearsal.env_file})"'
     return [
-        f"(cd {repository()} && {sys.executable} -m scripts.local_index serve "
+        f"(cd {repository()} && {sys.executable} -m scripts.indexes.local_index serve "
         f"{rehearsal.folder / f'{name}-again'} --port {server.port} --username {USERNAME} "
         f"--password {password}) &"
         for name, server in rehearsal.servers.items()

@@ -6,7 +6,9 @@ from __future__ import annotations
 import subprocess
 from typing import Any
 
-from scripts import PROJECT, changelog, index, manifest, verify
+from scripts import PROJECT
+from scripts.artifacts import manifest, verify
+from scripts.indexes import index
 from scripts.rehearsal import (
     gh_calls,
     job_output,
@@ -15,6 +17,7 @@ from scripts.rehearsal import (
     same_files,
     token_verifications,
 )
+from scripts.versioning import changelog
 
 from .rehearsal_world import TEAM_ENTRY, Rehearsal, git
 from .steps import DEVELOP, MAIN

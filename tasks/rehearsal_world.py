@@ -20,8 +20,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts import act, changelog, gitops, versions
-from scripts.local_index import LocalIndex, LocalIndexError, start_local_index
+from scripts import act, gitops
+from scripts.indexes.local_index import LocalIndex, LocalIndexError, start_local_index
 from scripts.output import last_line
 from scripts.rehearsal import (
     FAILED,
@@ -30,6 +30,7 @@ from scripts.rehearsal import (
     gh_calls,
     option_value,
 )
+from scripts.versioning import changelog, versions
 
 from .steps import DEVELOP, MAIN, repository, shown
 

@@ -7,8 +7,10 @@ from pathlib import Path
 
 from invoke.context import Context
 
-from scripts import bump, changelog, files, gitops, manifest, versions
+from scripts import files, gitops
+from scripts.artifacts import manifest
 from scripts.release_status import next_step
+from scripts.versioning import bump, changelog, versions
 
 from .status import where_next
 from .steps import (

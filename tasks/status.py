@@ -15,8 +15,10 @@ from typing import Any
 
 from invoke.context import Context
 
-from scripts import PROJECT, bump, changelog, gitops, manifest, release_status, versions
-from scripts.index_targets import resolve_target
+from scripts import PROJECT, gitops, release_status
+from scripts.artifacts import manifest
+from scripts.indexes.index_targets import resolve_target
+from scripts.versioning import bump, changelog, versions
 
 from .gh import TIMEOUT, gh_api, gh_json, release_endpoint
 from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, Refused, parse_release, repository, task
@@ -50,7 +52,9 @@ def _origin() -> tuple[dict[str, str] | None, set[str]]:
 
 def _index_files(spec: str, version: str) -> tuple[release_status.Files | None, str]:
     """The files of VERSION on the index SPEC names, or None and why it could not be asked."""
-    from scripts import index  # only here: its HTTP modules slowed every other task's start-up
+    from scripts.indexes import (
+        index,  # only here: its HTTP modules slowed every other task's start-up
+    )
 
     try:
         target = resolve_target(spec, local_url=spec)

@@ -22,8 +22,9 @@ from invoke.runners import Local
 from invoke.tasks import Task
 from invoke.tasks import task as invoke_task
 
-from scripts import gitops, versions
+from scripts import gitops
 from scripts.output import last_line
+from scripts.versioning import versions
 
 REMOTE = "origin"
 MAIN = "main"

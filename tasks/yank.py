@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from invoke.context import Context
 
-from scripts import PROJECT, changelog, gitops, versions
+from scripts import PROJECT, gitops
+from scripts.versioning import changelog, versions
 
 from .gh import gh_api, release_endpoint
 from .release import cut_branch

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from scripts import reproducible
 from scripts.act import STAND_IN_BIN as STAND_IN_BIN
+from scripts.artifacts import reproducible
 from scripts.processes import Stoppable
 from scripts.scratch import GIT_IDENTITY, git
 from scripts.scratch import ROOT as ROOT

@@ -31,11 +31,12 @@ from typing import Any, cast
 
 import pytest
 
-from scripts import changelog, local_index
-from scripts.local_index import LocalIndex
-from scripts.manifest import sha256_file
+from scripts.artifacts.manifest import sha256_file
+from scripts.indexes import local_index
+from scripts.indexes.local_index import LocalIndex
 from scripts.scratch import GIT_IDENTITY, git
-from scripts.versions import Release
+from scripts.versioning import changelog
+from scripts.versioning.versions import Release
 from tests import invoking
 from tests.helpers import (
     BUILT_VERSION,

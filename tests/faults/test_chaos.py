@@ -22,7 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index, index_targets, local_index, manifest, publish, verify
+from scripts.artifacts import manifest, publish, verify
+from scripts.indexes import index, index_targets, local_index
 from tests.faults.conftest import CHAOS, SECRETS, USER
 from tests.proxy import start_proxy
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import local_index
+from scripts.indexes import local_index
 from tests.helpers import git
 from tests.integration.worlds import World
 

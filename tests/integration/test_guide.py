@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.versions import latest_release
+from scripts.versioning.versions import latest_release
 from tests.helpers import ROOT, STAND_IN_BIN, git
 from tests.integration.worlds import World, as_variables, fake_dist, put
 

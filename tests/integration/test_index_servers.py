@@ -11,6 +11,7 @@ import base64
 import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -22,7 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index, local_index, processes
+from scripts import processes
+from scripts.indexes import index, local_index
 from tests import helpers
 from tests.helpers import ScriptRun as Run
 
@@ -137,7 +139,7 @@ def run(module: str, *args: str | Path, cwd: Path = ROOT) -> Run:
     """python -m scripts.MODULE ARGS; the password never shows."""
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", f"scripts.{module}", *map(str, args)],
+        [sys.executable, "-m", f"scripts.artifacts.{module}", *map(str, args)],
         cwd=cwd,
         env=helpers.release_env(USER, PASSWORD),
         capture_output=True,
@@ -151,9 +153,8 @@ def run(module: str, *args: str | Path, cwd: Path = ROOT) -> Run:
 
 def helpers_naming(server: Server, folder: Path) -> Path:
     """A copy of scripts/ whose pyproject.toml names SERVER `team` in [[tool.uv.index]]."""
-    (folder / "scripts").mkdir(parents=True)
-    for module in (ROOT / "scripts").glob("*.py"):
-        (folder / "scripts" / module.name).write_bytes(module.read_bytes())
+    ignored = shutil.ignore_patterns("__pycache__", "stand-ins")
+    shutil.copytree(ROOT / "scripts", folder / "scripts", ignore=ignored)
     (folder / "pyproject.toml").write_text(
         f'[project]\nname = "{PROJECT}"\ndynamic = ["version"]\n\n'
         f'[[tool.uv.index]]\nname = "team"\nurl = "{server.simple_url}"\n'

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index, local_index
-from scripts.local_index import LocalIndex
-from scripts.manifest import sha256_file
+from scripts.artifacts.manifest import sha256_file
+from scripts.indexes import index, local_index
+from scripts.indexes.local_index import LocalIndex
 from tests import helpers
 from tests.helpers import ScriptRun as Run
 from tests.helpers import build_dist, commit, copy_project, git
@@ -138,7 +138,7 @@ def run(
     """python -m scripts.MODULE local --local-url URL ARGS, from the project root."""
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", f"scripts.{module}", "local", "--local-url", url]
+        [sys.executable, "-m", f"scripts.artifacts.{module}", "local", "--local-url", url]
         + [str(arg) for arg in args],
         cwd=ROOT,
         env={**release_env(password), **(extra_env or {})},
@@ -298,9 +298,9 @@ def test_an_index_that_is_down_fails_in_bounded_time(good_dist: Path) -> None:
     ("methods", "times", "retries", "posts"),
     [
         pytest.param(("GET",), 2, ["2/3 in 0.5 s", "3/3 in 1.0 s"], 2, id="listing"),
-        # twine itself posts again, at once, up to 5 times on a 5xx: one run gets through.
+        # twine's Repository.upload posts again, at once, up to 5 times on a 5xx: one gets through.
         pytest.param(("POST",), 2, [], 4, id="upload-twine-retries"),
-        # 5 x 503 wears out one twine run; publish looks, waits, and runs twine again.
+        # 5 x 503 wears out one upload; publish looks, waits, and uploads again.
         pytest.param(("POST",), 5, ["2/3 in 0.5 s"], 7, id="upload-publish-retries"),
     ],
 )
@@ -346,17 +346,16 @@ class Fault:
         ),
         pytest.param(
             Fault(503, methods=("POST",)),
-            f"upload of {WHEEL} to {{url}} failed after 2 attempts: HTTPError: 503 Service "
-            "Unavailable from {url} Service Unavailable",
+            f"upload of {WHEEL} to {{url}} failed after 2 attempts: HTTP 503 Service Unavailable",
             4,  # + the check of the simple API root: the first listing is empty
-            10,  # 2 twine runs, each posting 5 times
+            10,  # 2 uploads, each posting 5 times
             10,
             id="503-upload",
         ),
         pytest.param(
             Fault(403, methods=("POST",)),
-            f"local refused the upload of {WHEEL} (HTTPError: 403 Forbidden from {{url}} "
-            "Forbidden): check the credentials from TWINE_USERNAME/TWINE_PASSWORD",
+            f"local refused the upload of {WHEEL} (HTTP 403 Forbidden): check the credentials "
+            "from TWINE_USERNAME/TWINE_PASSWORD",
             2,
             1,
             5,
@@ -372,8 +371,8 @@ class Fault:
         ),
         pytest.param(
             Fault(400, methods=("POST",)),
-            f"local rejected the upload of {WHEEL} (HTTPError: 400 Bad Request from {{url}} "
-            "Bad Request): asking again cannot change that",
+            f"local rejected the upload of {WHEEL} (HTTP 400 Bad Request): asking again cannot "
+            "change that",
             4,  # with looks after the rejection: is the file there after all (a race)?
             1,
             5,
@@ -389,8 +388,7 @@ class Fault:
         ),
         pytest.param(
             Fault(slow=True, methods=("POST",), attempts=1, options=("--upload-timeout", "3")),
-            f"upload of {WHEEL} to {{url}} failed after 1 attempt: no answer within 3 s "
-            "(twine stopped)",
+            f"upload of {WHEEL} to {{url}} failed after 1 attempt: no answer within 3 s",
             3,
             1,
             12,
@@ -425,8 +423,8 @@ def test_a_wrong_password_is_refused_by_the_real_server(
 ) -> None:
     result = run("publish", server.url, "--dist", good_dist, password=WRONG_PASSWORD)
     assert one_line_error(result) == (
-        f"local refused the upload of {WHEEL} (HTTPError: 403 Forbidden from {server.url} "
-        "Forbidden): check the credentials from TWINE_USERNAME/TWINE_PASSWORD"
+        f"local refused the upload of {WHEEL} (HTTP 403 Forbidden): check the credentials from "
+        "TWINE_USERNAME/TWINE_PASSWORD"
     )
     assert packages(server) == {}
     assert index.list_files(server.simple_url, PROJECT, attempts=1) == {}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import changelog
-from scripts.versions import Release
+from scripts.versioning import changelog
+from scripts.versioning.versions import Release
 from tests.helpers import commit, git
 from tests.integration.worlds import (
     World,

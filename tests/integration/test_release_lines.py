@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import changelog
-from scripts.versions import Release
+from scripts.versioning import changelog
+from scripts.versioning.versions import Release
 from tests.helpers import commit, git, run_tool
 from tests.integration.worlds import (
     World,

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import local_index, manifest, reproducible
+from scripts.artifacts import manifest, reproducible
+from scripts.indexes import local_index
 from tests import helpers
 from tests.helpers import BUILT_VERSION
 
@@ -36,7 +37,7 @@ def test_verify_rebuild_from_tag_refuses_bytes_the_tag_does_not_build(
     server = local_index.start_local_index(packages)
     try:
         result = helpers.run_tool(
-            tmp_path, sys.executable, "-m", "scripts.verify", server.url,
+            tmp_path, sys.executable, "-m", "scripts.artifacts.verify", server.url,
             "--version", BUILT_VERSION, "--rebuild-from-tag", "--repository", str(built_project),
             "--deadline", "10", env={"PYTHONPATH": str(helpers.ROOT)},
         )  # fmt: skip

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index, manifest
-from scripts.local_index import start_local_index
+from scripts.artifacts import manifest
+from scripts.indexes import index
+from scripts.indexes.local_index import start_local_index
 from tests.helpers import ROOT, copy_project, git
 
 pytestmark = pytest.mark.integration

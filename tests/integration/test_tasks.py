@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import changelog, manifest
-from scripts.versions import Release
+from scripts.artifacts import manifest
+from scripts.versioning import changelog
+from scripts.versioning.versions import Release
 from tests.helpers import commit, git, run_tool
 from tests.integration.worlds import (
     World,

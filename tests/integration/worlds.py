@@ -8,8 +8,9 @@ import shutil
 import sys
 from pathlib import Path
 
-from scripts import changelog, manifest
-from scripts.versions import release_of
+from scripts.artifacts import manifest
+from scripts.versioning import changelog
+from scripts.versioning.versions import release_of
 from tests.helpers import deny_pushes, git, release_world, repo_state, run_tool
 
 

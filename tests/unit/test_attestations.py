@@ -18,17 +18,18 @@ from typing import Any
 
 import pytest
 
-from scripts import attestations, index_targets, verify
-from scripts.attestations import AttestationError, Publisher
-from scripts.simple_pages import JSON_TYPE, parse_simple_html, parse_simple_json
-from scripts.twine_upload import (
+from scripts.artifacts import publish, verify
+from scripts.artifacts.twine_upload import (
     TRUSTED_PUBLISHING,
+    Answer,
     Credentials,
     PublishError,
     attestation_of,
-    run_twine,
     sign_attestations,
 )
+from scripts.indexes import attestations, index_targets
+from scripts.indexes.attestations import AttestationError, Publisher
+from scripts.indexes.simple_pages import JSON_TYPE, parse_simple_html, parse_simple_json
 from tests.helpers import RecordingIndex
 
 WHEEL = "agentops_accelerator-1.2.3-py3-none-any.whl"
@@ -376,20 +377,24 @@ def test_a_failed_signing_is_one_line_and_uploads_nothing(tmp_path: Path) -> Non
         ("TEST_PYPI_TOKEN", True, False),
     ],
 )
-def test_twine_sends_the_attestation_under_trusted_publishing_only(
-    tmp_path: Path, source: str, signed: bool, sent: bool
+def test_the_attestation_goes_up_under_trusted_publishing_only(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, source: str, signed: bool, sent: bool
 ) -> None:
     wheel = tmp_path / WHEEL
     wheel.write_bytes(b"w")
     if signed:
         attestation_of(wheel).write_text("{}")
-    echo = "import sys\nprint(' '.join(sys.argv[1:]))\n"
-    env = _fake_module(tmp_path / "fake", "twine", echo)
+    posted: list[Path | None] = []
+
+    def scripted_post(*args: object, attestation: Path | None, **kwargs: object) -> Answer:
+        posted.append(attestation)
+        return Answer(200, "HTTP 200 OK")
+
+    monkeypatch.setattr(publish, "post", scripted_post)
+    monkeypatch.setattr(publish, "mint_token", lambda *args, **kwargs: "pypi-minted")
     target = index_targets.Target("local", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/")
-    code, output = run_twine(wheel, target, Credentials(source, {}), env, timeout=60)
-    assert code == 0
-    words = output.split()
-    # twine takes an attestation only among the files it is given, after its distribution.
-    expected = ["--attestations", str(wheel), str(attestation_of(wheel))] if sent else [str(wheel)]
-    assert words[-len(expected) :] == expected
-    assert ("--attestations" in words) is sent
+    publish.upload_file(
+        wheel, "ab" * 32, target, [Credentials(source, {"TWINE_PASSWORD": "pw"})], {},
+        limits=publish.Limits(attempts=1), say=print,
+    )  # fmt: skip
+    assert posted == [attestation_of(wheel) if sent else None]

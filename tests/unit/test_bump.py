@@ -1,12 +1,12 @@
-"""scripts.bump: the next version from what [Unreleased] says, rule by rule."""
+"""scripts.versioning.bump: the next version from what [Unreleased] says, rule by rule."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts.bump import next_after_tags, next_version
-from scripts.changelog_read import ChangelogError
-from scripts.versions import Line, Release
+from scripts.versioning.bump import next_after_tags, next_version
+from scripts.versioning.changelog_read import ChangelogError
+from scripts.versioning.versions import Line, Release
 
 HEAD = "# Changelog\n\n## [Unreleased]\n"
 OLDER = "\n## [1.4.2] - 2026-01-02\n\n### Fixed\n\n- An old fix.\n"

@@ -1,4 +1,4 @@
-"""scripts.changelog: parse, render, release and check Keep a Changelog files; write atomically."""
+"""changelog: parse, render, release and check Keep a Changelog files; write atomically."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import changelog
-from scripts.changelog import (
+from scripts.versioning import changelog
+from scripts.versioning.changelog import (
     Changelog,
     ChangelogError,
     Section,
@@ -26,7 +26,7 @@ from scripts.changelog import (
     with_section_entry,
     with_unreleased_entry,
 )
-from scripts.versions import Release, VersionError
+from scripts.versioning.versions import Release, VersionError
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION_HINT = (
@@ -639,7 +639,7 @@ def test_main(
 def test_module_runs_as_a_script(tmp_path: Path) -> None:
     (tmp_path / "CHANGELOG.md").write_text(REALISTIC)
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.changelog", "section", "v0.1.0"],
+        [sys.executable, "-m", "scripts.versioning.changelog", "section", "v0.1.0"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

@@ -1,4 +1,4 @@
-"""scripts.changelog on CHANGELOGs as people write them (tests/unit/changelogs, written here):
+"""changelog on CHANGELOGs as people write them (tests/unit/changelogs, written here):
 each is read without an error, its history's problems are warnings, and a release moves exactly
 the [Unreleased] entries and changes no line but the ones it writes, in the file's own style."""
 
@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.changelog import parse, release, section_text, unreleased_entries
-from scripts.versions import Release
+from scripts.versioning.changelog import parse, release, section_text, unreleased_entries
+from scripts.versioning.versions import Release
 
 FIXTURES = Path(__file__).parent / "changelogs"
 DAY = datetime.date(2026, 12, 4)

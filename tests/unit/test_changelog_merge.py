@@ -1,11 +1,11 @@
-"""scripts.changelog.merge_back: the CHANGELOG after main (or a support line) is merged back into
+"""changelog.merge_back: the CHANGELOG after main (or a support line) is merged back into
 develop, decided from the three files as data, never from where git put the lines."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts.changelog import ChangelogError, merge_back, new_entries
+from scripts.versioning.changelog import ChangelogError, merge_back, new_entries
 
 TOP = "# Changelog\n\nAll notable changes.\n\n"
 LINKS_010 = (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts import index, index_targets
-from scripts.index import (
+from scripts.indexes import index, index_targets
+from scripts.indexes.index import (
     FileLink,
     IndexRefused,
     IndexUnavailable,

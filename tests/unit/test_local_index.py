@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 from passlib.apache import HtpasswdFile  # type: ignore[import-untyped]
 
-from scripts import index, local_index
-from scripts.local_index import LocalIndex, LocalIndexError
+from scripts.indexes import index, local_index
+from scripts.indexes.local_index import LocalIndex, LocalIndexError
 
 USER = "rehearsal"
 PASSWORD = "s3cret:with spaces"
@@ -219,7 +219,13 @@ def test_bad_settings_are_errors(tmp_path: Path, options: dict[str, Any], messag
 @pytest.mark.posix
 @pytest.mark.integration
 def test_serve_runs_until_sigterm(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "scripts.local_index", "serve", str(tmp_path / "packages")]
+    command = [
+        sys.executable,
+        "-m",
+        "scripts.indexes.local_index",
+        "serve",
+        str(tmp_path / "packages"),
+    ]
     with subprocess.Popen(
         command, stdout=subprocess.PIPE, text=True, cwd=Path(__file__).resolve().parents[2]
     ) as process:
@@ -262,3 +268,26 @@ def test_generated_credentials_guard_uploads_and_vanish_with_the_server(tmp_path
         local_index.start_local_index(
             tmp_path / "packages", credentials=(USER, PASSWORD), htpasswd=htpasswd
         )
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("32768\t60999\n", 32768), ("1024 65535", 1024), ("", 49152), (None, 49152)],
+    ids=["linux-default", "widened", "empty", "no-such-file"],
+)
+def test_the_ephemeral_range_starts_where_the_system_says(
+    tmp_path: Path, text: str | None, expected: int
+) -> None:
+    ranges = tmp_path / "ip_local_port_range"
+    if text is not None:
+        ranges.write_text(text)
+    assert local_index.ephemeral_start(ranges) == expected
+
+
+def test_a_free_port_is_never_one_a_server_binding_port_0_could_take() -> None:
+    start = local_index.ephemeral_start()
+    ports = {local_index.free_port() for _ in range(20)}
+    assert all(1024 <= port < start for port in ports), ports
+    for port in ports:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", port))  # free indeed

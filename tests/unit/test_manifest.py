@@ -1,4 +1,4 @@
-"""scripts.manifest: write, read and check dist/SHA256SUMS; the version the artifacts carry."""
+"""manifest: write, read and check dist/SHA256SUMS; the version the artifacts carry."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.manifest import (
+from scripts.artifacts.manifest import (
     MANIFEST_NAME,
     ManifestError,
     artifact_version,
@@ -462,7 +462,7 @@ def test_module_runs_as_a_script(tmp_path: Path) -> None:
     write_manifest(dist)
     (dist / SDIST).unlink()
     result = subprocess.run(
-        [sys.executable, "-m", "scripts.manifest", "check", "dist"],
+        [sys.executable, "-m", "scripts.artifacts.manifest", "check", "dist"],
         cwd=tmp_path,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
         capture_output=True,

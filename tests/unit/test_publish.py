@@ -1,4 +1,4 @@
-"""scripts.publish: the upload plan, credentials, redaction, twine's answers, and bad input."""
+"""publish: the upload plan, credentials, redaction, the index's answers, and bad input."""
 
 from __future__ import annotations
 
@@ -7,23 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from scripts import publish, twine_upload
-from scripts.index import Target
-from scripts.manifest import write_manifest
-from scripts.output import SECRET_VARIABLES, redact
-from scripts.publish import (
+from scripts.artifacts import publish
+from scripts.artifacts.manifest import write_manifest
+from scripts.artifacts.publish import (
     Credentials,
     Limits,
     PublishError,
     UploadPlan,
     credentials_for,
-    http_status,
-    is_refusal,
-    is_rejection,
     plan_upload,
-    summary,
-    trusted_publishing_failed,
 )
+from scripts.artifacts.twine_upload import Answer, MintFailed
+from scripts.indexes.index_targets import Target
+from scripts.output import SECRET_VARIABLES, redact
 from tests.helpers import RecordingIndex
 
 WHEEL = "agentops_accelerator-1.2.3-py3-none-any.whl"
@@ -56,46 +52,6 @@ CREDENTIAL_VARIABLES = (
 )
 TWINE_TOKEN = Credentials("TWINE_USERNAME/TWINE_PASSWORD", {"TWINE_USERNAME": "__token__"})
 TRUSTED = Credentials("trusted publishing (GitHub OIDC)", {"TWINE_USERNAME": "__token__"})
-
-# What twine 7 prints (--no-color, wide columns), trimmed to the lines that matter.
-TWINE_403 = (
-    "Uploading distributions to http://127.0.0.1:9/\n"
-    f"Uploading {WHEEL}\n"
-    "WARNING  Error during upload. Retry with the --verbose option for more details.   \n"
-    "ERROR    HTTPError: 403 Forbidden from http://127.0.0.1:9/   \n"
-    "         Forbidden   \n"
-)
-TWINE_PYPI_403 = (
-    "ERROR    HTTPError: 403 Forbidden from https://upload.pypi.org/legacy/\n"
-    "         Invalid or non-existent authentication information. See\n"
-    "         https://pypi.org/help/#invalid-auth for more information.\n"
-)
-TWINE_401 = "ERROR    HTTPError: 401 Unauthorized from http://127.0.0.1:9/\n"
-TWINE_400 = (
-    "ERROR    HTTPError: 400 Bad Request from https://upload.pypi.org/legacy/\n"
-    "         File already exists ('x.whl', with blake2_256 hash 'ab').\n"
-)
-TWINE_409 = "ERROR    HTTPError: 409 Conflict from http://127.0.0.1:9/\n         Conflict\n"
-TWINE_429 = "ERROR    HTTPError: 429 Too Many Requests from https://upload.pypi.org/legacy/\n"
-TWINE_503 = (
-    "WARNING  Error during upload. Retry with the --verbose option for more details.\n"
-    "ERROR    HTTPError: 503 Service Unavailable from http://127.0.0.1:9/\n"
-    "         Service Unavailable\n"
-)
-TWINE_REFUSED_CONNECTION = (
-    "Traceback (most recent call last):\n"
-    '  File "twine/repository.py", line 151, in _upload\n'
-    "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): "
-    "Max retries exceeded with url: /\n"
-)
-TWINE_OIDC_FAILED = (
-    "ERROR    TrustedPublishingFailure: Unable to retrieve an OIDC token from the CI platform\n"
-    "         for trusted publishing\n"
-)
-TWINE_OIDC_AUDIENCE_404 = (
-    "ERROR    HTTPError: 404 Not Found from https://upload.pypi.org/_/oidc/audience\n"
-)
-
 
 # --- the plan ----------------------------------------------------------------------------------
 
@@ -298,64 +254,44 @@ def test_redact(text: str, environ: dict[str, str], expected: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("output", "status", "refusal", "rejection", "oidc_failed"),
+    ("answer", "refused", "rejected", "slow_down", "verdict"),
     [
-        pytest.param(TWINE_403, 403, True, False, False, id="403"),
-        pytest.param(TWINE_PYPI_403, 403, True, False, False, id="pypi-403"),
-        pytest.param(TWINE_401, 401, True, False, False, id="401"),
-        pytest.param(
-            "Invalid or non-existent authentication information.",
-            None,
-            True,
-            False,
-            False,
-            id="pypi-words",
-        ),
-        pytest.param(TWINE_400, 400, False, True, False, id="400-file-exists"),
-        pytest.param(TWINE_409, 409, False, True, False, id="409"),
-        pytest.param(TWINE_429, 429, False, False, False, id="429-is-retried"),
-        pytest.param(TWINE_503, 503, False, False, False, id="503"),
-        pytest.param(TWINE_REFUSED_CONNECTION, None, False, False, False, id="no-connection"),
-        pytest.param(TWINE_OIDC_FAILED, None, False, False, True, id="oidc-failed"),
-        pytest.param(TWINE_OIDC_AUDIENCE_404, 404, False, True, True, id="oidc-audience-404"),
-        pytest.param("", None, False, False, False, id="no-output"),
+        pytest.param(Answer(403, "HTTP 403 Forbidden"), True, False, False, None, id="403"),
+        pytest.param(Answer(401, "HTTP 401 Unauthorized"), True, False, False, None, id="401"),
+        pytest.param(Answer(400, "HTTP 400 File already exists ('x.whl', with blake2_256 hash "
+                     "'ab')."), False, True, False, "a file of that name is on the index with "
+                     "other bytes (or not listed yet)", id="400-file-exists"),
+        pytest.param(Answer(400, "HTTP 400 This filename has already been used, use a different "
+                     "version."), False, True, False, "PyPI keeps the name of a deleted file "
+                     "forever: release a new version", id="400-deleted-name"),
+        pytest.param(Answer(400, "HTTP 400 The digest supplied does not match a digest "
+                     "calculated from the uploaded file."), False, False, False, None,
+                     id="400-damaged-on-the-way-is-retried"),
+        pytest.param(Answer(409, "HTTP 409 Conflict"), False, True, False, None, id="409"),
+        pytest.param(Answer(408, "HTTP 408 Request Timeout"), False, False, False, None,
+                     id="408-is-retried"),
+        pytest.param(Answer(429, "HTTP 429 Too Many Requests"), False, False, True, None,
+                     id="429-is-retried-slower"),
+        pytest.param(Answer(503, "HTTP 503 Service Unavailable"), False, False, False, None,
+                     id="503"),
+        pytest.param(Answer(None, "no answer (ConnectionError)"), False, False, False, None,
+                     id="no-answer"),
     ],
-)
-def test_twine_answers(
-    output: str, status: int | None, refusal: bool, rejection: bool, oidc_failed: bool
+)  # fmt: skip
+def test_what_an_answer_means(
+    answer: Answer, refused: bool, rejected: bool, slow_down: bool, verdict: str | None
 ) -> None:
-    assert http_status(output) == status
-    assert is_refusal(output) is refusal
-    assert is_rejection(output) is rejection
-    assert trusted_publishing_failed(output) is oidc_failed
+    assert (answer.refused, answer.rejected, answer.slow_down) == (refused, rejected, slow_down)
+    assert answer.verdict() == verdict
+    assert not answer.accepted
 
 
-@pytest.mark.parametrize(
-    ("output", "expected"),
-    [
-        pytest.param(
-            TWINE_403, "HTTPError: 403 Forbidden from http://127.0.0.1:9/ Forbidden", id="403"
-        ),
-        pytest.param(
-            TWINE_400,
-            "HTTPError: 400 Bad Request from https://upload.pypi.org/legacy/ "
-            "File already exists ('x.whl', with blake2_256 hash 'ab').",
-            id="400",
-        ),
-        pytest.param(
-            TWINE_REFUSED_CONNECTION,
-            "requests.exceptions.ConnectionError: HTTPConnectionPool(host='127.0.0.1', port=9): "
-            "Max retries exceeded with url: /",
-            id="traceback",
-        ),
-        pytest.param("\n  \n", "no output", id="nothing"),
-    ],
-)
-def test_summary(output: str, expected: str) -> None:
-    assert summary(output) == expected
+def test_only_a_2xx_is_accepted() -> None:
+    assert Answer(200, "HTTP 200 OK").accepted
+    assert not Answer(None, "no answer within 2 s").accepted
 
 
-# --- upload_file with a scripted twine ----------------------------------------------------------
+# --- upload_file with a scripted index ----------------------------------------------------------
 
 
 @pytest.fixture
@@ -364,117 +300,65 @@ def recording_index() -> Iterator[RecordingIndex]:
         yield running
 
 
-OK = (0, "Uploading distributions\n")
-TIMED_OUT = (None, "no answer within 2 s (twine stopped)")
+OK = Answer(200, "HTTP 200 OK")
+A503 = Answer(503, "HTTP 503 Service Unavailable")
+NO_ANSWER = Answer(None, "no answer (ConnectionError)")
+TIMED_OUT = Answer(None, "no answer within 2 s")
+TOKEN = Credentials("PYPI_TOKEN", {"TWINE_PASSWORD": "pypi-abcdef"})
+NOT_MINTED = MintFailed("GitHub gave no OIDC token: HTTP 401")
+REFUSED_TO_MINT = MintFailed(
+    "mint-token answered HTTP 422", ["invalid-publisher: valid token, but no publisher"], final=True
+)
+MINTED = "pypi-minted-token"
 
 
 @pytest.mark.parametrize(
-    ("answers", "options", "attempts", "runs", "sleeps", "looks", "error"),
+    ("mints", "answers", "options", "attempts", "runs", "sleeps", "looks", "error"),
     [
-        pytest.param([OK], [TWINE_TOKEN], 3, ["TWINE_USERNAME/TWINE_PASSWORD"], [], 0, "", id="ok"),
-        pytest.param(
-            [(1, TWINE_503), (1, TWINE_REFUSED_CONNECTION), OK],
-            [TWINE_TOKEN],
-            3,
-            ["TWINE_USERNAME/TWINE_PASSWORD"] * 3,
-            [0.5, 1.0],
-            2,
-            "",
-            id="recovers-on-the-last-attempt",
-        ),
-        pytest.param(
-            [(1, TWINE_503)] * 5,
-            [TWINE_TOKEN],
-            2,
-            ["TWINE_USERNAME/TWINE_PASSWORD"] * 2,
-            [0.5],
-            2,
-            f"upload of {WHEEL} to {LOCAL.upload_url} failed after 2 attempts: "
-            "HTTPError: 503 Service Unavailable from http://127.0.0.1:9/ Service Unavailable",
-            id="503-until-the-attempts-run-out",
-        ),
-        pytest.param(
-            [TIMED_OUT] * 5,
-            [TWINE_TOKEN],
-            1,
-            ["TWINE_USERNAME/TWINE_PASSWORD"],
-            [],
-            1,
-            f"upload of {WHEEL} to {LOCAL.upload_url} failed after 1 attempt: "
-            "no answer within 2 s (twine stopped)",
-            id="twine-timed-out",
-        ),
-        pytest.param(
-            [(1, TWINE_403)] * 5,
-            [TWINE_TOKEN],
-            5,
-            ["TWINE_USERNAME/TWINE_PASSWORD"],
-            [],
-            0,
-            f"local refused the upload of {WHEEL} (HTTPError: 403 Forbidden from "
-            "http://127.0.0.1:9/ Forbidden): check the credentials from "
-            "TWINE_USERNAME/TWINE_PASSWORD",
-            id="403-at-once",
-        ),
-        pytest.param(
-            [(1, "HTTPError: 429 Too Many Requests from http://127.0.0.1:9/ Too Many"), OK],
-            [TWINE_TOKEN],
-            3,
-            ["TWINE_USERNAME/TWINE_PASSWORD"] * 2,
-            [4.0],  # twine hides the Retry-After: a slowed-down retry waits longer than 0.5 s
-            1,
-            "",
-            id="429-waits-longer",
-        ),
-        pytest.param(
-            [(1, TWINE_409)] * 5,
-            [TWINE_TOKEN],
-            5,
-            ["TWINE_USERNAME/TWINE_PASSWORD"],
-            [0.5, 1.0, 2.0, 4.0],
-            5,
-            f"local rejected the upload of {WHEEL} (HTTPError: 409 Conflict from "
-            "http://127.0.0.1:9/ Conflict): asking again cannot change that",
-            id="409-looks-again-but-never-posts-again",
-        ),
-        pytest.param(
-            [(2, "twine upload: error: unrecognized arguments: --bogus")] * 5,
-            [TWINE_TOKEN],
-            5,
-            ["TWINE_USERNAME/TWINE_PASSWORD"],
-            [],
-            0,
-            f"twine could not run the upload of {WHEEL}: "
-            "twine upload: error: unrecognized arguments: --bogus",
-            id="usage-error-at-once",
-        ),
-        pytest.param(
-            [(1, TWINE_OIDC_FAILED), OK],
-            [TRUSTED, Credentials("PYPI_TOKEN", {"TWINE_PASSWORD": "pypi-abcdef"})],
-            1,
-            ["trusted publishing (GitHub OIDC)", "PYPI_TOKEN"],
-            [],
-            0,
-            "",
-            id="oidc-falls-back-without-using-an-attempt",
-        ),
-        pytest.param(
-            [(1, TWINE_OIDC_FAILED), (1, TWINE_403)],
-            [TRUSTED, Credentials("PYPI_TOKEN", {"TWINE_PASSWORD": "pypi-abcdef"})],
-            3,
-            ["trusted publishing (GitHub OIDC)", "PYPI_TOKEN"],
-            [],
-            0,
-            "check the credentials from PYPI_TOKEN",
-            id="refusal-names-the-fallback",
-        ),
+        pytest.param([], [OK], [TWINE_TOKEN], 3, ["TWINE_USERNAME/TWINE_PASSWORD"], [], 0, "",
+                     id="ok"),
+        pytest.param([], [A503, NO_ANSWER, OK], [TWINE_TOKEN], 3,
+                     ["TWINE_USERNAME/TWINE_PASSWORD"] * 3, [0.5, 1.0], 2, "",
+                     id="recovers-on-the-last-attempt"),
+        pytest.param([], [A503] * 5, [TWINE_TOKEN], 2, ["TWINE_USERNAME/TWINE_PASSWORD"] * 2,
+                     [0.5], 2, f"upload of {WHEEL} to {LOCAL.upload_url} failed after 2 attempts: "
+                     "HTTP 503 Service Unavailable", id="503-until-the-attempts-run-out"),
+        pytest.param([], [TIMED_OUT] * 5, [TWINE_TOKEN], 1, ["TWINE_USERNAME/TWINE_PASSWORD"],
+                     [], 1, f"upload of {WHEEL} to {LOCAL.upload_url} failed after 1 attempt: "
+                     "no answer within 2 s", id="timed-out"),
+        pytest.param([], [Answer(403, "HTTP 403 Forbidden")] * 5, [TWINE_TOKEN], 5,
+                     ["TWINE_USERNAME/TWINE_PASSWORD"], [], 0,
+                     f"local refused the upload of {WHEEL} (HTTP 403 Forbidden): check the "
+                     "credentials from TWINE_USERNAME/TWINE_PASSWORD", id="403-at-once"),
+        pytest.param([], [Answer(429, "HTTP 429 Too Many Requests"), OK], [TWINE_TOKEN], 3,
+                     ["TWINE_USERNAME/TWINE_PASSWORD"] * 2, [4.0], 1, "",
+                     id="429-waits-longer"),
+        pytest.param([], [Answer(409, "HTTP 409 Conflict")] * 5, [TWINE_TOKEN], 5,
+                     ["TWINE_USERNAME/TWINE_PASSWORD"], [0.5, 1.0, 2.0, 4.0], 5,
+                     f"local rejected the upload of {WHEEL} (HTTP 409 Conflict): asking again "
+                     "cannot change that", id="409-looks-again-but-never-posts-again"),
+        pytest.param([NOT_MINTED], [OK], [TRUSTED, TOKEN], 1, ["PYPI_TOKEN"], [], 0, "",
+                     id="trusted-publishing-falls-back-without-using-an-attempt"),
+        pytest.param([NOT_MINTED], [Answer(403, "HTTP 403 Forbidden")], [TRUSTED, TOKEN], 3,
+                     ["PYPI_TOKEN"], [], 0, "check the credentials from PYPI_TOKEN",
+                     id="refusal-names-the-fallback"),
+        pytest.param([REFUSED_TO_MINT], [], [TRUSTED], 3, [], [], 0,
+                     "local minted no token for trusted publishing (invalid-publisher: valid "
+                     "token, but no publisher): add this repository's workflow as a trusted "
+                     "publisher", id="no-token-and-nothing-to-fall-back-on"),
+        pytest.param([NOT_MINTED, MINTED], [OK], [TRUSTED], 3,
+                     ["trusted publishing (GitHub OIDC)"], [0.5], 0, "",
+                     id="no-answer-from-the-exchange-is-asked-again"),
+        pytest.param([MINTED], [A503, OK], [TRUSTED], 3, ["trusted publishing (GitHub OIDC)"] * 2,
+                     [0.5], 1, "", id="a-token-is-minted-once"),
     ],
-)
+)  # fmt: skip
 def test_upload_file(
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     recording_index: RecordingIndex,
-    answers: list[tuple[int | None, str]],
+    mints: list[MintFailed | str],
+    answers: list[Answer],
     options: list[Credentials],
     attempts: int,
     runs: list[str],
@@ -484,34 +368,34 @@ def test_upload_file(
 ) -> None:
     """Each failed upload looks at the (empty) index once before it retries or gives up."""
     used: list[str] = []
-    left = list(answers)
+    posted_with: list[str] = []
+    left, minting = list(answers), list(mints)
 
-    def scripted_twine(
-        path: Path,
-        target: Target,
-        credentials: Credentials,
-        environ: Mapping[str, str],
-        timeout: float,
-    ) -> tuple[int | None, str]:
-        used.append(credentials.source)
+    def scripted_post(
+        path: Path, target: Target, username: str, password: str, **_: object
+    ) -> Answer:
+        used.append(options[0].source)
+        posted_with.append(password)
         return left.pop(0)
 
-    monkeypatch.setattr(publish, "run_twine", scripted_twine)
+    def scripted_mint(target: Target, environ: Mapping[str, str], timeout: float) -> str:
+        minted = minting.pop(0)
+        if isinstance(minted, MintFailed):
+            raise minted
+        return minted
+
+    monkeypatch.setattr(publish, "post", scripted_post)
+    monkeypatch.setattr(publish, "mint_token", scripted_mint)
     target = Target("local", LOCAL.upload_url, f"{recording_index.url}simple/")
     slept: list[float] = []
     said: list[str] = []
     wheel = tmp_path / WHEEL
     wheel.write_bytes(b"wheel")
+    options = list(options)
     call = lambda: publish.upload_file(  # noqa: E731
-        wheel,
-        SHA_A,
-        target,
-        options,
-        {},
-        limits=Limits(attempts=attempts, timeout=2.0),
-        say=said.append,
-        sleep=slept.append,
-    )
+        wheel, SHA_A, target, options, {"TWINE_PASSWORD": "pw"},
+        limits=Limits(attempts=attempts, timeout=2.0), say=said.append, sleep=slept.append,
+    )  # fmt: skip
     if error:
         with pytest.raises(PublishError) as caught:
             call()
@@ -521,7 +405,10 @@ def test_upload_file(
         call()
     assert used == runs
     assert slept == sleeps
+    assert minting == []  # the exchange was asked exactly as often as scripted
     assert recording_index.requests == [("GET", "/simple/agentops-accelerator/")] * looks
+    if MINTED in mints:  # the minted token is what every upload of trusted publishing sends
+        assert set(posted_with) == {MINTED}
 
 
 # --- main() and bad input ----------------------------------------------------------------------
@@ -653,32 +540,6 @@ def test_main_redacts_what_it_says(
     assert secret not in out + err
     assert f"{running.url}***/" in out
     assert err.count("\n") == 1
-
-
-TWINE_MINT_REFUSED = (
-    "ERROR    TrustedPublishingFailure: The token request failed; the index server gave the "
-    "following reasons:\n\n"
-    "         * `invalid-publisher`: valid token, but no corresponding publisher (none)\n"
-    "         * `invalid-reuse-token`: invalid token: already used\n"
-)
-
-
-@pytest.mark.parametrize(
-    ("output", "reasons"),
-    [
-        (
-            TWINE_MINT_REFUSED,
-            [
-                "invalid-publisher: valid token, but no corresponding publisher (none)",
-                "invalid-reuse-token: invalid token: already used",
-            ],
-        ),
-        (TWINE_OIDC_FAILED, []),  # no answer from the index: asking again may help
-        (TWINE_OIDC_AUDIENCE_404, []),
-    ],
-)
-def test_the_reasons_warehouse_minted_no_token_are_read(output: str, reasons: list[str]) -> None:
-    assert twine_upload.mint_refusals(output) == reasons
 
 
 TRUSTED = "trusted publishing (GitHub OIDC)"  # how twine_upload names it, written out here

@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 
 from scripts.release_status import Flow, Seen, branch_and_target, release_flow, rows, what_next
-from scripts.versions import Release
+from scripts.versioning.versions import Release
 
 RELEASE = Release.parse("1.5.0")
 WHEEL, SDIST = "agentops_accelerator-1.5.0-py3-none-any.whl", "agentops_accelerator-1.5.0.tar.gz"

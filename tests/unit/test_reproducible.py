@@ -1,4 +1,4 @@
-"""scripts.reproducible: what normalizing leaves of a machine in a wheel and an sdist (nothing)."""
+"""reproducible: what normalizing leaves of a machine in a wheel and an sdist (nothing)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.reproducible import normalize_sdist, normalize_wheel
+from scripts.artifacts.reproducible import normalize_sdist, normalize_wheel
 
 EPOCH = 1_767_225_600  # 2026-01-01
 FILES = {

@@ -1,4 +1,4 @@
-"""scripts.verify: file names, versions, the install project, the smoke test, and bad input."""
+"""verify: file names, versions, the install project, the smoke test, and bad input."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts import verify
-from scripts.manifest import MANIFEST_NAME, write_manifest
-from scripts.verify import (
+from scripts.artifacts import verify
+from scripts.artifacts.manifest import MANIFEST_NAME, write_manifest
+from scripts.artifacts.verify import (
     BrokenPackage,
     VerifyError,
     built_version,

@@ -1,11 +1,11 @@
-"""scripts.versions: what a valid release version is, and how it compares with the tags."""
+"""versions: what a valid release version is, and how it compares with the tags."""
 
 from __future__ import annotations
 
 import pytest
 
-from scripts import versions
-from scripts.versions import (
+from scripts.versioning import versions
+from scripts.versioning.versions import (
     Line,
     Release,
     VersionError,

@@ -23,9 +23,11 @@ from pathlib import Path
 
 import pytest
 
-from scripts import changelog, manifest, processes, verify
-from scripts.local_index import answers
-from scripts.versions import Release
+from scripts import processes
+from scripts.artifacts import manifest, verify
+from scripts.indexes.local_index import answers
+from scripts.versioning import changelog
+from scripts.versioning.versions import Release
 from tasks.rehearsal_world import repository_state
 from tests.helpers import commit, git
 from tests.workflows import model

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import yaml
 
-from scripts import attestations
+from scripts.indexes import attestations
 from tasks.ci import NO_CHANGELOG_LABEL
 from tests.workflows import model
 from tests.workflows.model import (
@@ -678,12 +678,22 @@ def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
+                # `from scripts.a import x, y` imports the modules a.x and a.y (or names of a).
+                within = [f"{node.module}.{alias.name}" for alias in node.names]
+                names = within if node.module.split(".")[0] == "scripts" else [node.module]
             else:
                 continue
-            for top in (full.split(".")[0] for full in names):
+            for full in names:
+                top, _, module = full.partition(".")
                 if top == "scripts":
-                    todo.extend(sorted((ROOT / "scripts").glob("*.py")))
+                    # The helper modules the tasks reach, followed import by import.
+                    # `scripts.a.b` is module a/b, or a name in module a: the longest that exists.
+                    parts = module.split(".") if module else []
+                    wheres = [
+                        ROOT.joinpath("scripts", *parts[:n]) for n in range(len(parts), -1, -1)
+                    ]
+                    found = [p for w in wheres for p in (w.with_suffix(".py"), w / "__init__.py")]
+                    todo.extend([path for path in found if path.is_file()][:1])
                 elif top not in sys.stdlib_module_names and top != "tasks":
                     third_party.setdefault(top, path)
     assert {top: str(path) for top, path in third_party.items() if top not in runners} == {}
@@ -846,7 +856,7 @@ def test_a_check_that_would_never_arrive_is_caught(
 
 
 def test_every_verify_is_told_how_the_publish_job_it_needs_uploaded() -> None:
-    # verify requires PEP 740 attestations after trusted publishing only (scripts.attestations):
+    # verify requires PEP 740 attestations after trusted publishing only (indexes.attestations):
     # it must hear how the very upload it checks was made, from that job's output.
     told = 0
     for name in workflow_names():

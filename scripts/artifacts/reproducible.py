@@ -1,7 +1,7 @@
 """Same commit, same bytes: the wheel and sdist normalized, and checked by building twice.
 
-    python -m scripts.reproducible check [--ref REF]
-    python -m scripts.reproducible rebuild REF OUTDIR
+    python -m scripts.artifacts.reproducible check [--ref REF]
+    python -m scripts.artifacts.reproducible rebuild REF OUTDIR
 
 The build backend leaves the machine in the archives: each entry's mode (the umask of the
 checkout), owner and time, the gzip header's time, and the order the file system listed the
@@ -33,11 +33,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from scripts import gitops
+from scripts.artifacts.manifest import write_manifest
 from scripts.files import write_atomic
-from scripts.manifest import write_manifest
 from scripts.output import command_line, fail
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ZIP_EPOCH = 315532800  # 1980-01-01, the earliest time a zip entry can carry
 # Two builds that share nothing a machine could leak: umask, time zone, path.
 SCM_VERSION = ".egg-info/scm_version.json"

@@ -18,9 +18,9 @@ from typing import Literal
 
 from packaging.version import Version
 
-from scripts import versions
-from scripts.changelog_read import BULLETS, ChangelogError, entries_of, parse, text_lines
-from scripts.versions import Line, Release
+from scripts.versioning import versions
+from scripts.versioning.changelog_read import BULLETS, ChangelogError, entries_of, parse, text_lines
+from scripts.versioning.versions import Line, Release
 
 Bump = Literal["major", "minor", "patch"]
 BUMP_OF: dict[str, Bump] = {  # in Keep a Changelog's order

@@ -1,4 +1,4 @@
-"""Read a CHANGELOG as people write it: the tolerant half of scripts.changelog.
+"""Read a CHANGELOG as people write it: the tolerant half of scripts.versioning.changelog.
 
 What it reads may be written as people write changelogs that GitHub renders fine: `[UNRELEASED]`
 or `## Unreleased`, a linked heading (`## [Unreleased](URL)`, `## [1.0.0](URL) - DATE`), headings
@@ -6,7 +6,7 @@ without brackets (`## 1.2.0 (2024-01-02)`), any PEP 440 version (`1.2.0rc2`, `2.
 trailing spaces, an en dash, CRLF, a date missing or malformed, link definitions whose URL is on
 the next line, a stray `## Changed` among the releases, sections out of order. Every line is kept as
 read (`render(parse(text)) == text`), and a problem in the history is a warning
-(`Changelog.warnings`), never an error. Errors are kept for where scripts.changelog writes: no
+(`Changelog.warnings`), never an error. Errors are kept for where changelog writes: no
 `[Unreleased]` section, one that is not the first, repeated, or with something after its heading.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from packaging.version import InvalidVersion, Version
 
-from scripts.versions import Release, release_of
+from scripts.versioning.versions import Release, release_of
 
 UNRELEASED = "Unreleased"
 YANKED = "[YANKED]"

@@ -1,7 +1,7 @@
 """The dist/ manifest: the sha256 of every wheel and sdist built, which every later step checks.
 
-    python -m scripts.manifest write DIST
-    python -m scripts.manifest check DIST [--expected-version V]
+    python -m scripts.artifacts.manifest write DIST
+    python -m scripts.artifacts.manifest check DIST [--expected-version V]
 
 The manifest is DIST/SHA256SUMS in GNU sha256sum format, so `sha256sum -c SHA256SUMS` run in DIST
 checks it too.

@@ -2,11 +2,12 @@
 
 Before uploading, it asks the index which files it already has: a file there with the same
 sha256 is skipped, one there with other bytes stops everything (that version was already released
-from different bytes, and an index never lets a file be replaced), missing ones are uploaded with
-twine. Run it as `python -m scripts.publish TARGET` inside an environment that has twine.
+from different bytes, and an index never lets a file be replaced), missing ones are uploaded
+through twine's package and repository layer (twine_upload), each outcome read from the HTTP
+response. Run it as `python -m scripts.artifacts.publish TARGET` where twine is installed.
 
 Every request is bounded: `--attempts` tries per listing and per upload, `--timeout` seconds per
-answer from the simple API, `--upload-timeout` seconds per twine run, `--listing-deadline`
+answer from the simple API, `--upload-timeout` seconds per upload, `--listing-deadline`
 seconds for an uploaded file to be listed. A refusal (401/403) or a rejection (another 4xx) is
 never retried; after any failure but a refusal the index is asked before anything is posted
 again: a file there with the built sha256 is done (an answer lost on the way, or a second
@@ -25,45 +26,42 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from scripts import PROJECT, index, index_targets, manifest
-from scripts.output import command_line, fail, redact
-from scripts.twine_upload import (
+from scripts import PROJECT
+from scripts.artifacts import manifest
+from scripts.artifacts.twine_upload import (
+    TOKEN_USERNAME,
     TOKEN_VARIABLES,
     TRUSTED_PUBLISHING,
     WAREHOUSE_REJECTIONS,
+    Answer,
     Credentials,
+    MintFailed,
     PublishError,
+    attestation_of,
     credentials_for,
-    http_status,
-    is_refusal,
-    is_rejection,
-    is_slow_down,
-    metadata_unreadable,
-    mint_refusals,
-    run_twine,
+    mint_token,
+    post,
     sign_attestations,
-    summary,
-    trusted_publishing_failed,
-    verdict,
+    username_and_password,
 )
+from scripts.indexes import index, index_targets
+from scripts.output import command_line, fail, redact
 
 EXISTS = dict(WAREHOUSE_REJECTIONS)["File already exists"]  # a 4xx worth looking again after
 
 __all__ = [
-    "Credentials", "Limits", "PublishError", "UploadPlan", "credentials_for", "http_status",
-    "is_refusal", "is_rejection", "plan_upload", "publish", "published_with", "summary",
-    "trusted_publishing_failed",
+    "Credentials", "Limits", "PublishError", "UploadPlan", "credentials_for", "plan_upload",
+    "publish", "published_with",
 ]  # fmt: skip
 
 # The command line's options of Limits: option, type, what it bounds.
 LIMIT_OPTIONS = (
     ("--attempts", int, "tries per index listing and per file upload"),
     ("--timeout", float, "seconds to wait for each answer of the simple API"),
-    ("--upload-timeout", float, "seconds one twine upload may take"),
+    ("--upload-timeout", float, "seconds one upload may take to be answered"),
     ("--listing-deadline", float, "seconds an uploaded file may take to be listed, as CDNs lag"),
 )
-USAGE_ERROR = 2  # argparse's exit status: a wrong command line, not a network problem
-# The first wait after the index asked to slow down (429): twine does not show its Retry-After.
+# The first wait after the index asked to slow down (429).
 SLOW_DOWN = 4.0
 
 
@@ -148,47 +146,33 @@ def _listed_digest(
     return listed.get(name)
 
 
-def _switch_or_refuse(
-    code: int | None,
-    output: str,
-    path: Path,
-    target: index_targets.Target,
+def _login(
     credentials: list[Credentials],
-    say: Callable[[str], None],
-) -> bool:
-    """After a failed twine run: PublishError for what no retry can help (twine's usage,
-    metadata it cannot read, no token minted, a refusal); True when trusted publishing failed
-    and the next credentials are to be tried (dropped from CREDENTIALS)."""
-    if code == USAGE_ERROR:
-        raise PublishError(f"twine could not run the upload of {path.name}: {summary(output)}")
-    if metadata_unreadable(output):
-        raise PublishError(
-            f"twine cannot read the metadata of {path.name} ({summary(output)}): the build "
-            "backend writes a metadata version this twine does not know; upgrade twine in "
-            "uv.lock (`uv lock --upgrade-package twine`) or pin the backend"
+    target: index_targets.Target,
+    environ: Mapping[str, str],
+    limits: Limits,
+) -> tuple[str, str]:
+    """The user name and password of CREDENTIALS[0]; under trusted publishing a token minted
+    once, kept in CREDENTIALS[0] for the files after this one. MintFailed if none was minted."""
+    if credentials[0].source == TRUSTED_PUBLISHING and "TWINE_PASSWORD" not in credentials[0].env:
+        token = mint_token(target, environ, timeout=limits.timeout)
+        credentials[0] = Credentials(
+            TRUSTED_PUBLISHING, {"TWINE_USERNAME": TOKEN_USERNAME, "TWINE_PASSWORD": token}
         )
-    if trusted_publishing_failed(output) and len(credentials) > 1:
-        why = "; ".join(mint_refusals(output)) or summary(output)
-        say(f"trusted publishing failed ({why}); using {credentials[1].source}")
-        credentials.pop(0)
-        return True
-    if reasons := mint_refusals(output):
-        variable = TOKEN_VARIABLES.get(target.name, "TWINE_PASSWORD")
-        raise PublishError(
-            f"{target.name} minted no token for trusted publishing ({'; '.join(reasons)}): "
-            f"add this repository's workflow as a trusted publisher of {PROJECT} there "
-            f"(workflow file and environment as in docs/releasing.md), or set {variable}"
-        )
-    if is_refusal(output):
-        raise PublishError(
-            f"{target.name} refused the upload of {path.name} ({summary(output)}): "
-            f"check the credentials from {credentials[0].source}"
-        )
-    return False
+    return username_and_password(credentials[0], environ)
+
+
+def _no_token(failure: MintFailed, target: index_targets.Target) -> PublishError:
+    variable = TOKEN_VARIABLES.get(target.name, "TWINE_PASSWORD")
+    return PublishError(
+        f"{target.name} minted no token for trusted publishing ({failure}): add this "
+        f"repository's workflow as a trusted publisher of {PROJECT} there (workflow file and "
+        f"environment as in docs/releasing.md), or set {variable}"
+    )
 
 
 def _done_on_index(
-    output: str,
+    answer: Answer,
     path: Path,
     digest: str,
     target: index_targets.Target,
@@ -201,8 +185,7 @@ def _done_on_index(
     answer was lost, or an identical upload came first); PublishError when it lists other bytes
     or rejected the upload for good; False when posting again may help."""
     listed = _listed_digest(target, path.name, limits=limits, say=say)
-    final = is_rejection(output) and verdict(output) not in (None, EXISTS)
-    if is_rejection(output) and not final:
+    if answer.rejected and answer.verdict() in (None, EXISTS):
         # Maybe a racing publisher's identical file, not listed yet: look, never post again.
         for look in range(1, limits.attempts if listed is None else 1):
             delay = index.backoff(look - 1)
@@ -220,12 +203,56 @@ def _done_on_index(
             f"{path.name} is on {target.name} with a different sha256 now: this version was "
             "released from other bytes meanwhile; release a new version instead"
         )
-    if is_rejection(output):
-        meaning = verdict(output) or "asking again cannot change that"
+    if answer.rejected:
+        meaning = answer.verdict() or "asking again cannot change that"
         raise PublishError(
-            f"{target.name} rejected the upload of {path.name} ({summary(output)}): {meaning}"
+            f"{target.name} rejected the upload of {path.name} ({answer.said}): {meaning}"
         )
     return False
+
+
+def _try_once(
+    path: Path,
+    digest: str,
+    target: index_targets.Target,
+    credentials: list[Credentials],
+    environ: Mapping[str, str],
+    *,
+    limits: Limits,
+    say: Callable[[str], None],
+    sleep: Callable[[float], None],
+) -> Answer | None:
+    """One attempt at uploading PATH: None when it is on the index now; else the answer to
+    retry after. A refusal, or a failed trusted publishing with nothing to fall back on, raises;
+    a failed one with more CREDENTIALS moves on to them (not counted as an attempt)."""
+    while True:
+        try:
+            username, password = _login(credentials, target, environ, limits)
+            break
+        except MintFailed as failure:
+            if len(credentials) > 1:
+                say(f"trusted publishing failed ({failure}); using {credentials[1].source}")
+                credentials.pop(0)
+            elif failure.final:
+                raise _no_token(failure, target) from None
+            else:
+                return Answer(None, str(failure))
+    signed = attestation_of(path)
+    trusted = credentials[0].source == TRUSTED_PUBLISHING and signed.is_file()
+    answer = post(
+        path, target, username, password, attestation=signed if trusted else None,
+        timeout=limits.upload_timeout, say=say,
+    )  # fmt: skip
+    if answer.accepted:
+        return None
+    if answer.refused:
+        raise PublishError(
+            f"{target.name} refused the upload of {path.name} ({answer.said}): "
+            f"check the credentials from {credentials[0].source}"
+        )
+    if _done_on_index(answer, path, digest, target, limits=limits, say=say, sleep=sleep):
+        return None
+    return answer
 
 
 def upload_file(
@@ -243,28 +270,20 @@ def upload_file(
     other failure the index is asked first: a file there with the built sha256 is done (the
     answer was lost, or another publisher's identical upload came first), never posted again.
     Trusted publishing that failed is dropped from CREDENTIALS, for the files after this one."""
-    attempt = 1
-    while True:
-        code, output = run_twine(
-            path, target, credentials[0], environ, timeout=limits.upload_timeout
+    for attempt in range(1, limits.attempts + 1):
+        answer = _try_once(
+            path, digest, target, credentials, environ, limits=limits, say=say, sleep=sleep
         )
-        if code == 0:
+        if answer is None:
             return
-        if _switch_or_refuse(code, output, path, target, credentials, say):
-            continue  # not a retry: the next way to authenticate gets attempts of its own
-        if _done_on_index(output, path, digest, target, limits=limits, say=say, sleep=sleep):
-            return
-        if attempt >= limits.attempts:
+        if attempt == limits.attempts:
             raise PublishError(
                 f"upload of {path.name} to {target.upload_url} failed after "
-                f"{limits.attempts} attempt{'s' if limits.attempts > 1 else ''}: {summary(output)}"
+                f"{limits.attempts} attempt{'s' if limits.attempts > 1 else ''}: {answer.said}"
             )
-        delay = index.backoff(attempt - 1, first=SLOW_DOWN if is_slow_down(output) else 0.5)
-        attempt += 1
-        say(
-            f"upload of {path.name} failed ({summary(output)}); "
-            f"retry {attempt}/{limits.attempts} in {delay:.1f} s"
-        )
+        delay = index.backoff(attempt - 1, first=SLOW_DOWN if answer.slow_down else 0.5)
+        say(f"upload of {path.name} failed ({answer.said}); "
+            f"retry {attempt + 1}/{limits.attempts} in {delay:.1f} s")  # fmt: skip
         sleep(delay)
 
 
@@ -403,7 +422,7 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: python -m scripts.publish TARGET [--dist DIR] [--local-url URL]."""
+    """Command line: python -m scripts.artifacts.publish TARGET [--dist DIR] [--local-url URL]."""
     parser = command_line("publish", __doc__)
     index_targets.add_target_arguments(parser)
     defaults = Limits()

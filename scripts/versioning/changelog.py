@@ -1,12 +1,12 @@
 """Read, check and release a Keep a Changelog 1.1.0 file (https://keepachangelog.com/en/1.1.0/).
 
-    python -m scripts.changelog section VERSION [--file CHANGELOG.md]
-    python -m scripts.changelog check FILE
+    python -m scripts.versioning.changelog section VERSION [--file CHANGELOG.md]
+    python -m scripts.versioning.changelog check FILE
 
 The file is a preamble, then `## [Unreleased]` and `## [X.Y.Z] - YYYY-MM-DD` sections, newest
 first, then the link reference definitions (`[X.Y.Z]: URL`) that end the file.
 
-Strict where it writes, tolerant where it reads (scripts.changelog_read). What it writes follows
+Strict where it writes, tolerant where it reads (changelog_read). What it writes follows
 the file: the new section's heading is written as the latest release's is (brackets or none, a v
 or none, an inline compare link, the date's form; `## [X.Y.Z] - YYYY-MM-DD` in a file without
 one), the [Unreleased] heading keeps its spelling (its inline compare link moves on), and the
@@ -20,7 +20,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from scripts.changelog_read import (
+from scripts.output import command_line, fail
+from scripts.versioning.changelog_read import (
     BULLETS,
     UNRELEASED,
     YANKED,
@@ -37,8 +38,7 @@ from scripts.changelog_read import (
     text_lines,
     version_of,
 )
-from scripts.output import command_line, fail
-from scripts.versions import Release, VersionError
+from scripts.versioning.versions import Release, VersionError
 
 __all__ = ["YANKED", "Changelog", "ChangelogError", "Section", "parse", "render"]
 YANKED_NOTE = "**Yanked:** "  # how a yanked release's section, and its GitHub notes, begin

@@ -21,16 +21,16 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from scripts.index_targets import Target, is_http_url, with_slash
-from scripts.retrying import backoff as backoff
-from scripts.retrying import one_line, retry_after
-from scripts.retrying import retry as retry
-from scripts.simple_pages import JSON_TYPE, normalize_project
-from scripts.simple_pages import FileLink as FileLink
-from scripts.simple_pages import PackageIndexError as PackageIndexError
-from scripts.simple_pages import parse_listing as parse_listing
-from scripts.simple_pages import parse_simple_html as parse_simple_html
-from scripts.simple_pages import parse_simple_json as parse_simple_json
+from scripts.indexes.index_targets import Target, is_http_url, with_slash
+from scripts.indexes.retrying import backoff as backoff
+from scripts.indexes.retrying import one_line, retry_after
+from scripts.indexes.retrying import retry as retry
+from scripts.indexes.simple_pages import JSON_TYPE, normalize_project
+from scripts.indexes.simple_pages import FileLink as FileLink
+from scripts.indexes.simple_pages import PackageIndexError as PackageIndexError
+from scripts.indexes.simple_pages import parse_listing as parse_listing
+from scripts.indexes.simple_pages import parse_simple_html as parse_simple_html
+from scripts.indexes.simple_pages import parse_simple_json as parse_simple_json
 
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
 HTML_ACCEPT = "text/html"  # the other listing an index (or its CDN) serves, asked for by name

@@ -20,8 +20,9 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from scripts import PROJECT, index, index_targets
-from scripts.simple_pages import JSON_TYPE
+from scripts import PROJECT
+from scripts.indexes import index, index_targets
+from scripts.indexes.simple_pages import JSON_TYPE
 
 # The workflows that publish to each index through trusted publishing, with attestations (ci.yml
 # stages develop's dev builds).

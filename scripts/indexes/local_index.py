@@ -1,6 +1,6 @@
 """A real local PyPI-compatible index (pypiserver) for publish and verify rehearsals and tests.
 
-    python -m scripts.local_index serve DIR [--port N] [--username U --password P]
+    python -m scripts.indexes.local_index serve DIR [--port N] [--username U --password P]
 
 runs one in the foreground until Ctrl-C or SIGTERM; `start_local_index` starts one from Python.
 """
@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -37,12 +38,27 @@ class LocalIndexError(RuntimeError):
     """The local index could not be started."""
 
 
+def ephemeral_start(ranges: Path = Path("/proc/sys/net/ipv4/ip_local_port_range")) -> int:
+    """The first port the system hands out to a socket bound to port 0 (IANA's, elsewhere)."""
+    try:
+        return int(ranges.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 49152
+
+
 def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+    """A TCP port on 127.0.0.1 that nothing listens on right now, below the ephemeral range:
+    the ports other servers and every client get by binding port 0 come from that range, so
+    none of them can take this one between now and when the server binds it."""
+    start = ephemeral_start()
+    for _ in range(100):
+        port = secrets.choice(range(max(1024, start - 16384), start))
+        if not _port_in_use(port):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:  # all taken: any free one
         sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
+        found: int = sock.getsockname()[1]
+        return found
 
 
 def _port_in_use(port: int) -> bool:

@@ -2,7 +2,7 @@
 
 A target is a known index (`testpypi`, `pypi`), the local one, a name from pyproject.toml's
 `[[tool.uv.index]]` (uv's convention: `url` the simple API, `publish-url` the upload URL), or an
-upload URL whose simple API is given or left to `scripts.index.locate_simple_api` to find.
+upload URL whose simple API is given or left to `scripts.indexes.index.locate_simple_api` to find.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ ACCEPTED_FORMS = (
     "testpypi, pypi, local, an index named in pyproject.toml's [[tool.uv.index]] or an http(s) "
     "upload URL"
 )
-PYPROJECT = Path(__file__).resolve().parents[1] / "pyproject.toml"
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def resolve_target(
         if not local_url:
             raise ValueError(
                 "the local index is not running: start it with "
-                "`python -m scripts.local_index serve DIR` and pass its URL"
+                "`python -m scripts.indexes.local_index serve DIR` and pass its URL"
             )
         if not is_http_url(local_url):
             raise ValueError(f"the local index URL must be http(s)://HOST:PORT/, not {local_url!r}")

@@ -20,7 +20,9 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from scripts import PROJECT, attestations, index, index_targets, manifest, reproducible
+from scripts import PROJECT
+from scripts.artifacts import manifest, reproducible
+from scripts.indexes import attestations, index, index_targets
 from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
@@ -368,7 +370,7 @@ def compare_with_tag(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line: python -m scripts.verify TARGET [--version V] [--deadline SECONDS]."""
+    """Command line: python -m scripts.artifacts.verify TARGET [--version V] [--deadline S]."""
     parser = command_line("verify", __doc__)
     index_targets.add_target_arguments(parser)
     parser.add_argument("--version", help="default: the version in dist/SHA256SUMS")

@@ -1,0 +1,1 @@
+"""The built files: SHA256SUMS, the reproducible build, publishing them, verifying an index's."""

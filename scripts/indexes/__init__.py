@@ -1,0 +1,1 @@
+"""Package indexes: targets, the simple API client and its waits, attestations, a local server."""
