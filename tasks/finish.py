@@ -24,8 +24,6 @@ from .steps import (
     REMOTE,
     Refused,
     StepFailed,
-    Undo,
-    failure,
     final_release,
     first_few,
     origin_refs,
@@ -35,6 +33,7 @@ from .steps import (
     shown,
     switch_back,
     task,
+    undone_on_failure,
 )
 
 
@@ -107,40 +106,45 @@ def _merge_back(c: Context, release: versions.Release, *, dry_run: bool) -> None
     saying what reached origin, when a step fails."""
     back = switch_back()
     local_develop = gitops.rev(DEVELOP)
-    undo = Undo(c)
-    try:
-        run(c, ["git", "fetch", "--no-tags", REMOTE, MAIN, DEVELOP], dry_run=dry_run)
-        if local_develop is None:
-            run(c, ["git", "switch", "-c", DEVELOP, f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
-            undo.add(["git", "merge", "--abort"], back, ["git", "branch", "-D", DEVELOP])
-        else:
-            run(c, ["git", "switch", DEVELOP], dry_run=dry_run)
-            undo.add(["git", "merge", "--abort"], ["git", "reset", "--hard", local_develop], back)
-            run(c, ["git", "merge", "--ff-only", f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
-        message = f"chore: merge {MAIN} ({release.tag}) back into {DEVELOP}"
-        merge = ["git", "merge", "--no-ff", "--no-commit", "-m", message, f"{REMOTE}/{MAIN}"]
-        merged = c.run(shlex.join(merge), dry=dry_run, echo=True, warn=True, hide="both", pty=False)
-        if dry_run:
-            print(f"(resolve {CHANGELOG}: the released sections from {MAIN}, [Unreleased] from "
-                  f"{DEVELOP}; stop on any other conflict)")  # fmt: skip
-            run(c, ["git", "commit", "--no-edit"], dry_run=True)
-        elif gitops.merge_in_progress():
-            _commit_merge(c)
-        elif merged is None or not merged.ok:
-            output = (merged.stderr or merged.stdout) if merged is not None else ""
-            raise StepFailed(f"`{shown(merge)}` failed: {last_line(output)}")
-        # else: develop held main already (a merge committed by an earlier run, not pushed)
-        run(c, ["git", "push", REMOTE, DEVELOP], dry_run=dry_run)
-    except MergeConflict as conflict:
-        rolled_back = undo.rollback()
-        raise Refused(
-            f"merging {MAIN} into {DEVELOP} conflicts in {conflict}: finish it by hand: `git "
-            f"switch {DEVELOP} && git merge {REMOTE}/{MAIN}`, resolve those files and `git add` "
-            f"them (leave {CHANGELOG} to this task), then run `invoke finish-release {release}` "
-            f"again; {rolled_back}"
-        ) from None
-    except (StepFailed, KeyboardInterrupt) as error:
-        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
+    with undone_on_failure(c) as undo:
+        try:
+            run(c, ["git", "fetch", "--no-tags", REMOTE, MAIN, DEVELOP], dry_run=dry_run)
+            if local_develop is None:
+                run(c, ["git", "switch", "-c", DEVELOP, f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
+                undo.add(["git", "merge", "--abort"], back, ["git", "branch", "-D", DEVELOP])
+            else:
+                run(c, ["git", "switch", DEVELOP], dry_run=dry_run)
+                undo.add(
+                    ["git", "merge", "--abort"], ["git", "reset", "--hard", local_develop], back
+                )
+                run(c, ["git", "merge", "--ff-only", f"{REMOTE}/{DEVELOP}"], dry_run=dry_run)
+            message = f"chore: merge {MAIN} ({release.tag}) back into {DEVELOP}"
+            merge = ["git", "merge", "--no-ff", "--no-commit", "-m", message, f"{REMOTE}/{MAIN}"]
+            merged = c.run(
+                shlex.join(merge), dry=dry_run, echo=True, warn=True, hide="both", pty=False
+            )
+            if dry_run:
+                print(f"(resolve {CHANGELOG}: the released sections from {MAIN}, [Unreleased] from "
+                      f"{DEVELOP}; stop on any other conflict)")  # fmt: skip
+                run(c, ["git", "commit", "--no-edit"], dry_run=True)
+            elif gitops.merge_in_progress():
+                _commit_merge(c)
+            elif merged is None or not merged.ok:
+                output = (merged.stderr or merged.stdout) if merged is not None else ""
+                raise StepFailed(f"`{shown(merge)}` failed: {last_line(output)}")
+            # else: develop held main already (a merge committed by an earlier run, not pushed)
+            run(c, ["git", "push", REMOTE, DEVELOP], dry_run=dry_run)
+        except MergeConflict as conflict:
+            raise Refused(f"{_by_hand(str(conflict), release)}; {undo.rollback()}") from None
+
+
+def _by_hand(conflicted: str, release: versions.Release) -> str:
+    """How to finish a merge back that conflicts in CONFLICTED files other than CHANGELOG.md."""
+    return (
+        f"merging {MAIN} into {DEVELOP} conflicts in {conflicted}: finish it by hand: `git switch "
+        f"{DEVELOP} && git merge {REMOTE}/{MAIN}`, resolve those files and `git add` them (leave "
+        f"{CHANGELOG} to this task), then run `invoke finish-release {release}` again"
+    )
 
 
 def _commit_merge(c: Context) -> None:

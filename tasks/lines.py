@@ -13,15 +13,12 @@ from invoke.context import Context
 from scripts import gitops
 from scripts.versioning import changelog, versions
 
-from .release import checklist, cut_branch
+from .release import cut_branch, release_cut
 from .steps import (
     CHANGELOG,
     MAIN,
     REMOTE,
     Refused,
-    StepFailed,
-    Undo,
-    failure,
     fetch,
     final_release,
     origin_refs,
@@ -32,6 +29,7 @@ from .steps import (
     switch_back,
     task,
     today,
+    undone_on_failure,
 )
 
 
@@ -71,18 +69,9 @@ def cut_hotfix(c: Context, version: str, dry_run: bool = False) -> None:
         raise Refused(f"{CHANGELOG} at {latest.tag}: {error}") from None
     if dry_run:
         print(f"The started section of {CHANGELOG}:\n\n## [{release}] - {today()}\n\n### Fixed\n")
-    cut_branch(
-        c,
-        branch=branch,
-        start=latest.tag,
-        text=new_text,
-        said=f"## [{release}] started under [Unreleased]",
-        message=f"chore: start hotfix {release}",
-        target=MAIN,
-        title=f"Hotfix {release.tag}",
-        body=checklist(release, branch, MAIN),
-        dry_run=dry_run,
-    )
+    said = f"## [{release}] started under [Unreleased]"
+    cut = release_cut("Hotfix", release, latest.tag, MAIN, new_text, said)
+    cut_branch(c, cut, dry_run=dry_run)
     if not dry_run:
         print(
             f"cut-hotfix: {branch} pushed from {latest.tag} and the PR to {MAIN} opened; commit "
@@ -113,13 +102,10 @@ def cut_support(c: Context, line: str, dry_run: bool = False) -> None:
     if latest.tag not in gitops.local_tags():
         raise Refused(f"tag {latest.tag} is on {REMOTE} only: run `git fetch --tags` first")
     back = switch_back()
-    undo = Undo(c)
-    try:
+    with undone_on_failure(c) as undo:
         run(c, ["git", "switch", "--no-track", "-c", branch, latest.tag], dry_run=dry_run)
         undo.add(back, ["git", "branch", "-D", branch])
         run(c, ["git", "push", "--set-upstream", REMOTE, branch], dry_run=dry_run)
-    except (StepFailed, KeyboardInterrupt) as error:
-        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
     if not dry_run:
         print(
             f"cut-support: {branch} pushed from {latest.tag}; its releases: `invoke cut-release "

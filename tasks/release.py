@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from invoke.context import Context
@@ -21,8 +21,6 @@ from .steps import (
     REMOTE,
     Refused,
     StepFailed,
-    Undo,
-    failure,
     fetch,
     final_release,
     origin_refs,
@@ -35,6 +33,7 @@ from .steps import (
     switch_back,
     task,
     today,
+    undone_on_failure,
 )
 
 CHECKLIST = Path("docs") / "release-checklist.md"
@@ -51,52 +50,59 @@ def checklist(release: versions.Release, branch: str, target: str) -> str:
     return text.replace("X.Y.Z", str(release))
 
 
-def cut_branch(
-    c: Context,
-    *,
-    branch: str,
-    start: str,
-    text: str,
-    said: str,
-    message: str,
-    target: str,
-    title: str,
-    body: str,
-    dry_run: bool,
-    then: Iterable[list[str]] = (),
-) -> None:
-    """What cut-release, cut-hotfix and yank do alike: BRANCH from START with CHANGELOG.md
-    replaced by TEXT (SAID in a dry run) committed, pushed, its PR opened into TARGET, and the
-    commands THEN run; undone, saying what reached origin, when a step fails."""
+@dataclass(frozen=True)
+class BranchCut:
+    """A branch cut from START, CHANGELOG.md replaced by TEXT (SAID of it in a dry run) in one
+    commit (MESSAGE), pushed, and its pull request (TITLE, BODY) opened into TARGET; THEN: the
+    commands run after."""
+
+    branch: str
+    start: str
+    target: str
+    text: str
+    said: str
+    message: str
+    title: str
+    body: str
+    then: tuple[list[str], ...] = ()
+
+
+def release_cut(
+    kind: str, release: versions.Release, start: str, target: str, text: str, said: str
+) -> BranchCut:
+    """The cut of RELEASE's branch from START into TARGET, for a release (KIND "Release") or a
+    hotfix ("Hotfix"): the release checklist is its pull request's description."""
+    branch = release.hotfix_branch if kind == "Hotfix" else release.branch
+    verb = {"Release": "prepare release", "Hotfix": "start hotfix"}[kind]
+    return BranchCut(
+        branch, start, target, text, said, message=f"chore: {verb} {release}",
+        title=f"{kind} {release.tag}", body=checklist(release, branch, target),
+    )  # fmt: skip
+
+
+def cut_branch(c: Context, cut: BranchCut, *, dry_run: bool) -> None:
+    """What cut-release, cut-hotfix and yank do alike: the CUT, undone (saying what reached
+    origin) when a step fails."""
     back = switch_back()
-    undo = Undo(c)
-    try:
-        run(c, ["git", "switch", "--no-track", "-c", branch, start], dry_run=dry_run)
-        undo.add(back, ["git", "branch", "-D", branch])
+    with undone_on_failure(c) as undo:
+        run(c, ["git", "switch", "--no-track", "-c", cut.branch, cut.start], dry_run=dry_run)
+        undo.add(back, ["git", "branch", "-D", cut.branch])
         if dry_run:
-            print(f"(write {CHANGELOG}: {said})")
+            print(f"(write {CHANGELOG}: {cut.said})")
         else:
             try:
-                files.write_atomic(repository() / CHANGELOG, text)
+                files.write_atomic(repository() / CHANGELOG, cut.text)
             except OSError as error:
                 raise StepFailed(f"cannot write {CHANGELOG}: {error.strerror or error}") from None
         undo.add(["git", "checkout", "HEAD", "--", CHANGELOG])
         run(c, ["git", "add", CHANGELOG], dry_run=dry_run)
-        run(c, ["git", "commit", "-m", message], dry_run=dry_run)
-        run(c, ["git", "push", "--set-upstream", REMOTE, branch], dry_run=dry_run)
-        undo.add_remote(f"branch {branch}", ["git", "push", REMOTE, "--delete", branch])
-        run(
-            c,
-            [
-                "gh", "pr", "create", "--base", target, "--head", branch,
-                "--title", title, "--body", body,
-            ],
-            dry_run=dry_run,
-        )  # fmt: skip
-        for command in then:
+        run(c, ["git", "commit", "-m", cut.message], dry_run=dry_run)
+        run(c, ["git", "push", "--set-upstream", REMOTE, cut.branch], dry_run=dry_run)
+        undo.add_remote(f"branch {cut.branch}", ["git", "push", REMOTE, "--delete", cut.branch])
+        pr = ["gh", "pr", "create", "--base", cut.target, "--head", cut.branch]
+        run(c, [*pr, "--title", cut.title, "--body", cut.body], dry_run=dry_run)
+        for command in cut.then:
             run(c, command, dry_run=dry_run)
-    except (StepFailed, OSError, KeyboardInterrupt) as error:
-        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
 
 
 @task(
@@ -141,18 +147,9 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
         print(f"cut-release: warning: {CHANGELOG} on {REMOTE}/{base}: {warning}")
     if dry_run:
         print(f"The new section of {CHANGELOG}:\n\n## [{release}] - {today()}\n\n{section}\n")
-    cut_branch(
-        c,
-        branch=branch,
-        start=tip,
-        text=new_text,
-        said=f"[Unreleased] entries move under ## [{release}]",
-        message=f"chore: prepare release {release}",
-        target=target,
-        title=f"Release {release.tag}",
-        body=checklist(release, branch, target),
-        dry_run=dry_run,
-    )
+    said = f"[Unreleased] entries move under ## [{release}]"
+    cut = release_cut("Release", release, tip, target, new_text, said)
+    cut_branch(c, cut, dry_run=dry_run)
     if not dry_run:
         print(f"cut-release: {branch} pushed and the PR to {target} opened")
         print(f"next: {next_step('pr', release, target=target)}")
@@ -240,17 +237,11 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         )
     title = "Release" if release.kind == "final" else "Pre-release"
     message = f"{title} {release}\n\n{section}\n"
-    undo = Undo(c)
-    try:
-        run(
-            c,
-            ["git", "tag", "--annotate", "--cleanup=verbatim", "-m", message, release.tag],
-            dry_run=dry_run,
-        )
+    with undone_on_failure(c) as undo:
+        annotated = ["git", "tag", "--annotate", "--cleanup=verbatim", "-m", message, release.tag]
+        run(c, annotated, dry_run=dry_run)
         undo.add(["git", "tag", "--delete", release.tag])
         run(c, ["git", "push", REMOTE, f"refs/tags/{release.tag}"], dry_run=dry_run)
-    except (StepFailed, KeyboardInterrupt) as error:
-        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
     if not dry_run:
         print(f"tag: {release.tag} pushed; the release workflow takes it from here")
         print(f"next: {next_step('staging', release)}")

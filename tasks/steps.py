@@ -6,12 +6,13 @@ turns it into `TASK-NAME: error: ...` and exit code 1, so no helper needs the ta
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import shlex
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -170,6 +171,17 @@ class Undo:
         if not notes:
             return "nothing reached origin; local changes were undone"
         return "; ".join(notes) + "; local changes were undone"
+
+
+@contextlib.contextmanager
+def undone_on_failure(c: Context) -> Iterator[Undo]:
+    """An Undo for the steps run inside: when one fails (or Ctrl-C), everything done is undone
+    and the task refused, the message saying what had reached origin."""
+    undo = Undo(c)
+    try:
+        yield undo
+    except (StepFailed, OSError, KeyboardInterrupt) as error:
+        raise Refused(f"{failure(error)}; {undo.rollback()}") from None
 
 
 def first_few(names: list[str]) -> str:

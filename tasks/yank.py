@@ -9,7 +9,7 @@ from scripts import PROJECT, gitops
 from scripts.versioning import changelog, versions
 
 from .gh import gh_api, release_endpoint
-from .release import cut_branch
+from .release import BranchCut, cut_branch
 from .steps import (
     CHANGELOG,
     DEVELOP,
@@ -83,26 +83,19 @@ def yank(c: Context, version: str, reason: str = "", dry_run: bool = False) -> N
         else f"git switch {base} && invoke cut-release {release.next_patch()}"
     )
     notes = _github_notes(release.tag)
-    then = []
+    then: tuple[list[str], ...] = ()
     if notes is not None:
         new_notes = f"{changelog.YANKED_NOTE}{reason}\n\n{notes}"
-        then.append(["gh", "release", "edit", release.tag, "--notes", new_notes])
+        then = (["gh", "release", "edit", release.tag, "--notes", new_notes],)
     if dry_run:
         print(f"The [{release}] heading of {CHANGELOG} gets {changelog.YANKED}; its first line:")
         print(f"\n{changelog.YANKED_NOTE}{reason}\n")
-    cut_branch(
-        c,
-        branch=branch,
-        start=tip,
-        text=new_text,
-        said=f"[{release}] marked {changelog.YANKED}, the reason as its first line",
-        message=f"docs: yank {release}: {reason}",
-        target=base,
-        title=f"Yank {release.tag}",
-        body=f"{release.tag} is yanked: {reason}\n\nFix forward: `{fix_forward}`.",
-        dry_run=dry_run,
-        then=then,
-    )
+    cut = BranchCut(
+        branch, tip, base, new_text, said=f"[{release}] marked {changelog.YANKED}, the reason as "
+        "its first line", message=f"docs: yank {release}: {reason}", title=f"Yank {release.tag}",
+        body=f"{release.tag} is yanked: {reason}\n\nFix forward: `{fix_forward}`.", then=then,
+    )  # fmt: skip
+    cut_branch(c, cut, dry_run=dry_run)
     if not dry_run:
         github = "notes begin with the reason" if notes is not None else "none to edit"
         print(f"yank: {branch} pushed and its PR to {base} opened; GitHub Release: {github}")
