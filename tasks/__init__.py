@@ -6,8 +6,9 @@ exact commands instead of running them; when a later step fails, what was done i
 message says what, if anything, reached origin.
 
 One module per concern: steps (what every task shares), sessions, ci, release (cut, tag, the
-GitHub Release), finish (the merge back), lines (hotfixes and maintenance lines), status,
-yank, rehearsal (with rehearsal_world, rehearsal_act and rehearsal_checks), doctor, github.
+GitHub Release), finish (the merge back), lines (hotfixes and maintenance lines), status (with
+status_rules and gh), yank, rehearsal (with rehearsal_world, rehearsal_act, rehearsal_checks,
+rehearsal_steps and act), doctor, github. What only the tasks use lives here, beside them.
 """
 
 from __future__ import annotations

@@ -79,7 +79,7 @@ def rehearse_release(
     """Rehearse HEAD's whole release offline: every workflow under act, two local indexes, gh."""
     # Imported here: every invoke call loads this module, and the rehearsal's helpers (index
     # servers, act, the checks) were a third of each other task's start-up.
-    from scripts.rehearsal import table
+    from tasks.rehearsal_steps import table
 
     from .rehearsal_world import OWN_VARIABLES, Rehearsal, repository_state
 

@@ -14,9 +14,10 @@ import sys
 import time
 from pathlib import Path
 
-from scripts import act, workflows
-from scripts.rehearsal import FAILED, NOT_RUN, PASSED, JobProgress, Step, job_output
+from scripts import workflows
 
+from . import act
+from .rehearsal_steps import FAILED, NOT_RUN, PASSED, JobProgress, Step, job_output
 from .rehearsal_world import USERNAME, Rehearsal, StepError, git
 from .steps import repository
 

@@ -9,7 +9,9 @@ from typing import Any
 from scripts import PROJECT
 from scripts.artifacts import manifest, verify
 from scripts.indexes import index
-from scripts.rehearsal import (
+from scripts.versioning import changelog
+
+from .rehearsal_steps import (
     gh_calls,
     job_output,
     option_value,
@@ -17,8 +19,6 @@ from scripts.rehearsal import (
     same_files,
     token_verifications,
 )
-from scripts.versioning import changelog
-
 from .rehearsal_world import TEAM_ENTRY, Rehearsal, git
 from .steps import DEVELOP, MAIN
 

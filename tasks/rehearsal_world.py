@@ -20,18 +20,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from scripts import act, gitops
+from scripts import gitops
 from scripts.indexes.local_index import LocalIndex, LocalIndexError, start_local_index
 from scripts.output import last_line
-from scripts.rehearsal import (
+from scripts.versioning import changelog, versions
+
+from . import act
+from .rehearsal_steps import (
     FAILED,
     PASSED,
     Step,
     gh_calls,
     option_value,
 )
-from scripts.versioning import changelog, versions
-
 from .steps import DEVELOP, MAIN, repository, shown
 
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}

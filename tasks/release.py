@@ -9,10 +9,10 @@ from invoke.context import Context
 
 from scripts import files, gitops
 from scripts.artifacts import manifest
-from scripts.release_status import next_step
 from scripts.versioning import bump, changelog, versions
 
 from .status import where_next
+from .status_rules import next_step
 from .steps import (
     CHANGELOG,
     DEVELOP,

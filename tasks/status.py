@@ -4,7 +4,7 @@ anything.
 `status` asks each system once, with a short timeout: origin (one `git ls-remote`), GitHub (the
 PR and the Release, through gh), dist/ here, and the staging and production indexes (their simple
 API). What cannot be asked is `unknown`, and the rest still shows. The rows and the next step
-are decided in scripts.release_status.
+are decided in tasks.status_rules.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from typing import Any
 
 from invoke.context import Context
 
-from scripts import PROJECT, gitops, release_status
+from scripts import PROJECT, gitops
 from scripts.artifacts import manifest
 from scripts.indexes.index_targets import resolve_target
 from scripts.versioning import bump, changelog, versions
 
+from . import status_rules
 from .gh import TIMEOUT, gh_api, gh_json, release_endpoint
 from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, Refused, parse_release, repository, task
 
@@ -50,7 +51,7 @@ def _origin() -> tuple[dict[str, str] | None, set[str]]:
         return None, set()
 
 
-def _index_files(spec: str, version: str) -> tuple[release_status.Files | None, str]:
+def _index_files(spec: str, version: str) -> tuple[status_rules.Files | None, str]:
     """The files of VERSION on the index SPEC names, or None and why it could not be asked."""
     from scripts.indexes import (
         index,  # only here: its HTTP modules slowed every other task's start-up
@@ -144,7 +145,7 @@ def _git_probe(
     support_sha, develop_sha = head(release.line.branch), head(DEVELOP)
     release_sha = head(release.branch) or gitops.rev(release.branch)
     tags = set(gitops.local_tags()) | set(gitops.remote_tags(origin))
-    flow = release_status.release_flow(
+    flow = status_rules.release_flow(
         release,
         hotfix_branch=head(release.hotfix_branch) is not None
         or gitops.local_branch_exists(release.hotfix_branch),
@@ -155,7 +156,7 @@ def _git_probe(
         and contains(support_sha, develop_sha) is False,
         older_line=release_sha is None and _older_line(release, tags),
     )
-    branch, target = release_status.branch_and_target(release, flow)
+    branch, target = status_rules.branch_and_target(release, flow)
     on_target = contains(tag_sha, head(target)) if tag_sha else None
     if tag_sha and on_target is None:
         why["tag"] = f"{release.tag} or {target} not fetched here: run `git fetch --tags`"
@@ -211,7 +212,7 @@ def _github_probe(tag: str) -> tuple[dict[str, Any], dict[str, str]]:
 
 def seen_of(
     release: versions.Release, staging: str, production: str, dist: Path
-) -> release_status.Seen:
+) -> status_rules.Seen:
     """What git, gh, dist/ and the two indexes say of RELEASE, asking each once."""
     refs, annotated = _origin()
     fields, why = _git_probe(release, refs, annotated)
@@ -225,7 +226,7 @@ def seen_of(
     fields["production"], why["production"] = _index_files(production, str(release))
     fields["dist"], fields["sums"], fields["dist_problem"] = _dist(dist, str(release))
     yanked = _yanked(release, refs or {}, fields.pop("notes", ""))
-    return release_status.Seen(release=release, yanked=yanked, why_unknown=why, **fields)
+    return status_rules.Seen(release=release, yanked=yanked, why_unknown=why, **fields)
 
 
 def _older_line(release: versions.Release, tags: set[str]) -> bool:
@@ -246,7 +247,7 @@ def _indexes(staging: str, production: str) -> tuple[str, str]:
 def where_next(release: versions.Release, dist: str = "dist") -> str:
     """The one next command for RELEASE, as `invoke status` names it (asking every system)."""
     seen = seen_of(release, *_indexes("", ""), Path(dist))
-    return release_status.what_next(release_status.rows(seen), seen)
+    return status_rules.what_next(status_rules.rows(seen), seen)
 
 
 def _yanked(release: versions.Release, origin: dict[str, str], notes: str) -> str | None:
@@ -288,7 +289,7 @@ def status(
         if chosen is None:
             raise Refused("no release branch and no release tag: give --release X.Y.Z")
     seen = seen_of(chosen, *_indexes(staging, production), Path(dist))
-    found_rows = release_status.rows(seen)
+    found_rows = status_rules.rows(seen)
     heading = f"{chosen.tag} ({seen.flow}, into {seen.target})"
     if seen.yanked is not None:
         heading += f": YANKED ({seen.yanked})"
@@ -296,4 +297,4 @@ def status(
     width = max(len(row.label) for row in found_rows)
     for row in found_rows:
         print(f"  {row.label:<{width}}  {row.state:<7}  {row.detail}")
-    print(f"next: {release_status.what_next(found_rows, seen)}")
+    print(f"next: {status_rules.what_next(found_rows, seen)}")

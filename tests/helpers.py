@@ -15,13 +15,13 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-from scripts.act import STAND_IN_BIN as STAND_IN_BIN
 from scripts.artifacts import reproducible
 from scripts.processes import Stoppable
 from scripts.scratch import GIT_IDENTITY, git
 from scripts.scratch import ROOT as ROOT
 from scripts.scratch import commit as commit
 from scripts.scratch import copy_project as copy_project
+from tasks.act import STAND_IN_BIN as STAND_IN_BIN
 from tests import invoking
 
 

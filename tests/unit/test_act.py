@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts import act
+from tasks import act
 
 SHA_A = "a" * 40
 SHA_B = "b" * 40

@@ -288,6 +288,3 @@ def test_a_free_port_is_never_one_a_server_binding_port_0_could_take() -> None:
     start = local_index.ephemeral_start()
     ports = {local_index.free_port() for _ in range(20)}
     assert all(1024 <= port < start for port in ports), ports
-    for port in ports:
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", port))  # free indeed

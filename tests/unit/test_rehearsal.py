@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from scripts.rehearsal import (
+from tasks.rehearsal_steps import (
     FAILED,
     NOT_RUN,
     PASSED,

@@ -1,4 +1,4 @@
-"""scripts.release_status: the rows of a release from what each system said, and the next step."""
+"""tasks.status_rules: the rows of a release from what each system said, and the next step."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from scripts.release_status import Flow, Seen, branch_and_target, release_flow, rows, what_next
 from scripts.versioning.versions import Release
+from tasks.status_rules import Flow, Seen, branch_and_target, release_flow, rows, what_next
 
 RELEASE = Release.parse("1.5.0")
 WHEEL, SDIST = "agentops_accelerator-1.5.0-py3-none-any.whl", "agentops_accelerator-1.5.0.tar.gz"

@@ -13,8 +13,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from scripts import interpreters, processes
-from scripts.act import INSIDE_ACT
 from scripts.scratch import copy_working_tree
+from tasks.act import INSIDE_ACT
 from tests.workflows import model
 
 # The slices of tests/ a copy keeps (suite folders or test modules). ci.yml's run checks the

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from scripts.act import STAND_INS
+from tasks.act import STAND_INS
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = ROOT / ".github" / "workflows"

@@ -28,11 +28,11 @@ from pathlib import Path
 
 import pytest
 
-from scripts import act
 from scripts.artifacts import manifest
 from scripts.indexes import index
 from scripts.indexes.local_index import LocalIndex, start_local_index
 from scripts.versioning import changelog
+from tasks import act
 from tests.helpers import ROOT, STAND_IN_BIN, commit, git, release_world
 from tests.workflows import model
 from tests.workflows.copies import (

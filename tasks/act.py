@@ -22,7 +22,7 @@ from scripts import processes, workflows
 from scripts.output import SECRET_VARIABLES
 
 ACT_TIMEOUT = 600.0  # seconds for one act run: a hung job ends the run, never the caller
-STAND_INS = Path(__file__).resolve().parent / "stand-ins"  # one folder per pinned action
+STAND_INS = Path(__file__).resolve().parents[1] / "scripts" / "stand-ins"  # one per pinned action
 STAND_IN_BIN = STAND_INS / "bin"  # put first on PATH: the recording stand-in for `gh`
 INSIDE_ACT = "AGENTOPS_INSIDE_ACT"  # given to every job: the act tests skip themselves inside
 # Variables of the caller that must not leak into the jobs act runs on the host.
