@@ -23,18 +23,6 @@ COMMAND_TIMEOUT = 900.0
 README_TEST_COMMAND = "python3 -m uv run nox -t tests"
 HATCH_DATA = "hatch-data"  # hatch's data folder in the scratch folder; its environments in env/
 HATCH_STARTS = "cmd [1] | pytest"  # hatch -v announces the script's command as it starts it
-# Environment variables of the bench session that must not leak into the contenders
-# (nox's uv backend sets UV_PYTHON: tox-uv's `uv pip install` would then fill the bench's venv).
-DROPPED_ENV = (
-    "VIRTUAL_ENV",
-    "UV_PROJECT_ENVIRONMENT",
-    "UV_PYTHON",
-    "UV_INTERNAL__PARENT_INTERPRETER",
-    "UV_RUN_RECURSION_DEPTH",
-    "LOCAL_INDEX_URL",
-    "VERIFY_DEADLINE",
-    "EXPECTED_VERSION",
-)
 
 
 def start(command: Sequence[str | Path], cwd: Path, env: dict[str, str]) -> subprocess.Popen[str]:
@@ -79,7 +67,9 @@ def timed(
 
 def child_env(project: Path) -> dict[str, str]:
     """This environment minus the bench session's own settings."""
-    env = {k: v for k, v in os.environ.items() if k not in DROPPED_ENV}
+    # The bench session's own settings must not leak into the contenders (nox's uv backend sets
+    # UV_PYTHON: tox-uv's `uv pip install` would then fill the bench's venv).
+    env = processes.fresh_environment(os.environ)
     if env.get("PYTHONPYCACHEPREFIX"):  # a shared bytecode folder: the scratch gets its own
         env["PYTHONPYCACHEPREFIX"] = str(project.parent / "pycache")
     return env

@@ -96,3 +96,27 @@ def find_tool(name: str) -> str | None:
     """Where tool NAME is: beside this Python (the environment's own, locked tools), else on
     PATH; None when it is nowhere."""
     return shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+
+
+# What a run started afresh (a job under act, a benchmark's contender) must not inherit from the
+# process that starts it: its environments, the inputs that change what a session does, CI's
+# settings and the credentials.
+SCRUBBED = frozenset(
+    {
+        "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH",
+        "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "UV_NO_SYNC", "UV_FROZEN", "UV_LOCKED",
+        "UV_RUN_RECURSION_DEPTH", "UV_INTERNAL__PARENT_INTERPRETER", "EXPECTED_VERSION",
+        "SOURCE_DATE_EPOCH", "COVERAGE_FILE", "VERIFY_DEADLINE", "LOCAL_INDEX_URL",
+        "TEST_PYPI_TOKEN", "PYPI_TOKEN", "PR_LABELS", "GH_TOKEN", "CI", "GH_RECORD",
+    }
+)  # fmt: skip
+SCRUBBED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
+
+
+def fresh_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """ENVIRON less what a run started afresh must not inherit (SCRUBBED, SCRUBBED_PREFIXES)."""
+    return {
+        key: value
+        for key, value in environ.items()
+        if key not in SCRUBBED and not key.startswith(SCRUBBED_PREFIXES)
+    }

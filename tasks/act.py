@@ -25,17 +25,6 @@ ACT_TIMEOUT = 600.0  # seconds for one act run: a hung job ends the run, never t
 STAND_INS = Path(__file__).resolve().parents[1] / "scripts" / "stand-ins"  # one per pinned action
 STAND_IN_BIN = STAND_INS / "bin"  # put first on PATH: the recording stand-in for `gh`
 INSIDE_ACT = "AGENTOPS_INSIDE_ACT"  # given to every job: the act tests skip themselves inside
-# Variables of the caller that must not leak into the jobs act runs on the host.
-DROPPED = frozenset(
-    {
-        "VIRTUAL_ENV", "VIRTUAL_ENV_PROMPT", "CONDA_PREFIX", "PYTHONHOME", "PYTHONPATH",
-        "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "UV_NO_SYNC", "UV_FROZEN", "UV_LOCKED",
-        "UV_RUN_RECURSION_DEPTH", "EXPECTED_VERSION", "SOURCE_DATE_EPOCH", "COVERAGE_FILE",
-        "VERIFY_DEADLINE", "LOCAL_INDEX_URL", "TEST_PYPI_TOKEN", "PYPI_TOKEN", "PR_LABELS",
-        "GH_TOKEN", "CI", "GH_RECORD",
-    }
-)  # fmt: skip
-DROPPED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
 
 
 class ActError(Exception):
@@ -81,12 +70,7 @@ def shown_command(command: Sequence[str]) -> str:
 def host_environment(root: Path, environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """ENVIRON (default: this process's) less what would leak into the jobs: virtual
     environments, CI settings, secrets, and the tools of the checkout at ROOT."""
-    source = os.environ if environ is None else environ
-    env = {
-        key: value
-        for key, value in source.items()
-        if key not in DROPPED and not key.startswith(DROPPED_PREFIXES)
-    }
+    env = processes.fresh_environment(os.environ if environ is None else environ)
     kept = []
     for part in env.get("PATH", "").split(os.pathsep):
         folder = Path(part)

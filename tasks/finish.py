@@ -40,7 +40,7 @@ from .steps import (
 @task(help={"version": VERSION_HELP, "dry_run": "print the commands; change nothing"})
 def finish_release(c: Context, version: str, dry_run: bool = False) -> None:
     """After the tag: merge main back into develop, delete the release or hotfix branch."""
-    release = final_release(version, "finish-release")
+    release = final_release(version)
     if gitops.merge_in_progress():
         _finish_merge_by_hand(c, release, dry_run=dry_run)
         return

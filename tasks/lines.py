@@ -41,7 +41,7 @@ from .steps import (
 )
 def cut_hotfix(c: Context, version: str, dry_run: bool = False) -> None:
     """Branch hotfix/vX.Y.Z from main's latest release, start its CHANGELOG section, open the PR."""
-    release = final_release(version, "cut-hotfix")
+    release = final_release(version)
     branch = release.hotfix_branch
     require_clean()
     origin = origin_refs()

@@ -113,7 +113,7 @@ def cut_branch(c: Context, cut: BranchCut, *, dry_run: bool) -> None:
 )
 def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     """Branch release/vX.Y.Z from develop (or support/X.Y), date the CHANGELOG, open the PR."""
-    given = None if version == NEXT else final_release(version, "cut-release")
+    given = None if version == NEXT else final_release(version)
     require_clean()
     # On a maintenance branch the release is of its line: cut from it, merged back into it.
     line = versions.maintained_line(gitops.current_branch())

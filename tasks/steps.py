@@ -98,12 +98,12 @@ def parse_release(text: str) -> versions.Release:
         raise Refused(str(error)) from None
 
 
-def final_release(text: str, task_name: str) -> versions.Release:
-    """The final release TEXT names; refuse a pre-release, which TASK_NAME does not take."""
+def final_release(text: str) -> versions.Release:
+    """The final release TEXT names; refuse a pre-release, which only `invoke tag` takes."""
     release = parse_release(text)
     if release.kind != "final":
         raise Refused(
-            f"{task_name} takes the final X.Y.Z ({release.final}); a pre-release is tagged on "
+            f"this task takes the final X.Y.Z ({release.final}); a pre-release is tagged on "
             f"{release.branch}: `invoke tag {release}`"
         )
     return release

@@ -62,7 +62,7 @@ def _changelog_holding(
 )
 def yank(c: Context, version: str, reason: str = "", dry_run: bool = False) -> None:
     """Mark vX.Y.Z yanked: [YANKED] in the CHANGELOG (a PR to develop), the GitHub Release notes."""
-    release = final_release(version, "yank")
+    release = final_release(version)
     reason = reason.strip()
     if not reason or "\n" in reason:
         raise Refused("--reason TEXT is required: one line saying what is wrong with the release")

@@ -605,7 +605,7 @@ SCENARIOS = [
              CUT + "version 0.0.9 is not greater than the latest tag v0.1.0"),
     Scenario("version-prerelease-for-final", "versions", invoke("cut-release", "0.2.0rc1"),
              "a pre-release where a final release is cut", nothing, 1,
-             CUT + "cut-release takes the final X.Y.Z (0.2.0); a pre-release is tagged on "
+             CUT + "this task takes the final X.Y.Z (0.2.0); a pre-release is tagged on "
              "release/v0.2.0: `invoke tag 0.2.0rc1`"),
     Scenario("version-prerelease-tag", "versions", invoke("tag", "v0.2.0rc1"),
              "a pre-release tag on main", released, 1,
@@ -745,7 +745,7 @@ SCENARIOS = [
              "yank: error: --reason TEXT is required: one line saying what is wrong"),
     Scenario("insight-yank-pre-release", "insight",
              invoke("yank", "0.1.0rc1", "--reason", "x"), "a yank of a pre-release", nothing, 1,
-             "yank: error: yank takes the final X.Y.Z (0.1.0)"),
+             "yank: error: this task takes the final X.Y.Z (0.1.0)"),
     Scenario("insight-yank-blank-reason", "insight", invoke("yank", "0.1.0", "--reason", "  "),
              "a reason of spaces only", nothing, 1, "yank: error: --reason TEXT is required"),
     Scenario("insight-yank-not-released", "insight", invoke("yank", "0.3.0", "--reason", "x"),

@@ -232,7 +232,7 @@ def test_yank_rolls_back_then_marks_the_changelog_in_a_pr_and_the_github_notes(
     [
         pytest.param(["0.2.0"], "--reason TEXT is required", id="no-reason"),
         pytest.param(["0.3.0", "--reason", "x"], "tag v0.3.0 is not on origin", id="not-released"),
-        pytest.param(["0.2.0rc1", "--reason", "x"], "yank takes the final X.Y.Z", id="pre"),
+        pytest.param(["0.2.0rc1", "--reason", "x"], "this task takes the final X.Y.Z", id="pre"),
     ],
 )
 def test_yank_refuses_before_changing_anything(

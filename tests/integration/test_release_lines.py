@@ -201,7 +201,8 @@ def test_a_merge_back_conflict_stops_names_the_commands_and_finishes_when_run_ag
         pytest.param(["cut-hotfix", "0.2.0"],
                      "a hotfix is the next patch of origin/main's latest release v0.1.0: 0.1.1, "
                      "not 0.2.0", id="a-minor"),
-        pytest.param(["cut-hotfix", "0.1.1rc1"], "cut-hotfix takes the final X.Y.Z (0.1.1)",
+        pytest.param(["cut-hotfix", "0.1.1rc1"],
+                     "cut-hotfix: error: this task takes the final X.Y.Z (0.1.1)",
                      id="a-pre-release"),
         pytest.param(["cut-hotfix", "0.1"], "invalid version '0.1'", id="malformed"),
     ],

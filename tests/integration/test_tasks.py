@@ -263,7 +263,9 @@ def test_a_pre_release_after_its_final_is_refused(released: World) -> None:
 
 @pytest.mark.parametrize("task", ["cut-release", "finish-release"])
 def test_tasks_of_finals_refuse_a_pre_release(world: World, task: str) -> None:
-    assert_refused(world, [task, "0.3.0rc1"], f"{task} takes the final X.Y.Z (0.3.0)")
+    assert_refused(
+        world, [task, "0.3.0rc1"], f"{task}: error: this task takes the final X.Y.Z (0.3.0)"
+    )
 
 
 def test_github_release_of_a_pre_release_is_marked_and_never_latest(cut: World) -> None:
