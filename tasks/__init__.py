@@ -5,10 +5,10 @@ something check every precondition first and change nothing until all hold; --dr
 exact commands instead of running them; when a later step fails, what was done is undone and the
 message says what, if anything, reached origin.
 
-One module per concern: steps (what every task shares), sessions, ci, release (cut, tag, the
-GitHub Release), finish (the merge back), lines (hotfixes and maintenance lines), status (with
-status_rules and gh), yank, rehearsal (with rehearsal_world, rehearsal_act, rehearsal_checks,
-rehearsal_steps and act), doctor, github. What only the tasks use lives here, beside them.
+One module per concern: steps (what every task shares), preconditions, sessions, ci, release
+(cut, tag, the GitHub Release), finish (the merge back), lines (hotfixes and maintenance lines),
+status (with status_rules and gh), yank, rehearsal (with rehearsal_world, rehearsal_act,
+rehearsal_checks, rehearsal_steps and act), doctor, github. What only the tasks use lives here.
 """
 
 from __future__ import annotations

@@ -11,7 +11,8 @@ from invoke.context import Context
 from scripts import gitops, interpreters
 from scripts.versioning import changelog
 
-from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, first_few, parse_release, repository, task
+from .preconditions import first_few
+from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, parse_release, repository, task
 
 SHIPPED = ("src/", "pyproject.toml")
 NO_CHANGELOG_LABEL = "no-changelog"

@@ -15,6 +15,7 @@ from scripts import files, gitops
 from scripts.output import last_line
 from scripts.versioning import changelog, versions
 
+from .preconditions import first_few, origin_refs, require_clean
 from .release import VERSION_HELP
 from .status import where_next
 from .steps import (
@@ -25,10 +26,7 @@ from .steps import (
     Refused,
     StepFailed,
     final_release,
-    first_few,
-    origin_refs,
     repository,
-    require_clean,
     run,
     shown,
     switch_back,

@@ -13,18 +13,14 @@ from invoke.context import Context
 from scripts import gitops
 from scripts.versioning import changelog, versions
 
+from .preconditions import fetch, origin_refs, refuse_existing_branch, require_clean, require_newer
 from .release import cut_branch, release_cut
 from .steps import (
     CHANGELOG,
     MAIN,
     REMOTE,
     Refused,
-    fetch,
     final_release,
-    origin_refs,
-    refuse_existing_branch,
-    require_clean,
-    require_newer,
     run,
     switch_back,
     task,

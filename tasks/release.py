@@ -11,6 +11,7 @@ from scripts import files, gitops
 from scripts.artifacts import manifest
 from scripts.versioning import bump, changelog, versions
 
+from .preconditions import fetch, origin_refs, refuse_existing_branch, require_clean, require_newer
 from .status import where_next
 from .status_rules import next_step
 from .steps import (
@@ -21,14 +22,9 @@ from .steps import (
     REMOTE,
     Refused,
     StepFailed,
-    fetch,
     final_release,
-    origin_refs,
     parse_release,
-    refuse_existing_branch,
     repository,
-    require_clean,
-    require_newer,
     run,
     switch_back,
     task,

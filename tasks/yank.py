@@ -9,19 +9,9 @@ from scripts import PROJECT, gitops
 from scripts.versioning import changelog, versions
 
 from .gh import gh_api, release_endpoint
+from .preconditions import fetch, origin_refs, refuse_existing_branch, require_clean
 from .release import BranchCut, cut_branch
-from .steps import (
-    CHANGELOG,
-    DEVELOP,
-    REMOTE,
-    Refused,
-    fetch,
-    final_release,
-    origin_refs,
-    refuse_existing_branch,
-    require_clean,
-    task,
-)
+from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, final_release, task
 
 
 def _github_notes(tag: str) -> str | None:
