@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packaging.version import InvalidVersion, Version
 
-from scripts import PROJECT
+from scripts import COMMAND, PROJECT
 from scripts.artifacts import manifest, reproducible
 from scripts.indexes import attestations, index, index_targets
 from scripts.output import command_line, fail, last_line, redact
@@ -210,24 +210,24 @@ def smoke_test(
     bin_dir: Path, version: str, workdir: Path, *, timeout: float = SMOKE_TIMEOUT
 ) -> list[str]:
     """Run the installed CLI: --version, --help and init; return what passed, raise if broken."""
-    agentops = bin_dir / ("agentops.exe" if os.name == "nt" else "agentops")
+    cli = bin_dir / (f"{COMMAND}.exe" if os.name == "nt" else COMMAND)
     env = _clean_env(os.environ)
-    expected = f"agentops {version}"
-    code, output = _run([agentops, "--version"], cwd=workdir, env=env, timeout=timeout)
+    expected = f"{COMMAND} {version}"
+    code, output = _run([cli, "--version"], cwd=workdir, env=env, timeout=timeout)
     if code != 0 or output != expected:
-        raise _broken("agentops --version", code, output, f" (expected {expected!r})")
-    code, output = _run([agentops, "--help"], cwd=workdir, env=env, timeout=timeout)
+        raise _broken(f"{COMMAND} --version", code, output, f" (expected {expected!r})")
+    code, output = _run([cli, "--help"], cwd=workdir, env=env, timeout=timeout)
     if code != 0 or "init" not in output:
-        raise _broken("agentops --help", code, output, " (expected a help text naming init)")
+        raise _broken(f"{COMMAND} --help", code, output, " (expected a help text naming init)")
     empty = workdir / "empty"
     empty.mkdir()
-    code, output = _run([agentops, "init"], cwd=empty, env=env, timeout=timeout)
+    code, output = _run([cli, "init"], cwd=empty, env=env, timeout=timeout)
     missing = [name for name in INIT_FILES if not (empty / name).is_file()]
     if code != 0 or missing:
         raise _broken(
-            "agentops init", code, output, f" (missing {', '.join(missing) or 'nothing'})"
+            f"{COMMAND} init", code, output, f" (missing {', '.join(missing) or 'nothing'})"
         )
-    return ["agentops --version", "agentops --help", "agentops init"]
+    return [f"{COMMAND} --version", f"{COMMAND} --help", f"{COMMAND} init"]
 
 
 def built_version(dist: Path) -> tuple[str, dict[str, str]]:

@@ -155,9 +155,10 @@ def helpers_naming(server: Server, folder: Path) -> Path:
     """A copy of scripts/ whose pyproject.toml names SERVER `team` in [[tool.uv.index]]."""
     ignored = shutil.ignore_patterns("__pycache__", "stand-ins")
     shutil.copytree(ROOT / "scripts", folder / "scripts", ignore=ignored)
+    # The project's own pyproject.toml (its name, its command), plus the team's index.
     (folder / "pyproject.toml").write_text(
-        f'[project]\nname = "{PROJECT}"\ndynamic = ["version"]\n\n'
-        f'[[tool.uv.index]]\nname = "team"\nurl = "{server.simple_url}"\n'
+        (ROOT / "pyproject.toml").read_text(encoding="utf-8")
+        + f'\n[[tool.uv.index]]\nname = "team"\nurl = "{server.simple_url}"\n'
         f'publish-url = "{server.upload_url}"\nexplicit = true\n',
         encoding="utf-8",
     )
