@@ -9,7 +9,7 @@ from pathlib import Path
 from invoke.context import Context
 
 from scripts import gitops, interpreters
-from scripts.versioning import changelog
+from scripts.versioning import changelog, changelog_merge
 
 from .preconditions import first_few
 from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, parse_release, repository, task
@@ -87,7 +87,7 @@ def check_changelog(c: Context, base: str = f"{REMOTE}/{DEVELOP}", labels: str =
     before = gitops.show(merge_base, CHANGELOG)
     after = gitops.show("HEAD", CHANGELOG)
     try:
-        new = changelog.new_entries(before, after) if after else []
+        new = changelog_merge.new_entries(before, after) if after else []
         warnings = changelog.parse(after).warnings if after else []
     except changelog.ChangelogError as error:
         raise Refused(f"{CHANGELOG}: {error}") from None

@@ -13,7 +13,7 @@ from invoke.context import Context
 
 from scripts import files, gitops
 from scripts.output import last_line
-from scripts.versioning import changelog, versions
+from scripts.versioning import changelog_merge, versions
 
 from .preconditions import first_few, origin_refs, require_clean
 from .release import VERSION_HELP
@@ -162,14 +162,14 @@ def _commit_merge(c: Context) -> None:
 
 def _resolve_changelog(c: Context) -> str | None:
     """Write and stage CHANGELOG.md for the merge in progress: the released sections from the
-    branch merged in, [Unreleased] from this one (changelog.merge_back); None, or why it
+    branch merged in, [Unreleased] from this one (changelog_merge.merge_back); None, or why it
     could not be done."""
     base = gitops.git("merge-base", "HEAD", "MERGE_HEAD")
     texts = [gitops.show(ref, CHANGELOG) for ref in (base, "HEAD", "MERGE_HEAD")]
     if texts[1] is None or texts[2] is None:
         return None if texts[1] == texts[2] else f"only one side has a {CHANGELOG}"
     try:
-        merged = changelog.merge_back(texts[0] or texts[1], texts[1], texts[2])
+        merged = changelog_merge.merge_back(texts[0] or texts[1], texts[1], texts[2])
     except ValueError as error:
         return str(error)
     files.write_atomic(repository() / CHANGELOG, merged)

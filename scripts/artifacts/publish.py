@@ -21,38 +21,21 @@ import os
 import shutil
 import sys
 import tempfile
-import time
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from scripts import PROJECT
 from scripts.artifacts import manifest
 from scripts.artifacts.twine_upload import (
-    TOKEN_USERNAME,
-    TOKEN_VARIABLES,
     TRUSTED_PUBLISHING,
-    WAREHOUSE_REJECTIONS,
-    Answer,
-    Credentials,
-    MintFailed,
     PublishError,
-    attestation_of,
     credentials_for,
-    mint_token,
-    post,
     sign_attestations,
-    username_and_password,
 )
+from scripts.artifacts.uploading import Limits, Uploader, digests_on_index
 from scripts.indexes import index, index_targets
 from scripts.output import command_line, fail, redact
-
-EXISTS = dict(WAREHOUSE_REJECTIONS)["File already exists"]  # a 4xx worth looking again after
-
-__all__ = [
-    "Credentials", "Limits", "PublishError", "UploadPlan", "credentials_for", "plan_upload",
-    "publish", "published_with",
-]  # fmt: skip
 
 # The command line's options of Limits: option, type, what it bounds.
 LIMIT_OPTIONS = (
@@ -61,18 +44,6 @@ LIMIT_OPTIONS = (
     ("--upload-timeout", float, "seconds one upload may take to be answered"),
     ("--listing-deadline", float, "seconds an uploaded file may take to be listed, as CDNs lag"),
 )
-# The first wait after the index asked to slow down (429).
-SLOW_DOWN = 4.0
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How long publish may keep trying: tries per request, and seconds per answer."""
-
-    attempts: int = 5
-    timeout: float = 10.0
-    upload_timeout: float = 600.0
-    listing_deadline: float = 120.0  # how long an upload may take to be listed (a CDN's lag)
 
 
 @dataclass
@@ -106,185 +77,6 @@ def plan_upload(built: Mapping[str, str], on_index: Mapping[str, str]) -> Upload
         else:
             plan.conflicts.append(name)
     return plan
-
-
-def digests_on_index(
-    target: index_targets.Target,
-    wanted: Collection[str],
-    *,
-    limits: Limits,
-    attempts: int | None = None,
-    say: Callable[[str], None],
-) -> tuple[index_targets.Target, dict[str, str]]:
-    """TARGET with its simple API settled, and {file name: sha256} of what the index lists;
-    WANTED files it lists without one are hashed.
-
-    An index that gives no sha256 in its listing is asked for the file itself: "no hash" must
-    never read as "other bytes".
-    """
-    tries = limits.attempts if attempts is None else attempts
-    target, links = index.list_on_target(
-        target, PROJECT, timeout=limits.timeout, attempts=tries, report=say
-    )
-    digests = {name: link.sha256 for name, link in links.items()}
-    for name in sorted(wanted):
-        if digests.get(name) == "":
-            digests[name] = index.sha256_of(
-                links[name], timeout=limits.timeout, attempts=tries, report=say
-            )
-    return target, digests
-
-
-def _listed_digest(
-    target: index_targets.Target, name: str, *, limits: Limits, say: Callable[[str], None]
-) -> str | None:
-    """The sha256 the index lists NAME with (one look), or None."""
-    try:
-        _, listed = digests_on_index(target, [name], limits=limits, attempts=1, say=say)
-    except index.PackageIndexError:
-        return None
-    return listed.get(name)
-
-
-def _login(
-    credentials: list[Credentials],
-    target: index_targets.Target,
-    environ: Mapping[str, str],
-    limits: Limits,
-) -> tuple[str, str]:
-    """The user name and password of CREDENTIALS[0]; under trusted publishing a token minted
-    once, kept in CREDENTIALS[0] for the files after this one. MintFailed if none was minted."""
-    if credentials[0].source == TRUSTED_PUBLISHING and "TWINE_PASSWORD" not in credentials[0].env:
-        token = mint_token(target, environ, timeout=limits.timeout)
-        credentials[0] = Credentials(
-            TRUSTED_PUBLISHING, {"TWINE_USERNAME": TOKEN_USERNAME, "TWINE_PASSWORD": token}
-        )
-    return username_and_password(credentials[0], environ)
-
-
-def _no_token(failure: MintFailed, target: index_targets.Target) -> PublishError:
-    variable = TOKEN_VARIABLES.get(target.name, "TWINE_PASSWORD")
-    return PublishError(
-        f"{target.name} minted no token for trusted publishing ({failure}): add this "
-        f"repository's workflow as a trusted publisher of {PROJECT} there (workflow file and "
-        f"environment as in docs/releasing.md), or set {variable}"
-    )
-
-
-def _done_on_index(
-    answer: Answer,
-    path: Path,
-    digest: str,
-    target: index_targets.Target,
-    *,
-    limits: Limits,
-    say: Callable[[str], None],
-    sleep: Callable[[float], None],
-) -> bool:
-    """After a failed upload, ask the index: True when it lists PATH with the built DIGEST (the
-    answer was lost, or an identical upload came first); PublishError when it lists other bytes
-    or rejected the upload for good; False when posting again may help."""
-    listed = _listed_digest(target, path.name, limits=limits, say=say)
-    if answer.rejected and answer.verdict() in (None, EXISTS):
-        # Maybe a racing publisher's identical file, not listed yet: look, never post again.
-        for look in range(1, limits.attempts if listed is None else 1):
-            delay = index.backoff(look - 1)
-            say(f"{path.name} exists on {target.name} but is not listed yet; next look in "
-                f"{delay:.1f} s")  # fmt: skip
-            sleep(delay)
-            listed = _listed_digest(target, path.name, limits=limits, say=say)
-            if listed is not None:
-                break
-    if listed == digest:
-        say(f"{path.name} is on {target.name} with the built sha256: done, not posted again")
-        return True
-    if listed:  # no lag: a file of that name with other bytes landed meanwhile
-        raise PublishError(
-            f"{path.name} is on {target.name} with a different sha256 now: this version was "
-            "released from other bytes meanwhile; release a new version instead"
-        )
-    if answer.rejected:
-        meaning = answer.verdict() or "asking again cannot change that"
-        raise PublishError(
-            f"{target.name} rejected the upload of {path.name} ({answer.said}): {meaning}"
-        )
-    return False
-
-
-def _try_once(
-    path: Path,
-    digest: str,
-    target: index_targets.Target,
-    credentials: list[Credentials],
-    environ: Mapping[str, str],
-    *,
-    limits: Limits,
-    say: Callable[[str], None],
-    sleep: Callable[[float], None],
-) -> Answer | None:
-    """One attempt at uploading PATH: None when it is on the index now; else the answer to
-    retry after. A refusal, or a failed trusted publishing with nothing to fall back on, raises;
-    a failed one with more CREDENTIALS moves on to them (not counted as an attempt)."""
-    while True:
-        try:
-            username, password = _login(credentials, target, environ, limits)
-            break
-        except MintFailed as failure:
-            if len(credentials) > 1:
-                say(f"trusted publishing failed ({failure}); using {credentials[1].source}")
-                credentials.pop(0)
-            elif failure.final:
-                raise _no_token(failure, target) from None
-            else:
-                return Answer(None, str(failure))
-    signed = attestation_of(path)
-    trusted = credentials[0].source == TRUSTED_PUBLISHING and signed.is_file()
-    answer = post(
-        path, target, username, password, attestation=signed if trusted else None,
-        timeout=limits.upload_timeout, say=say,
-    )  # fmt: skip
-    if answer.accepted:
-        return None
-    if answer.refused:
-        raise PublishError(
-            f"{target.name} refused the upload of {path.name} ({answer.said}): "
-            f"check the credentials from {credentials[0].source}"
-        )
-    if _done_on_index(answer, path, digest, target, limits=limits, say=say, sleep=sleep):
-        return None
-    return answer
-
-
-def upload_file(
-    path: Path,
-    digest: str,
-    target: index_targets.Target,
-    credentials: list[Credentials],
-    environ: Mapping[str, str],
-    *,
-    limits: Limits,
-    say: Callable[[str], None],
-    sleep: Callable[[float], None] = time.sleep,
-) -> None:
-    """Upload one file, retrying network trouble with backoff. A refusal fails at once; after any
-    other failure the index is asked first: a file there with the built sha256 is done (the
-    answer was lost, or another publisher's identical upload came first), never posted again.
-    Trusted publishing that failed is dropped from CREDENTIALS, for the files after this one."""
-    for attempt in range(1, limits.attempts + 1):
-        answer = _try_once(
-            path, digest, target, credentials, environ, limits=limits, say=say, sleep=sleep
-        )
-        if answer is None:
-            return
-        if attempt == limits.attempts:
-            raise PublishError(
-                f"upload of {path.name} to {target.upload_url} failed after "
-                f"{limits.attempts} attempt{'s' if limits.attempts > 1 else ''}: {answer.said}"
-            )
-        delay = index.backoff(attempt - 1, first=SLOW_DOWN if answer.slow_down else 0.5)
-        say(f"upload of {path.name} failed ({answer.said}); "
-            f"retry {attempt + 1}/{limits.attempts} in {delay:.1f} s")  # fmt: skip
-        sleep(delay)
 
 
 def _plan(
@@ -396,11 +188,10 @@ def publish(
         if plan.upload and options[0].source == TRUSTED_PUBLISHING:
             source = _signed_copies(dist, plan.upload, built, Path(scratch), environ, limits)
             say(f"signed  PEP 740 attestations of {', '.join(plan.upload)}")
+        uploader = Uploader(target, options, environ, limits, say)
         for name in plan.upload:
             say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
-            upload_file(
-                source / name, built[name], target, options, environ, limits=limits, say=say
-            )
+            uploader.upload(source / name, built[name])
             plan.uploaded_with[name] = options[0].source  # trusted publishing may have failed
     if plan.upload:
         _check_listed(target, plan.upload, built, limits=limits, say=say)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.artifacts import manifest, publish, verify
+from scripts.artifacts import manifest, publish, twine_upload, uploading, verify
 from scripts.indexes import index, index_targets, local_index
 from tests.faults.conftest import CHAOS, SECRETS, USER
 from tests.proxy import start_proxy
@@ -89,13 +89,13 @@ def run_schedule(seed: int, packages: Path, port: int, built: Path) -> dict[str,
         proxy.add(methods, times=times, **behaviour)
     environ = {**os.environ, "TWINE_USERNAME": USER, "TWINE_PASSWORD": SECRETS["TWINE_PASSWORD"]}
     target = index_targets.resolve_target("local", local_url=proxy.url)
-    limits = publish.Limits(attempts=4, timeout=2.0, upload_timeout=60.0, listing_deadline=15.0)
+    limits = uploading.Limits(attempts=4, timeout=2.0, upload_timeout=60.0, listing_deadline=15.0)
     said: list[str] = []
     error = ""
     try:
         try:
             publish.publish(built, target, environ, limits=limits, say=said.append)
-        except publish.PublishError as failure:
+        except twine_upload.PublishError as failure:
             error = str(failure)
         if not error:
             try:

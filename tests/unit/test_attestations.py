@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from scripts.artifacts import publish, verify
+from scripts.artifacts import uploading, verify
 from scripts.artifacts.twine_upload import (
     TRUSTED_PUBLISHING,
     Answer,
@@ -390,11 +390,11 @@ def test_the_attestation_goes_up_under_trusted_publishing_only(
         posted.append(attestation)
         return Answer(200, "HTTP 200 OK")
 
-    monkeypatch.setattr(publish, "post", scripted_post)
-    monkeypatch.setattr(publish, "mint_token", lambda *args, **kwargs: "pypi-minted")
+    monkeypatch.setattr(uploading, "post", scripted_post)
+    monkeypatch.setattr(uploading, "mint_token", lambda *args, **kwargs: "pypi-minted")
     target = index_targets.Target("local", "http://127.0.0.1:9/", "http://127.0.0.1:9/simple/")
-    publish.upload_file(
-        wheel, "ab" * 32, target, [Credentials(source, {"TWINE_PASSWORD": "pw"})], {},
-        limits=publish.Limits(attempts=1), say=print,
-    )  # fmt: skip
+    credentials = [Credentials(source, {"TWINE_PASSWORD": "pw"})]
+    uploading.Uploader(target, credentials, {}, uploading.Limits(attempts=1)).upload(
+        wheel, "ab" * 32
+    )
     assert posted == [attestation_of(wheel) if sent else None]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from scripts.versioning.changelog import ChangelogError, merge_back, new_entries
+from scripts.versioning.changelog_merge import merge_back, new_entries
+from scripts.versioning.changelog_read import ChangelogError
 
 TOP = "# Changelog\n\nAll notable changes.\n\n"
 LINKS_010 = (

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from scripts.artifacts import publish
+from scripts.artifacts import publish, uploading
 from scripts.artifacts.manifest import write_manifest
-from scripts.artifacts.publish import (
+from scripts.artifacts.publish import UploadPlan, plan_upload
+from scripts.artifacts.twine_upload import (
+    Answer,
     Credentials,
-    Limits,
+    MintFailed,
     PublishError,
-    UploadPlan,
     credentials_for,
-    plan_upload,
 )
-from scripts.artifacts.twine_upload import Answer, MintFailed
+from scripts.artifacts.uploading import Limits
 from scripts.indexes.index_targets import Target
 from scripts.output import SECRET_VARIABLES, redact
 from tests.helpers import RecordingIndex
@@ -384,18 +384,19 @@ def test_upload_file(
             raise minted
         return minted
 
-    monkeypatch.setattr(publish, "post", scripted_post)
-    monkeypatch.setattr(publish, "mint_token", scripted_mint)
+    monkeypatch.setattr(uploading, "post", scripted_post)
+    monkeypatch.setattr(uploading, "mint_token", scripted_mint)
     target = Target("local", LOCAL.upload_url, f"{recording_index.url}simple/")
     slept: list[float] = []
     said: list[str] = []
     wheel = tmp_path / WHEEL
     wheel.write_bytes(b"wheel")
     options = list(options)
-    call = lambda: publish.upload_file(  # noqa: E731
-        wheel, SHA_A, target, options, {"TWINE_PASSWORD": "pw"},
-        limits=Limits(attempts=attempts, timeout=2.0), say=said.append, sleep=slept.append,
+    uploader = uploading.Uploader(
+        target, options, {"TWINE_PASSWORD": "pw"}, Limits(attempts=attempts, timeout=2.0),
+        say=said.append, sleep=slept.append,
     )  # fmt: skip
+    call = lambda: uploader.upload(wheel, SHA_A)  # noqa: E731
     if error:
         with pytest.raises(PublishError) as caught:
             call()
