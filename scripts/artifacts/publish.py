@@ -126,39 +126,6 @@ def _signed_copies(
     return folder
 
 
-def _check_listed(
-    target: index_targets.Target,
-    names: list[str],
-    built: Mapping[str, str],
-    *,
-    limits: Limits,
-    say: Callable[[str], None],
-) -> None:
-    """Wait until one listing of TARGET shows NAMES (a CDN may list an upload minutes late, or
-    flap), each with the built sha256; PublishError if not."""
-    try:
-        links = index.wait_for_files(
-            target.simple_url, PROJECT, names, deadline=limits.listing_deadline, report=say
-        )
-        wrong = [
-            name
-            for name in names
-            if index.sha256_of(
-                links[name], timeout=limits.timeout, attempts=limits.attempts, report=say
-            )
-            != built[name]
-        ]
-    except index.NotThereYet as error:
-        raise PublishError(f"uploaded, but {error}") from None
-    except index.PackageIndexError as error:
-        raise PublishError(f"uploaded, but could not check the index: {error}") from None
-    if wrong:
-        raise PublishError(
-            f"uploaded, but {', '.join(wrong)} listed by {target.simple_url} with another "
-            "sha256 than built"
-        )
-
-
 def publish(
     dist: Path,
     target: index_targets.Target,
@@ -193,8 +160,25 @@ def publish(
             say(f"upload  {name} -> {target.upload_url} (credentials: {options[0].source})")
             uploader.upload(source / name, built[name])
             plan.uploaded_with[name] = options[0].source  # trusted publishing may have failed
-    if plan.upload:
-        _check_listed(target, plan.upload, built, limits=limits, say=say)
+    # A CDN may list an upload minutes late, or flap: wait for one listing with every file.
+    try:
+        wrong = index.served_otherwise(
+            index.wait_for_files(
+                target.simple_url, PROJECT, plan.upload, deadline=limits.listing_deadline,
+                report=say,
+            ) if plan.upload else {},
+            {name: built[name] for name in plan.upload},
+            timeout=limits.timeout, attempts=limits.attempts, report=say,
+        )  # fmt: skip
+    except index.NotThereYet as error:
+        raise PublishError(f"uploaded, but {error}") from None
+    except index.PackageIndexError as error:
+        raise PublishError(f"uploaded, but could not check the index: {error}") from None
+    if wrong:
+        raise PublishError(
+            f"uploaded, but {', '.join(wrong)} listed by {target.simple_url} with another "
+            "sha256 than built"
+        )
     say(f"published to {target.name}: {len(plan.upload)} uploaded, {len(plan.skip)} already there")
     return plan
 

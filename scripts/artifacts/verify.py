@@ -279,13 +279,9 @@ def check_listings(
         f"{FILES_LISTED}, {AGREEING_LISTINGS} listings in a row agreeing, after "
         f"{time.perf_counter() - started:.1f} s"
     )
-    for name, expected in sums.items():
-        served = index.sha256_of(links[name], report=say)
-        if served != expected:
-            raise VerifyError(
-                f"{target.name} serves {name} with sha256 {served[:12]}…, "
-                f"but the build produced {expected[:12]}…: not the bytes that were built"
-            )
+    require_served(
+        target, links, sums, ("the build produced", "not the bytes that were built"), say
+    )
     if sums:
         say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
     return target, links
@@ -340,6 +336,25 @@ def verify(
     say(f"verified {PROJECT}=={version} from {target.name}")
 
 
+def require_served(
+    target: index_targets.Target,
+    links: Mapping[str, index.FileLink],
+    expected: Mapping[str, str],
+    source: tuple[str, str],
+    say: Callable[[str], None],
+) -> None:
+    """VerifyError unless TARGET's LINKS serve each file of EXPECTED with its sha256; SOURCE:
+    what made those bytes ("the build produced") and the verdict when they differ."""
+    made, verdict = source
+    for name, served in index.served_otherwise(links, expected, report=say).items():
+        if not served:
+            raise VerifyError(f"{target.name} does not serve {name}: {verdict}")
+        raise VerifyError(
+            f"{target.name} serves {name} with sha256 {served[:12]}…, but {made} "
+            f"{expected[name][:12]}…: {verdict}"
+        )
+
+
 def compare_with_tag(
     target: index_targets.Target,
     version: str,
@@ -357,15 +372,7 @@ def compare_with_tag(
     except (RuntimeError, subprocess.CalledProcessError) as error:
         raise VerifyError(f"cannot rebuild {tag} from {repository}: {error}") from None
     say(f"rebuilt {tag} from {repository} in {time.perf_counter() - started:.1f} s")
-    for name, digest in sorted(rebuilt.items()):
-        if name not in links:
-            raise VerifyError(f"{target.name} does not serve {name}, which {tag} builds")
-        served = index.sha256_of(links[name], report=say)
-        if served != digest:
-            raise VerifyError(
-                f"{target.name} serves {name} with sha256 {served[:12]}…, but {tag} rebuilds "
-                f"to {digest[:12]}…: not what the tag builds"
-            )
+    require_served(target, links, rebuilt, (f"{tag} rebuilds to", "not what the tag builds"), say)
     say(f"sha256 of {', '.join(sorted(rebuilt))} match {tag} rebuilt")
 
 

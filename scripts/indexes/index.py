@@ -336,6 +336,27 @@ def sha256_of(
         )  # fmt: skip
 
 
+def served_otherwise(
+    links: Mapping[str, FileLink],
+    expected: Mapping[str, str],
+    *,
+    timeout: float = 30.0,
+    attempts: int = 5,
+    report: Callable[[str], None] | None = None,
+) -> dict[str, str]:
+    """The files of EXPECTED ({filename: sha256}) that LINKS do not serve with those bytes, as
+    {filename: the sha256 served, "" when not listed}, by name."""
+    otherwise = {}
+    for name, digest in sorted(expected.items()):
+        link = links.get(name)
+        served = "" if link is None else sha256_of(
+            link, timeout=timeout, attempts=attempts, report=report
+        )  # fmt: skip
+        if served != digest:
+            otherwise[name] = served
+    return otherwise
+
+
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
 

@@ -533,6 +533,25 @@ def test_a_missing_download_is_an_error_at_once(fake_index: FakeIndex, tmp_path:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_served_otherwise_names_each_file_not_served_with_its_bytes(
+    fake_index: FakeIndex,
+) -> None:
+    fake_index.script(Reply(200, b"the bytes served", "binary"))
+    unhashed = f"http://127.0.0.1:{fake_index.port}/packages/{SDIST}"
+    links = {
+        WHEEL: FileLink(WHEEL, "https://example.org/never-downloaded", SHA_A),
+        SDIST: FileLink(SDIST, unhashed, ""),
+        "other.whl": FileLink("other.whl", "https://example.org/never-downloaded", SHA_B),
+    }
+    served_sdist = hashlib.sha256(b"the bytes served").hexdigest()
+    assert index.served_otherwise(links, {WHEEL: SHA_A, SDIST: served_sdist}) == {}
+    assert index.served_otherwise(
+        links, {WHEEL: SHA_B, SDIST: SHA_A, "other.whl": SHA_B, "gone.tar.gz": SHA_A}
+    ) == {"gone.tar.gz": "", SDIST: served_sdist, WHEEL: SHA_A}
+    # Only the file listed without a sha256 was downloaded, once per call.
+    assert fake_index.requests == [(f"/packages/{SDIST}", "*/*")] * 2
+
+
 class FakeClock:
     """A clock that moves only when someone sleeps."""
 
