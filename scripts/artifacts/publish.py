@@ -34,7 +34,7 @@ from scripts.artifacts.twine_upload import (
     sign_attestations,
 )
 from scripts.artifacts.uploading import Limits, Uploader, digests_on_index
-from scripts.indexes import index, index_targets
+from scripts.indexes import index, index_targets, simple_pages, waiting
 from scripts.output import command_line, fail, redact
 
 # The command line's options of Limits: option, type, what it bounds.
@@ -92,7 +92,7 @@ def _plan(
     try:
         # Before any upload: a wrong simple URL must not become "uploaded, but not listed".
         target, digests = digests_on_index(target, built, limits=limits, say=say)
-    except index.PackageIndexError as error:
+    except simple_pages.PackageIndexError as error:
         raise PublishError(str(error)) from None
     plan = plan_upload(built, digests)
     if plan.conflicts:
@@ -163,16 +163,16 @@ def publish(
     # A CDN may list an upload minutes late, or flap: wait for one listing with every file.
     try:
         wrong = index.served_otherwise(
-            index.wait_for_files(
+            waiting.wait_for_files(
                 target.simple_url, PROJECT, plan.upload, deadline=limits.listing_deadline,
                 report=say,
             ) if plan.upload else {},
             {name: built[name] for name in plan.upload},
             timeout=limits.timeout, attempts=limits.attempts, report=say,
         )  # fmt: skip
-    except index.NotThereYet as error:
+    except waiting.NotThereYet as error:
         raise PublishError(f"uploaded, but {error}") from None
-    except index.PackageIndexError as error:
+    except simple_pages.PackageIndexError as error:
         raise PublishError(f"uploaded, but could not check the index: {error}") from None
     if wrong:
         raise PublishError(
@@ -228,7 +228,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             require_nothing_new=args.require_nothing_new,
             say=say,
         )
-    except (PublishError, index.PackageIndexError, ValueError) as error:
+    except (PublishError, simple_pages.PackageIndexError, ValueError) as error:
         return fail(f"publish: error: {redact(str(error), environ)}")
     tell_how(plan, environ, say)
     return 0

@@ -24,7 +24,7 @@ from scripts.artifacts.twine_upload import (
     post,
     username_and_password,
 )
-from scripts.indexes import index, index_targets
+from scripts.indexes import index, index_targets, retrying, simple_pages
 
 EXISTS = dict(WAREHOUSE_REJECTIONS)["File already exists"]  # a 4xx worth looking again after
 # The first wait after the index asked to slow down (429).
@@ -94,7 +94,7 @@ class Uploader:
                     f"upload of {path.name} to {self.target.upload_url} failed after "
                     f"{attempts} attempt{'s' if attempts > 1 else ''}: {answer.said}"
                 )
-            delay = index.backoff(attempt - 1, first=SLOW_DOWN if answer.slow_down else 0.5)
+            delay = retrying.backoff(attempt - 1, first=SLOW_DOWN if answer.slow_down else 0.5)
             self.say(f"upload of {path.name} failed ({answer.said}); "
                      f"retry {attempt + 1}/{attempts} in {delay:.1f} s")  # fmt: skip
             self.sleep(delay)
@@ -160,7 +160,7 @@ class Uploader:
             _, listed = digests_on_index(
                 self.target, [name], limits=self.limits, attempts=1, say=self.say
             )
-        except index.PackageIndexError:
+        except simple_pages.PackageIndexError:
             return None
         return listed.get(name)
 
@@ -173,7 +173,7 @@ class Uploader:
         if answer.rejected and answer.verdict() in (None, EXISTS):
             # Maybe a racing publisher's identical file, not listed yet: look, never post again.
             for look in range(1, self.limits.attempts if listed is None else 1):
-                delay = index.backoff(look - 1)
+                delay = retrying.backoff(look - 1)
                 self.say(f"{name} exists on {where} but is not listed yet; next look in "
                          f"{delay:.1f} s")  # fmt: skip
                 self.sleep(delay)

@@ -22,7 +22,8 @@ from packaging.version import InvalidVersion, Version
 
 from scripts import COMMAND, PROJECT
 from scripts.artifacts import manifest, reproducible
-from scripts.indexes import attestations, index, index_targets
+from scripts.indexes import attestations, index, index_targets, retrying, simple_pages, waiting
+from scripts.indexes.simple_pages import PackageIndexError
 from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
@@ -194,7 +195,7 @@ def install_with_retries(
         except VerifyError as error:
             if attempt == attempts:
                 raise
-            delay = index.backoff(attempt - 1, 1.0)
+            delay = retrying.backoff(attempt - 1, 1.0)
             say(f"{error}; install {attempt + 1}/{attempts} in {delay:.1f} s")
             time.sleep(delay)
     raise AssertionError("unreachable")  # pragma: no cover
@@ -248,7 +249,7 @@ def check_listings(
     *,
     deadline: float,
     say: Callable[[str], None],
-) -> tuple[index_targets.Target, dict[str, index.FileLink]]:
+) -> tuple[index_targets.Target, dict[str, simple_pages.FileLink]]:
     """Wait until FILES are listed AGREEING_LISTINGS times in a row and every one of SUMS is
     served with its built sha256 (hashing the bytes where the listing gives none): what verify
     checks before it installs. TARGET with its simple API settled, and the links."""
@@ -261,7 +262,7 @@ def check_listings(
         return located[0].simple_url
 
     try:
-        links = index.wait_for_files(
+        links = waiting.wait_for_files(
             target.simple_url,
             PROJECT,
             files,
@@ -270,7 +271,7 @@ def check_listings(
             locate=locate if target.candidates else None,
             agreeing=AGREEING_LISTINGS,
         )
-    except index.NotThereYet as error:
+    except waiting.NotThereYet as error:
         raise VerifyError(f"not there yet: {error}") from None
     except index.IndexRefused as error:
         raise VerifyError(str(error)) from None
@@ -338,7 +339,7 @@ def verify(
 
 def require_served(
     target: index_targets.Target,
-    links: Mapping[str, index.FileLink],
+    links: Mapping[str, simple_pages.FileLink],
     expected: Mapping[str, str],
     source: tuple[str, str],
     say: Callable[[str], None],
@@ -358,7 +359,7 @@ def require_served(
 def compare_with_tag(
     target: index_targets.Target,
     version: str,
-    links: Mapping[str, index.FileLink],
+    links: Mapping[str, simple_pages.FileLink],
     repository: Path,
     workdir: Path,
     say: Callable[[str], None],
@@ -428,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             rebuild_from=args.repository if args.rebuild_from_tag else None,
             publisher=publisher, published_with=args.published_with,
         )  # fmt: skip
-    except (VerifyError, manifest.ManifestError, index.PackageIndexError, ValueError) as error:
+    except (VerifyError, manifest.ManifestError, PackageIndexError, ValueError) as error:
         return fail(f"verify: error: {redact(str(error), environ)}")
     return 0
 

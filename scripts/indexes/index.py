@@ -1,8 +1,8 @@
 """What a package index holds, asked over its simple API (PEP 503 HTML, PEP 691 JSON).
 
 Every network call has a timeout and a bounded number of retries: a flaky index ends in
-`IndexUnavailable`, a refusal in `IndexRefused` at once, and a file that never shows up in
-`NotThereYet`, each with a one-line message that names the index.
+`IndexUnavailable` and a refusal in `IndexRefused` at once, each with a one-line message that
+names the index.
 """
 
 from __future__ import annotations
@@ -16,24 +16,22 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from scripts.indexes.index_targets import Target, is_http_url, with_slash
-from scripts.indexes.retrying import backoff as backoff
-from scripts.indexes.retrying import one_line, retry_after
-from scripts.indexes.retrying import retry as retry
-from scripts.indexes.simple_pages import JSON_TYPE, normalize_project
-from scripts.indexes.simple_pages import FileLink as FileLink
-from scripts.indexes.simple_pages import PackageIndexError as PackageIndexError
-from scripts.indexes.simple_pages import parse_listing as parse_listing
-from scripts.indexes.simple_pages import parse_simple_html as parse_simple_html
-from scripts.indexes.simple_pages import parse_simple_json as parse_simple_json
+from scripts.indexes.retrying import one_line, retry, retry_after
+from scripts.indexes.simple_pages import (
+    JSON_TYPE,
+    FileLink,
+    PackageIndexError,
+    normalize_project,
+    parse_listing,
+)
 
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
-HTML_ACCEPT = "text/html"  # the other listing an index (or its CDN) serves, asked for by name
 USER_AGENT = "agentops-release-scripts (urllib)"
 # How long the simple API root may take to answer the configuration check, and how much of it
 # is read (a root lists every project: only its first bytes are needed to know what it is).
@@ -42,6 +40,7 @@ PROBE_BYTES = 1 << 16
 # 4xx answers that mean "ask again later": retried like a 5xx.
 RETRIED_STATUSES = frozenset({408, 429})
 CHUNK = 1 << 16
+T = TypeVar("T")
 
 
 class IndexUnavailable(PackageIndexError):
@@ -54,14 +53,6 @@ class IndexRefused(PackageIndexError):
 
 class IndexMisconfigured(PackageIndexError):
     """The simple API named or found for a target is not an index: never waited on."""
-
-
-class NotThereYet(PackageIndexError):
-    """Files still missing from the index when the deadline passed."""
-
-    def __init__(self, message: str, missing: Collection[str]) -> None:
-        super().__init__(message)
-        self.missing: list[str] = list(missing)
 
 
 class _Transient(Exception):
@@ -177,6 +168,22 @@ def _fetch_page(url: str, *, timeout: float, accept: str = ACCEPT) -> _Page | No
         return _Page(response.geturl(), response.headers.get_content_type(), raw.decode(charset))
 
 
+def _asked(
+    call: Callable[[], T],
+    failed: str,
+    *,
+    attempts: int,
+    sleep: Callable[[float], None] = time.sleep,
+    report: Callable[[str], None] | None = None,
+) -> T:
+    """CALL, asked again on a transient failure; IndexUnavailable (FAILED, after how many
+    attempts, and why) when the attempts run out."""
+    try:
+        return retry(call, attempts=attempts, retry_on=(_Transient,), sleep=sleep, report=report)
+    except _Transient as error:
+        raise IndexUnavailable(f"{failed} after {_attempts(attempts)}: {error}") from None
+
+
 def project_url(simple_url: str, project: str) -> str:
     """The simple API page of PROJECT on the index at SIMPLE_URL."""
     return f"{with_slash(simple_url)}{normalize_project(project)}/"
@@ -195,18 +202,10 @@ def list_links(
     """The files of PROJECT on the index, by filename; {} when the project is not there yet
     (ACCEPT: the listing asked for, JSON first by default)."""
     url = project_url(simple_url, project)
-    try:
-        page = retry(
-            lambda: _fetch_page(url, timeout=timeout, accept=accept),
-            attempts=attempts,
-            retry_on=(_Transient,),
-            sleep=sleep,
-            report=report,
-        )
-    except _Transient as error:
-        raise IndexUnavailable(
-            f"index {url} not reachable after {_attempts(attempts)}: {error}"
-        ) from None
+    page = _asked(
+        lambda: _fetch_page(url, timeout=timeout, accept=accept),
+        f"index {url} not reachable", attempts=attempts, sleep=sleep, report=report,
+    )  # fmt: skip
     if page is None:
         return {}
     return parse_listing(page.body, page.content_type, page.url)
@@ -214,16 +213,10 @@ def list_links(
 
 def fetch_json(url: str, *, timeout: float = 10.0, attempts: int = 3) -> object | None:
     """The JSON document at URL (None if the index has none there), asked up to ATTEMPTS times."""
-    try:
-        page = retry(
-            lambda: _fetch_page(url, timeout=timeout, accept="application/json"),
-            attempts=attempts,
-            retry_on=(_Transient,),
-        )
-    except _Transient as error:
-        raise IndexUnavailable(
-            f"{url} not reachable after {_attempts(attempts)}: {error}"
-        ) from None
+    page = _asked(
+        lambda: _fetch_page(url, timeout=timeout, accept="application/json"),
+        f"{url} not reachable", attempts=attempts,
+    )  # fmt: skip
     if page is None:
         return None
     try:
@@ -302,18 +295,10 @@ def download(
 ) -> str:
     """Download URL to DEST (atomically, through a file beside it); return its sha256 hex."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        return retry(
-            lambda: _download_once(url, dest, timeout),
-            attempts=attempts,
-            retry_on=(_Transient,),
-            sleep=sleep,
-            report=report,
-        )
-    except _Transient as error:
-        raise IndexUnavailable(
-            f"{url} not downloadable after {_attempts(attempts)}: {error}"
-        ) from None
+    return _asked(
+        lambda: _download_once(url, dest, timeout),
+        f"{url} not downloadable", attempts=attempts, sleep=sleep, report=report,
+    )  # fmt: skip
 
 
 def sha256_of(
@@ -359,110 +344,3 @@ def served_otherwise(
 
 def _attempts(count: int) -> str:
     return f"{count} attempt" if count == 1 else f"{count} attempts"
-
-
-def _names(filenames: Collection[str], shown: int = 3) -> str:
-    names = list(filenames)
-    return ", ".join(names[:shown]) + (", ..." if len(names) > shown else "")
-
-
-def _agree(earlier: Mapping[str, str], now: Mapping[str, str]) -> bool:
-    """Whether two listings give the same sha256 for every file (one without a hash agrees)."""
-    return all(not (earlier[name] and digest) or earlier[name] == digest
-               for name, digest in now.items())  # fmt: skip
-
-
-def _tally(
-    wanted: list[str], links: Mapping[str, FileLink], agreed: dict[str, str] | None, streak: int
-) -> tuple[list[str], int, dict[str, str] | None, str]:
-    """One poll counted: the files still missing, how many listings in a row agree now, the
-    sha256s they agree on, and what was wrong with this one ("" if nothing)."""
-    missing = [name for name in wanted if name not in links]
-    seen = {name: links[name].sha256 for name in wanted if name in links}
-    if missing:
-        return missing, 0, None, ""
-    if agreed is None or _agree(agreed, seen):
-        return (
-            [],
-            streak + 1,
-            {name: seen[name] or (agreed or {}).get(name, "") for name in wanted},
-            "",
-        )
-    return [], 1, seen, "the listings disagree on the sha256; "
-
-
-def _not_there(
-    url: str, missing: list[str], agreeing: int, deadline: float, problem: str
-) -> NotThereYet:
-    """The error for files still MISSING (or listings not AGREEING) at the DEADLINE."""
-    last = f" (last poll: {problem.rstrip('; ')})" if problem else ""
-    if not missing:
-        return NotThereYet(
-            f"the listing of {url} did not agree {agreeing} times in a row within "
-            f"{deadline:g} s{last}",
-            [],
-        )
-    return NotThereYet(
-        f"{len(missing)} file(s) never appeared on {url} within {deadline:g} s: "
-        f"{', '.join(missing)}{last}",
-        missing,
-    )
-
-
-def wait_for_files(
-    simple_url: str,
-    project: str,
-    filenames: Collection[str],
-    *,
-    deadline: float = 600.0,
-    first_delay: float = 0.5,
-    max_delay: float = 3.0,
-    timeout: float = 10.0,
-    agreeing: int = 1,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] = time.sleep,
-    report: Callable[[str], None] | None = None,
-    locate: Callable[[], str] | None = None,
-) -> dict[str, FileLink]:
-    """Poll the index until every one of FILENAMES is listed, AGREEING times in a row with the
-    same sha256; NotThereYet at the deadline.
-
-    A CDN in front of an index can serve a listing that lags or flaps for minutes after an
-    upload: one good answer is not proof. With AGREEING above 1 the polls take turns asking for
-    the JSON and the HTML listing, which caches keep apart. LOCATE is called once, the first time
-    nothing at all is listed: it returns the simple API to poll from then on, or raises when
-    there is none (a wrong URL is no reason to wait).
-    """
-    wanted = list(dict.fromkeys(filenames))
-    end = clock() + deadline
-    polls = streak = 0
-    agreed: dict[str, str] | None = None
-    while True:
-        accept = HTML_ACCEPT if agreeing > 1 and polls % 2 else ACCEPT
-        try:
-            # One attempt per poll: this loop is the retry, and it knows the deadline.
-            links, unavailable = list_links(
-                simple_url, project, timeout=max(min(timeout, end - clock()), 0.1), attempts=1,
-                accept=accept,
-            ), ""  # fmt: skip
-        except IndexUnavailable as error:
-            links, unavailable = {}, f"{error}; "
-        if not unavailable and not links and locate is not None:
-            simple_url, locate = locate(), None
-            continue
-        missing, streak, agreed, problem = _tally(wanted, links, agreed, streak)
-        problem = unavailable + problem
-        if streak >= agreeing:
-            return {name: links[name] for name in wanted}
-        left = end - clock()
-        url = project_url(simple_url, project)
-        if left <= 0:
-            raise _not_there(url, missing, agreeing, deadline, problem)
-        delay = min(first_delay if streak else backoff(polls, first_delay, max_delay), left)
-        polls += 1
-        if report is not None and missing:
-            report(
-                f"{problem}waiting for {len(missing)} file(s) on {url}: {_names(missing)}; "
-                f"next look in {delay:.1f} s, {left:.0f} s left"
-            )
-        sleep(delay)

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 from scripts.artifacts import manifest, publish, twine_upload, uploading, verify
-from scripts.indexes import index, index_targets, local_index
+from scripts.indexes import index_targets, local_index, simple_pages
 from tests.faults.conftest import CHAOS, SECRETS, USER
 from tests.proxy import start_proxy
 
@@ -102,7 +102,7 @@ def run_schedule(seed: int, packages: Path, port: int, built: Path) -> dict[str,
                 sums = manifest.read_manifest(built)
                 local = index_targets.resolve_target("local", local_url=proxy.url)
                 verify.check_listings(local, sorted(sums), sums, deadline=20.0, say=said.append)
-            except (verify.VerifyError, index.PackageIndexError) as failure:
+            except (verify.VerifyError, simple_pages.PackageIndexError) as failure:
                 error = f"verify: {failure}"
     finally:
         stop()

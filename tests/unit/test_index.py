@@ -13,15 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from scripts.indexes import index, index_targets
-from scripts.indexes.index import (
-    FileLink,
-    IndexRefused,
-    IndexUnavailable,
-    NotThereYet,
-    PackageIndexError,
-    Target,
-)
+from scripts.indexes import index, index_targets, retrying, simple_pages, waiting
+from scripts.indexes.index import IndexRefused, IndexUnavailable
+from scripts.indexes.index_targets import Target
+from scripts.indexes.simple_pages import FileLink, PackageIndexError
+from scripts.indexes.waiting import NotThereYet
 
 WHEEL = "demo_pkg-1.0-py3-none-any.whl"
 SDIST = "demo_pkg-1.0.tar.gz"
@@ -175,7 +171,7 @@ def test_retry_backs_off_then_succeeds(
 ) -> None:
     slept: list[float] = []
     call = Flaky(*(OSError(f"failure {n}") for n in range(failures)))
-    result = index.retry(
+    result = retrying.retry(
         call,
         attempts=attempts,
         base_delay=base,
@@ -193,7 +189,7 @@ def test_retry_reraises_the_last_error_after_the_attempts() -> None:
     errors = [TimeoutError(f"failure {n}") for n in range(5)]
     call = Flaky(*errors)
     with pytest.raises(TimeoutError) as caught:
-        index.retry(call, attempts=3, retry_on=(OSError,), sleep=slept.append)
+        retrying.retry(call, attempts=3, retry_on=(OSError,), sleep=slept.append)
     assert caught.value is errors[2]
     assert call.calls == 3
     assert slept == [0.5, 1.0]
@@ -203,7 +199,7 @@ def test_retry_lets_other_errors_through_at_once() -> None:
     slept: list[float] = []
     call = Flaky(ValueError("not retried"), OSError("never reached"))
     with pytest.raises(ValueError, match="not retried"):
-        index.retry(call, retry_on=(OSError,), sleep=slept.append)
+        retrying.retry(call, retry_on=(OSError,), sleep=slept.append)
     assert call.calls == 1
     assert slept == []
 
@@ -211,7 +207,7 @@ def test_retry_lets_other_errors_through_at_once() -> None:
 def test_retry_reports_each_wait_in_one_line() -> None:
     lines: list[str] = []
     call = Flaky(OSError("connection\nrefused"), OSError("reset"))
-    index.retry(call, retry_on=(OSError,), sleep=lambda _: None, report=lines.append)
+    retrying.retry(call, retry_on=(OSError,), sleep=lambda _: None, report=lines.append)
     assert lines == [
         "index not answering (connection refused); retry 2/5 in 0.5 s",
         "index not answering (reset); retry 3/5 in 1.0 s",
@@ -220,7 +216,7 @@ def test_retry_reports_each_wait_in_one_line() -> None:
 
 def test_retry_needs_an_attempt() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        index.retry(lambda: 1, attempts=0, retry_on=(OSError,))
+        retrying.retry(lambda: 1, attempts=0, retry_on=(OSError,))
 
 
 BASE = "https://example.org/simple/demo-pkg/"
@@ -259,7 +255,7 @@ BASE = "https://example.org/simple/demo-pkg/"
     ids=["empty", "absolute-path", "relative", "other-hash", "no-text", "two-files"],
 )
 def test_parse_simple_html(html: str, expected: dict[str, FileLink]) -> None:
-    assert index.parse_simple_html(html, BASE) == expected
+    assert simple_pages.parse_simple_html(html, BASE) == expected
 
 
 def json_page(*files: dict[str, object]) -> str:
@@ -290,7 +286,7 @@ def json_page(*files: dict[str, object]) -> str:
     ids=["empty", "sha256", "md5-only", "relative"],
 )
 def test_parse_simple_json(text: str, expected: dict[str, FileLink]) -> None:
-    assert index.parse_simple_json(text, BASE) == expected
+    assert simple_pages.parse_simple_json(text, BASE) == expected
 
 
 @pytest.mark.parametrize(
@@ -298,7 +294,7 @@ def test_parse_simple_json(text: str, expected: dict[str, FileLink]) -> None:
 )
 def test_parse_simple_json_refuses_other_pages(text: str) -> None:
     with pytest.raises(PackageIndexError, match=f"^{BASE} is not a PEP 691 project page: "):
-        index.parse_simple_json(text, BASE)
+        simple_pages.parse_simple_json(text, BASE)
 
 
 @pytest.mark.parametrize(
@@ -312,7 +308,7 @@ def test_parse_simple_json_refuses_other_pages(text: str) -> None:
     ],
 )
 def test_parse_listing_follows_the_content_type(content_type: str, text: str) -> None:
-    assert index.parse_listing(text, content_type, BASE) == {
+    assert simple_pages.parse_listing(text, content_type, BASE) == {
         WHEEL: FileLink(WHEEL, f"{BASE}{WHEEL}", SHA_A)
     }
 
@@ -574,7 +570,7 @@ def test_wait_for_files_returns_once_every_file_is_listed(fake_index: FakeIndex)
     )
     clock = FakeClock()
     lines: list[str] = []
-    links = index.wait_for_files(
+    links = waiting.wait_for_files(
         fake_index.simple_url,
         "demo-pkg",
         [WHEEL, SDIST],
@@ -602,7 +598,7 @@ def test_wait_for_files_gives_up_at_the_deadline(fake_index: FakeIndex) -> None:
     fake_index.script(html_listing(SDIST))
     clock = FakeClock()
     with pytest.raises(NotThereYet) as caught:
-        index.wait_for_files(
+        waiting.wait_for_files(
             fake_index.simple_url,
             "demo-pkg",
             [SDIST, WHEEL],
@@ -623,7 +619,7 @@ def test_wait_for_files_counts_an_unreachable_index_as_not_there() -> None:
     clock = FakeClock()
     url = f"http://127.0.0.1:{closed_port()}/simple/"
     with pytest.raises(NotThereYet, match=r"within 2 s: .* \(last poll: index .*refused"):
-        index.wait_for_files(url, "demo-pkg", [WHEEL], deadline=2, clock=clock, sleep=clock.sleep)
+        waiting.wait_for_files(url, "demo-pkg", [WHEEL], deadline=2, clock=clock, sleep=clock.sleep)
     assert clock.sleeps == [0.5, 1.0, 0.5]
 
 
@@ -631,7 +627,7 @@ def test_wait_for_files_stops_at_a_refusal(fake_index: FakeIndex) -> None:
     fake_index.script(Reply(403))
     clock = FakeClock()
     with pytest.raises(IndexRefused):
-        index.wait_for_files(
+        waiting.wait_for_files(
             fake_index.simple_url, "demo-pkg", [WHEEL], clock=clock, sleep=clock.sleep
         )
     assert clock.sleeps == []
