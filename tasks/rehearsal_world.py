@@ -239,16 +239,30 @@ class Rehearsal:
         path = self.work / "CHANGELOG.md"
         if not path.is_file():
             return ""
-        text = path.read_text(encoding="utf-8")
         try:
-            if changelog.unreleased_entries(text):
+            if changelog.unreleased_entries(path.read_text(encoding="utf-8")):
                 return ""
-            path.write_text(changelog.with_unreleased_entry(text, REHEARSAL_ENTRY))
         except changelog.ChangelogError:
             return ""  # cut-release says what is wrong with it
-        git(self.work, "commit", "--quiet", "-m", "docs: a CHANGELOG entry to rehearse", "--",
-             "CHANGELOG.md")  # fmt: skip
+        self.commit_entry(
+            lambda text: changelog.with_unreleased_entry(text, REHEARSAL_ENTRY),
+            "docs: a CHANGELOG entry to rehearse",
+        )
         return " (+1 commit on develop: [Unreleased] had no entry)"
+
+    def commit_entry(
+        self, edit: Callable[[str], str], message: str, push: str | None = None
+    ) -> None:
+        """Edit the clone's CHANGELOG.md with EDIT and commit it as MESSAGE (then push PUSH)."""
+        path = self.work / "CHANGELOG.md"
+        branch = git(self.work, "branch", "--show-current")
+        try:
+            path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
+        except (OSError, changelog.ChangelogError) as error:
+            raise StepError(f"{branch}: CHANGELOG.md: {error}") from None
+        git(self.work, "commit", "--quiet", "-m", message, "--", "CHANGELOG.md")
+        if push is not None:
+            git(self.work, "push", "--quiet", "origin", push)
 
     def invoke(self, *args: str) -> str:
         """Run `invoke ARGS` in the clone, with the recording gh; its last line."""
@@ -284,33 +298,18 @@ class Rehearsal:
 
     def fix_on_the_hotfix_branch(self) -> str:
         """What a maintainer does after cut-hotfix: the fix's entry under ### Fixed, pushed."""
-        path = self.work / "CHANGELOG.md"
-        text = changelog.with_section_entry(
-            path.read_text(encoding="utf-8"), self.release, HOTFIX_ENTRY
-        )
-        path.write_text(text, encoding="utf-8")
-        git(
-            self.work,
-            "commit",
-            "--quiet",
-            "-m",
-            "fix: a rehearsal of the hotfix",
-            "--",
-            "CHANGELOG.md",
-        )
-        git(self.work, "push", "--quiet", "origin", self.branch)
+        self.commit_entry(
+            lambda text: changelog.with_section_entry(text, self.release, HOTFIX_ENTRY),
+            "fix: a rehearsal of the hotfix", push=self.branch,
+        )  # fmt: skip
         return f"an entry under [{self.release}] ### Fixed, pushed to {self.branch}"
 
     def fix_on_the_line(self) -> str:
         """What a maintainer does on support/X.Y before its release: a fix with its entry."""
-        path = self.work / "CHANGELOG.md"
-        text = changelog.with_unreleased_entry(
-            path.read_text(encoding="utf-8"), SUPPORT_ENTRY, "### Fixed"
-        )
-        path.write_text(text, encoding="utf-8")
-        git(self.work, "commit", "--quiet", "-m", "fix: a rehearsal of a fix on the line", "--",
-             "CHANGELOG.md")  # fmt: skip
-        git(self.work, "push", "--quiet", "origin", self.target)
+        self.commit_entry(
+            lambda text: changelog.with_unreleased_entry(text, SUPPORT_ENTRY, "### Fixed"),
+            "fix: a rehearsal of a fix on the line", push=self.target,
+        )  # fmt: skip
         return f"an entry under [Unreleased] ### Fixed, pushed to {self.target}"
 
     def open_pull_request(self) -> str:
@@ -331,17 +330,10 @@ class Rehearsal:
         """What a team does while the release is open: a change lands on develop, with its
         CHANGELOG entry under [Unreleased]."""
         git(self.work, "switch", "--quiet", DEVELOP)
-        path = self.work / "CHANGELOG.md"
-        try:
-            text = changelog.with_unreleased_entry(
-                path.read_text(encoding="utf-8"), TEAM_ENTRY, "### Added"
-            )
-        except (OSError, changelog.ChangelogError) as error:
-            raise StepError(f"{DEVELOP}: CHANGELOG.md: {error}") from None
-        path.write_text(text, encoding="utf-8")
-        git(self.work, "commit", "--quiet", "-m", "feat: a change landing during the release",
-             "--", "CHANGELOG.md")  # fmt: skip
-        git(self.work, "push", "--quiet", "origin", DEVELOP)
+        self.commit_entry(
+            lambda text: changelog.with_unreleased_entry(text, TEAM_ENTRY, "### Added"),
+            "feat: a change landing during the release", push=DEVELOP,
+        )  # fmt: skip
         git(self.work, "switch", "--quiet", self.branch)
         return f"an entry under [Unreleased] pushed to {DEVELOP} while {self.branch} is open"
 
