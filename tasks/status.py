@@ -53,14 +53,13 @@ def _origin() -> tuple[dict[str, str] | None, set[str]]:
 
 def _index_files(spec: str, version: str) -> tuple[status_rules.Files | None, str]:
     """The files of VERSION on the index SPEC names, or None and why it could not be asked."""
-    from scripts.indexes import (
-        index,  # only here: its HTTP modules slowed every other task's start-up
-    )
+    # Only here: its HTTP modules slowed every other task's start-up.
+    from scripts.indexes import index, simple_pages
 
     try:
         target = resolve_target(spec, local_url=spec)
         links = index.list_links(target.simple_url, PROJECT, timeout=TIMEOUT, attempts=1)
-    except (ValueError, index.PackageIndexError) as error:
+    except (ValueError, simple_pages.PackageIndexError) as error:
         return None, str(error)
     files = {}
     for name, link in links.items():
