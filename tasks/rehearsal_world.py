@@ -76,6 +76,7 @@ def repository_state(repo: Path) -> str:
         for args in (
             ("for-each-ref", "--format=%(refname) %(objectname)"),
             ("remote", "-v"),
+            ("rev-parse", "--symbolic-full-name", "HEAD"),  # the branch checked out
             ("rev-parse", "HEAD"),
             ("status", "--porcelain", "--untracked-files=all"),
         )

@@ -92,6 +92,18 @@ def repo_state(work: Path, origin: Path) -> dict[str, object]:
     }
 
 
+def untouched(repo: Path) -> dict[str, object]:
+    """What a command that only reads REPO must leave as it was: every ref, the branch checked
+    out and its commit, the index and working tree, the configuration (remotes)."""
+    return {
+        "refs": git(repo, "for-each-ref", "--format=%(refname) %(objectname)"),
+        "branch": git(repo, "rev-parse", "--symbolic-full-name", "HEAD"),
+        "commit": git(repo, "rev-parse", "HEAD"),
+        "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
+        "config": (repo / ".git" / "config").read_bytes(),
+    }
+
+
 def run_tool(
     cwd: Path, *args: str, env: dict[str, str] | None = None, own_process: bool = False
 ) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,6 @@ xdist worker through `workeroutput` and printed by the controller at the end of 
 from __future__ import annotations
 
 import base64
-import contextlib
 import datetime
 import functools
 import json
@@ -414,9 +413,19 @@ class World:
         return state
 
     def close(self) -> None:
-        for cleanup in self.cleanups:
-            with contextlib.suppress(Exception):
-                cleanup()
+        run_cleanups(self.cleanups)
+
+
+def run_cleanups(cleanups: list[Callable[[], object]]) -> None:
+    """Run every one of CLEANUPS, even after one failed; then report those that failed."""
+    failed = []
+    for cleanup in cleanups:
+        try:
+            cleanup()
+        except Exception as error:
+            failed.append(f"{getattr(cleanup, '__qualname__', cleanup)}: {error!r}")
+    if failed:
+        raise RuntimeError("cleanup failed: " + "; ".join(failed))
 
 
 def time_today() -> datetime.date:

@@ -9,17 +9,17 @@ may show them. `nox -s faults` runs this table alone and prints the totals.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
+import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pytest
 
-from agentops.workspace import init_workspace, workspace_files
+from agentops.workspace import init_workspace
 from scripts import gitops
 from scripts.artifacts.manifest import write_manifest
 from scripts.indexes.attestations import check_provenance
@@ -34,7 +34,9 @@ from tests.faults.conftest import (
     Run,
     State,
     World,
+    _tree,
     leaked_secrets,
+    run_cleanups,
 )
 from tests.warehouse_front import INVALID_PUBLISHER
 
@@ -467,22 +469,22 @@ def killed_after_switching(world: World, before: State) -> State:
     }
 
 
-def umask() -> int:
-    current = os.umask(0o022)
-    os.umask(current)
-    return current
-
-
 def forced(world: World, before: State) -> State:
-    """--force: the new config.yaml, the user's old one as config.yaml.bak, the rest created."""
-    tree = dict(before["workspace"])  # type: ignore[call-overload]
-    tree[".agentops/config.yaml.bak"] = tree[".agentops/config.yaml"]
-    for relative, text in workspace_files(world.workspace).items():
-        digest = hashlib.sha256(text.encode()).hexdigest()
-        tree[relative.as_posix()] = f"file {0o666 & ~umask():o} {digest}"
-        for parent in relative.parents:
-            if str(parent) != ".":
-                tree.setdefault(parent.as_posix(), f"dir {0o777 & ~umask():o}")
+    """--force: the user's files, then what `agentops init` makes in an empty folder of the same
+    name over them, and the user's old config.yaml as config.yaml.bak."""
+    fresh = world.root / "fresh" / world.workspace.name
+    fresh.mkdir(parents=True)
+    subprocess.run(
+        [world.vars["python"], "-m", "agentops", "init"], cwd=fresh, check=True,
+        capture_output=True,
+    )  # fmt: skip
+    made = {path.relative_to(fresh).as_posix() for path in fresh.rglob("*") if path.is_file()}
+    assert made == {".agentops/config.yaml", ".agentops/datasets/smoke.jsonl",
+                    ".agentops/.gitignore"}  # fmt: skip
+    config = (fresh / ".agentops" / "config.yaml").read_text(encoding="utf-8").splitlines()
+    assert f"project: {world.workspace.name}" in config
+    kept: dict[str, str] = dict(before["workspace"])  # type: ignore[call-overload]
+    tree = {**kept, **_tree(fresh), ".agentops/config.yaml.bak": kept[".agentops/config.yaml"]}
     return {**before, "workspace": dict(sorted(tree.items()))}
 
 
@@ -1138,3 +1140,15 @@ def test_the_shallow_guard_for_the_build_session(
     if found:
         assert "\n" not in found
         assert "git fetch --unshallow --tags" in found
+
+
+def test_every_cleanup_runs_and_a_failed_one_is_reported() -> None:
+    ran: list[str] = []
+
+    def stop_server() -> None:
+        ran.append("server")
+        raise OSError("pypiserver did not stop")
+
+    with pytest.raises(RuntimeError, match=r"cleanup failed: .*stop_server: OSError\('pypiserver"):
+        run_cleanups([stop_server, lambda: ran.append("proxy")])
+    assert ran == ["server", "proxy"]

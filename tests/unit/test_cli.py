@@ -18,7 +18,6 @@ from typer.testing import CliRunner
 import agentops
 from agentops.cli import app
 from agentops.config import WorkspaceConfig, load_config
-from agentops.workspace import workspace_files
 
 runner = CliRunner()
 EXPECTED = {".agentops/config.yaml", ".agentops/datasets/smoke.jsonl", ".agentops/.gitignore"}
@@ -218,5 +217,16 @@ def test_config_comments_survive_an_edit(tmp_path: Path) -> None:
     assert load_config(path).evaluation.threshold == 0.5
 
 
-def test_workspace_files_are_deterministic(tmp_path: Path) -> None:
-    assert workspace_files(tmp_path) == workspace_files(tmp_path)
+def test_init_writes_the_same_bytes_in_every_process(tmp_path: Path) -> None:
+    # Two processes with other hash seeds (set and dict orders) and other clocks.
+    written = []
+    for seed in ("1", "2"):
+        folder = tmp_path / seed / "demo"
+        folder.mkdir(parents=True)
+        subprocess.run(
+            [sys.executable, "-m", "agentops", "init"], cwd=folder, check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed}, capture_output=True,
+        )  # fmt: skip
+        written.append(snapshot(folder))
+    assert set(written[0]) == EXPECTED
+    assert written[0] == written[1]

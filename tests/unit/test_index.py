@@ -70,8 +70,9 @@ def test_resolve_target(
         spec, local_url=local_url, simple_url=simple_url, indexes=NAMED
     )
     assert (target.upload_url, target.candidates) == (upload, candidates)
-    # Until it is checked, the simple API is the first candidate (a known index's own).
-    assert target.simple_url == (candidates[0] if candidates else target.simple_url)
+    # Until it is checked, the simple API is the first candidate, or a known index's own.
+    known = {"pypi": "https://pypi.org/simple/", "testpypi": "https://test.pypi.org/simple/"}
+    assert target.simple_url == (candidates[0] if candidates else known[spec.strip().lower()])
 
 
 def test_known_targets() -> None:

@@ -18,6 +18,8 @@ from tasks.rehearsal_steps import (
     table,
     token_verifications,
 )
+from tasks.rehearsal_world import repository_state
+from tests.helpers import commit, git
 
 
 class Clock:
@@ -122,3 +124,17 @@ def test_each_verify_that_passed_must_have_been_told_of_the_token_upload() -> No
     )
     failed = [Step("release.yml verify-testpypi", FAILED, 5.0)]
     assert token_verifications(failed, said.__getitem__) == []
+
+
+def test_the_repository_is_not_as_it_was_on_another_branch_at_the_same_commit(
+    tmp_path: Path,
+) -> None:
+    repo = tmp_path / "repo"
+    git(tmp_path, "init", "--quiet", "--initial-branch", "main", str(repo))
+    commit(repo, "first", files={"README.md": "one\n"})
+    git(repo, "branch", "--quiet", "elsewhere")  # at the same commit
+    before = repository_state(repo)
+    git(repo, "switch", "--quiet", "elsewhere")
+    assert repository_state(repo) != before
+    git(repo, "switch", "--quiet", "main")
+    assert repository_state(repo) == before

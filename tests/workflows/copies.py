@@ -24,16 +24,10 @@ from tests.workflows import model
 CI_SLICE = ("tests/unit", "tests/workflows/test_workflows_act.py")
 BUILD_SLICE = ("tests/unit/test_cli.py",)
 ACT = processes.find_tool("act")
-UV = processes.find_tool("uv")
 
 ACT_MARKS = [
     pytest.mark.workflows,
     pytest.mark.skipif(bool(os.environ.get(INSIDE_ACT)), reason="already inside an act run"),
-    pytest.mark.skipif(
-        os.environ.get("GITHUB_ACTIONS") == "true", reason="on GitHub the workflows run for real"
-    ),
-    pytest.mark.skipif(sys.platform != "linux", reason="act runs the jobs on a Linux host here"),
-    pytest.mark.skipif(ACT is None or UV is None, reason="act and uv (test group) are needed"),
 ]
 
 

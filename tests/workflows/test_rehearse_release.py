@@ -28,8 +28,7 @@ from scripts.artifacts import manifest, verify
 from scripts.indexes.local_index import answers
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
-from tasks.rehearsal_world import repository_state
-from tests.helpers import commit, git
+from tests.helpers import commit, git, untouched
 from tests.workflows import model
 from tests.workflows.copies import ACT_MARKS, once_and_with_every_python, project_copy
 
@@ -97,7 +96,7 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
 ) -> None:
     project = project_copy(tmp_path / "project", ())
     assert not (project / "tests" / "unit").exists()
-    before = repository_state(project)
+    before = untouched(project)
     returncode, output = rehearse(project, tmp_path, "--approve", "--keep")
     assert returncode == 0, output
     rows = [
@@ -145,7 +144,7 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"
     assert left_running(folder) == []
-    assert repository_state(project) == before
+    assert untouched(project) == before
 
 
 def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -> None:
@@ -161,7 +160,7 @@ def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Pat
     planted = cli.read_text().replace(VERSION_LINE, PLANTED)
     commit(project, "fix: report the version",
            files={"src/agentops/cli.py": planted, "CHANGELOG.md": dated})  # fmt: skip
-    before = repository_state(project)
+    before = untouched(project)
 
     # Approved: still nothing may reach production.
     returncode, output = rehearse(project, tmp_path, "--approve", version="9.10.0rc1")
@@ -222,7 +221,7 @@ def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Pat
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"
     assert left_running(folder) == []
-    assert repository_state(project) == before
+    assert untouched(project) == before
 
 
 def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
@@ -237,7 +236,7 @@ def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
     dated = changelog.release(text, Release.parse("1.0.0"), datetime.date(2026, 12, 1))
     commit(project, "chore: prepare release 1.0.0", files={"CHANGELOG.md": dated})
     heads = {name: git(project, "rev-parse", name) for name in ("main", "develop", "HEAD")}
-    before = repository_state(project)
+    before = untouched(project)
     # Ctrl-C as in a terminal, even where this suite runs in the background (a shell starts
     # background jobs with SIGINT ignored, and Python then raises no KeyboardInterrupt).
     command = [sys.executable, "-m", "invoke", "rehearse-release", "next", "--approve"]
@@ -287,4 +286,4 @@ def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"
     assert left_running(folder) == []
-    assert repository_state(project) == before
+    assert untouched(project) == before

@@ -19,6 +19,7 @@ import yaml
 from scripts.indexes import attestations
 from tasks.ci import NO_CHANGELOG_LABEL
 from tests.workflows import model
+from tests.workflows.copies import BUILD_SLICE, CI_SLICE, in_slice
 from tests.workflows.model import (
     NAMES,
     ROOT,
@@ -876,3 +877,28 @@ def test_every_verify_is_told_how_the_publish_job_it_needs_uploaded() -> None:
                 assert "nox -s publish" in publish["run"]
                 told += 1
     assert told == 4  # ci.yml's dev release, staging.yml, release.yml's staging and production
+
+
+@pytest.mark.parametrize(
+    ("name", "chosen", "kept"),
+    [
+        ("src/agentops/cli.py", BUILD_SLICE, True),
+        ("tests/helpers.py", BUILD_SLICE, True),
+        ("scripts/stand-ins/bin/gh", BUILD_SLICE, True),
+        ("tests/unit/test_cli.py", BUILD_SLICE, True),
+        ("tests/unit/__init__.py", BUILD_SLICE, True),
+        ("tests/unit/test_docs.py", BUILD_SLICE, False),
+        ("tests/faults/conftest.py", BUILD_SLICE, False),
+        ("tests/workflows/model.py", BUILD_SLICE, False),
+        ("tests/workflows/model.py", CI_SLICE, True),
+        ("tests/workflows/__init__.py", CI_SLICE, True),
+        ("tests/workflows/test_workflows_act.py", CI_SLICE, True),
+        ("tests/workflows/test_workflows_static.py", CI_SLICE, False),
+        ("tests/unit/test_docs.py", CI_SLICE, True),
+        ("tests/integration/test_tasks.py", CI_SLICE, False),
+    ],
+)
+def test_a_copy_keeps_its_slice_of_the_tests(
+    name: str, chosen: tuple[str, ...], kept: bool
+) -> None:
+    assert in_slice(name, chosen) is kept
