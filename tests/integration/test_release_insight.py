@@ -244,3 +244,62 @@ def test_yank_refuses_before_changing_anything(
     assert output.strip().startswith(f"yank: error: {message}"), output
     assert released.state() == before
     assert released.gh_calls() == calls
+
+
+def changes_on_github(world: World) -> list[list[str]]:
+    """The gh calls that change something on GitHub (reads, such as `gh api` GETs, left out)."""
+    calls = [list(map(str, call["args"])) for call in world.gh_calls()]  # type: ignore[call-overload]
+    return [
+        call for call in calls
+        if call[:2] in (["pr", "create"], ["release", "create"], ["release", "edit"])
+        or "--method" in call
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("after", "args", "printed"),
+    [
+        pytest.param(
+            "tagged", ["github-release", "0.2.0", "--dist", "{dist}"],
+            ["gh release create v0.2.0 --verify-tag", "agentops_accelerator-0.2.0.tar.gz"],
+            id="github-release",
+        ),
+        pytest.param(
+            "github", ["finish-release", "0.2.0"],
+            ["git merge", "git push origin develop", "git push origin --delete release/v0.2.0"],
+            id="finish-release",
+        ),
+        pytest.param(
+            "finished", ["yank", "0.2.0", "--reason", "broken"],
+            ["git push", "gh pr create", "gh release edit v0.2.0"],
+            id="yank",
+        ),
+        pytest.param(
+            "merged", ["cut-support", "0.1"],
+            ["git switch --no-track -c support/0.1", "git push"],
+            id="cut-support",
+        ),
+    ],
+)  # fmt: skip
+def test_dry_run_prints_the_commands_and_changes_nothing(
+    released: World, tmp_path: Path, after: str, args: list[str], printed: list[str]
+) -> None:
+    dist = tmp_path / "dist"
+    fake_dist(dist, "0.2.0")
+    steps = {
+        "tagged": [("tag", "0.2.0")],
+        "github": [("tag", "0.2.0"), ("github-release", "0.2.0", "--dist", str(dist))],
+        "finished": [("tag", "0.2.0"), ("github-release", "0.2.0", "--dist", str(dist)),
+                     ("finish-release", "0.2.0")],
+        "merged": [],
+    }  # fmt: skip
+    for step in steps[after]:
+        code, output = released.invoke(*step)
+        assert code == 0, output
+    before, changed = released.state(), changes_on_github(released)
+    code, output = released.invoke(*[arg.format(dist=dist) for arg in args], "--dry-run")
+    assert code == 0, output
+    for command in printed:
+        assert command in output, output
+    assert released.state() == before
+    assert changes_on_github(released) == changed
