@@ -210,10 +210,15 @@ def _github_probe(tag: str) -> tuple[dict[str, Any], dict[str, str]]:
 
 
 def seen_of(
-    release: versions.Release, staging: str, production: str, dist: Path
+    release: versions.Release,
+    staging: str,
+    production: str,
+    dist: Path,
+    origin: tuple[dict[str, str] | None, set[str]] | None = None,
 ) -> status_rules.Seen:
-    """What git, gh, dist/ and the two indexes say of RELEASE, asking each once."""
-    refs, annotated = _origin()
+    """What git, gh, dist/ and the two indexes say of RELEASE, asking each once (ORIGIN: what
+    `_origin` read already, if it did)."""
+    refs, annotated = origin or _origin()
     fields, why = _git_probe(release, refs, annotated)
     for found, unknown in (
         _pr_probe(fields["branch"], fields["target"]),
@@ -281,13 +286,14 @@ def status(
 ) -> None:
     """Show every stage of a release (git, PR, tag, files, indexes, GitHub) and the next step."""
     chosen = parse_release(release) if release else None
+    origin = None
     if chosen is None:
-        refs, _ = _origin()
-        tags = set(gitops.local_tags()) | set(gitops.remote_tags(refs or {}))
-        chosen = release_in_progress(refs or {}, tags)
+        origin = _origin()
+        refs = origin[0] or {}
+        chosen = release_in_progress(refs, set(gitops.local_tags()) | set(gitops.remote_tags(refs)))
         if chosen is None:
             raise Refused("no release branch and no release tag: give --release X.Y.Z")
-    seen = seen_of(chosen, *_indexes(staging, production), Path(dist))
+    seen = seen_of(chosen, *_indexes(staging, production), Path(dist), origin)
     found_rows = status_rules.rows(seen)
     heading = f"{chosen.tag} ({seen.flow}, into {seen.target})"
     if seen.yanked is not None:

@@ -105,14 +105,19 @@ def untouched(repo: Path) -> dict[str, object]:
 
 
 def run_tool(
-    cwd: Path, *args: str, env: dict[str, str] | None = None, own_process: bool = False
+    cwd: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    own_process: bool = False,
+    timeout: float | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run ARGS in CWD (stdin empty) with the gh stand-in first on PATH and a fixed git identity
-    (`python -m invoke` in this process unless OWN_PROCESS: tests/invoking.py)."""
+    (`python -m invoke` in this process unless OWN_PROCESS: tests/invoking.py), within TIMEOUT
+    seconds when it runs in a process of its own."""
     base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")}
     path = os.pathsep.join([str(STAND_IN_BIN), base.get("PATH", "")])
     full = {**base, **GIT_IDENTITY, "PATH": path, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}
-    return invoking.run(list(args), cwd, full, own_process=own_process)
+    return invoking.run(list(args), cwd, full, timeout, own_process=own_process)
 
 
 EMPTY_PAGE = b"<html><body></body></html>"

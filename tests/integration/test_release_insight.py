@@ -3,13 +3,16 @@
 
 from __future__ import annotations
 
+import collections
+import socket
+import sys
 from pathlib import Path
 
 import pytest
 
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
-from tests.helpers import commit, git
+from tests.helpers import RecordingIndex, commit, git, run_tool
 from tests.integration.worlds import (
     World,
     assert_changelogs_true,
@@ -303,3 +306,47 @@ def test_dry_run_prints_the_commands_and_changes_nothing(
         assert command in output, output
     assert released.state() == before
     assert changes_on_github(released) == changed
+
+
+def test_status_changes_nothing_and_asks_each_system_once(released: World, tmp_path: Path) -> None:
+    code, output = released.invoke("tag", "0.2.0")
+    assert code == 0, output
+    before, calls = released.state(), len(released.gh_calls())
+    trace = tmp_path / "git-trace"
+    staging, production = RecordingIndex(), RecordingIndex()
+    try:
+        code, output = released.invoke(
+            "status", "--staging", staging.url, "--production", production.url,
+            GIT_TRACE=str(trace),
+        )  # fmt: skip
+    finally:
+        staging.stop()
+        production.stop()
+    assert code == 0, output
+    assert released.state() == before
+    asked = [" ".join(map(str, call["args"])) for call in released.gh_calls()[calls:]]  # type: ignore[call-overload]
+    assert asked, "gh was not asked"
+    assert [call for call, count in collections.Counter(asked).items() if count > 1] == []
+    for server in (staging, production):
+        assert server.requests == [("GET", "/simple/agentops-accelerator/")]
+    # origin is read once: one upload-pack (ls-remote) in all the git processes status ran.
+    assert trace.read_text().count("git-upload-pack") == 1
+
+
+def test_status_gives_up_on_an_index_that_never_answers(released: World) -> None:
+    with socket.socket() as silent:  # accepts connections (the backlog), never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"http://127.0.0.1:{silent.getsockname()[1]}/"
+        # In a process of its own, stopped after 60 s: a status that hangs fails the test.
+        result = run_tool(
+            released.work, sys.executable, "-m", "invoke", "status", "--staging", url,
+            "--production", url, own_process=True, timeout=60,
+        )  # fmt: skip
+    code, output = result.returncode, result.stdout + result.stderr
+    assert code == 0, output
+    lines = output.splitlines()
+    assert {state_of(lines, label) for label in ("staging index", "production index")} == {
+        "unknown"
+    }
+    assert "timed out" in next(line for line in lines if "staging index" in line), output
