@@ -213,7 +213,10 @@ def coverage(session: nox.Session) -> None:
     combined = str(REPORTS / ".coverage")
     session.run("coverage", "combine", "--keep", "--quiet", f"--data-file={combined}", *found)
     xml = REPORTS / "coverage.xml"
-    session.run("coverage", "xml", "--quiet", f"--data-file={combined}", "-o", str(xml))
+    # The XML for CI whatever the total; then the table, which fails under the threshold.
+    session.run(
+        "coverage", "xml", "--quiet", "--fail-under=0", f"--data-file={combined}", "-o", str(xml)
+    )
     session.run("coverage", "report", f"--data-file={combined}")
 
 

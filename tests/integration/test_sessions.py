@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -128,6 +129,23 @@ def test_lint_fails_on_a_type_error(project_repo: Path, envdir: Path) -> None:
     assert 'Incompatible return value type (got "str", expected "int")' in result.stdout
 
 
+def test_invoke_ci_runs_ci_in_order_and_stops_at_the_first_failure(project_repo: Path) -> None:
+    helper = project_repo / "scripts" / "files.py"
+    helper.write_text(helper.read_text() + "\nimport os\n")  # unused: ruff check fails
+    env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "CI")}
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env["PATH"]])
+    result = subprocess.run(
+        [sys.executable, "-m", "invoke", "ci"], cwd=project_repo, env=env, capture_output=True,
+        text=True, check=False,
+    )  # fmt: skip
+    output = result.stdout + result.stderr
+    assert result.returncode == 1, output
+    sessions = re.findall(r"nox > Running session (\S+)", output)
+    assert sessions == ["lint"], output  # the first of `nox -t ci`, and nothing after it
+    assert "reproduce locally: python3 -m uv run nox -s lint" in output
+    assert output.rstrip().splitlines()[-1].startswith("ci: error: a session failed")
+
+
 def test_python_versions_are_the_classifiers() -> None:
     import tomllib
 
@@ -182,6 +200,16 @@ def test_build_refuses_an_unexpected_version(built: Path, envdir: Path, how: str
 def test_build_accepts_the_tag_version(built: Path, envdir: Path) -> None:
     result = run_nox(built, envdir, "-s", "build", env={"EXPECTED_VERSION": "v1.2.3"})
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_build_checks_that_two_clean_builds_are_the_same_bytes(built: Path, envdir: Path) -> None:
+    result = run_nox(built, envdir, "-s", "build", "--", "--reproducible-check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    sums = manifest.read_manifest(built / "dist")
+    # Each file of the second build compared with the first, as both were built from HEAD.
+    for name, digest in sums.items():
+        assert f"{name}  {digest}  same" in result.stdout
+    assert "reproducible: two builds of HEAD (umask " in result.stdout
 
 
 def test_publish_and_verify_against_a_local_index(
@@ -241,6 +269,22 @@ def test_coverage_without_data_names_the_command_to_run_first(
     assert result.returncode == 1
     assert "no coverage data in reports/: run `nox -s tests`" in result.stderr
     assert not (project_repo / "reports" / "coverage.xml").exists()
+
+
+def test_coverage_fails_under_its_threshold(project_repo: Path, envdir: Path) -> None:
+    # One test session's data, of a run that touched a few modules: far under the threshold.
+    reports = project_repo / "reports"
+    reports.mkdir()
+    subprocess.run(
+        [sys.executable, "-m", "coverage", "run", "--data-file", str(reports / "coverage-x.data"),
+         "-m", "scripts.artifacts.reproducible", "--help"],
+        cwd=project_repo, check=True, capture_output=True,
+    )  # fmt: skip
+    result = run_nox(project_repo, envdir, "-s", "coverage")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "fail-under=85" in result.stdout + result.stderr
+    assert "TOTAL" in result.stdout  # the table of what is missing is shown, not cut short
+    assert (reports / "coverage.xml").is_file()  # the report is written all the same
 
 
 def test_rehearse_runs_the_whole_staging_path(tagged_project: Path, envdir: Path) -> None:
