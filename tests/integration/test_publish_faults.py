@@ -483,6 +483,25 @@ def test_verify_never_installs_a_cached_file_of_the_same_version(
     assert f"verified {PROJECT}=={VERSION} from local" in second.out
 
 
+def test_verify_takes_the_package_only_from_the_target_index(
+    server: LocalIndex, good_dist: Path, broken_dist: Path, tmp_path: Path
+) -> None:
+    """The same name and version on another index, one uv asks first, is never installed."""
+    for name in (WHEEL, SDIST):
+        shutil.copy2(good_dist / name, server.packages_dir / name)
+    elsewhere = local_index.start_local_index(tmp_path / "elsewhere")
+    try:
+        for name in (WHEEL, SDIST):
+            shutil.copy2(broken_dist / name, elsewhere.packages_dir / name)
+        # UV_INDEX comes before the default index: uv would take the broken one from there.
+        result = run("verify", server.url, "--dist", good_dist, "--deadline", "30",
+                     extra_env={"UV_INDEX": elsewhere.simple_url})  # fmt: skip
+    finally:
+        elsewhere.stop()
+    assert result.code == 0, result
+    assert f"verified {PROJECT}=={VERSION} from local" in result.out
+
+
 def test_the_packages_folder_is_the_index(server: LocalIndex, good_dist: Path) -> None:
     """The assertions above read the packages folder: it is exactly what the index serves."""
     shutil.copy2(good_dist / SDIST, server.packages_dir / SDIST)
