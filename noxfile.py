@@ -193,6 +193,8 @@ def machinery(session: nox.Session) -> None:
     _pytest(
         session,
         f"--junitxml={REPORTS / 'junit-machinery.xml'}",
+        "-m",
+        "not rehearsals",
         suites=MACHINERY_SUITES,
         measured="machinery",
         workers_per_core=3,
@@ -225,6 +227,18 @@ def faults(session: nox.Session) -> None:
     """The fault-injection scenarios and 200 chaos schedules, ending with their totals."""
     session.env["FAULTS_CHAOS_SCHEDULES"] = os.environ.get("FAULTS_CHAOS_SCHEDULES", "200")
     _pytest(session, "-m", "faults", str(ROOT / "tests" / "faults"), workers_per_core=3)
+
+
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["ci", "rehearsals"])
+def rehearsals(session: nox.Session) -> None:
+    """The release's variants rehearsed under act: a pre-release, a hotfix, a maintenance line."""
+    _pytest(
+        session,
+        f"--junitxml={REPORTS / 'junit-rehearsals.xml'}",
+        "-m",
+        "rehearsals",
+        suites=("workflows",),
+    )
 
 
 @reproducible(python=DEFAULT_PYTHON, default=False, tags=["bench"])

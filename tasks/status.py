@@ -151,7 +151,11 @@ def _git_probe(
         support_branch=support_sha is not None,
         tag_on_support=contains(tag_sha, support_sha) if tag_sha else None,
         tag_on_main=contains(tag_sha, head(MAIN)) if tag_sha else None,
-        cut_from_support=contains(support_sha, release_sha) is True
+        # Cut from the line: the branch holds the line's tip (or, its PR merged, the line holds
+        # the branch's), and develop does not.
+        cut_from_support=bool(
+            contains(support_sha, release_sha) or contains(release_sha, support_sha)
+        )
         and contains(support_sha, develop_sha) is False,
         older_line=release_sha is None and _older_line(release, tags),
     )

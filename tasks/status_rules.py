@@ -230,7 +230,8 @@ def release_flow(
     A pre-release is one; a final with a hotfix/vX.Y.Z branch (here or on origin) is a hotfix.
     With support/X.Y on origin, a final is the line's when its tag is on the line and not on main,
     or, untagged, when its release branch was cut from the line (the branch holds the line's tip,
-    develop does not), or, not cut yet, when its line X.Y is older than the latest release's.
+    or the line the branch's once its PR is merged; develop does not), or, not cut yet, when its
+    line X.Y is older than the latest release's.
     Everything else is a release from develop into main.
     """
     if release.kind != "final":

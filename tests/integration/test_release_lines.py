@@ -267,6 +267,9 @@ def test_a_support_line_releases_its_next_patch_after_a_newer_line(
     assert option(args, "--base") == "support/0.1" and option(args, "--head") == "release/v0.1.1"
     assert git(world.work, "rev-parse", "HEAD~1") == git(world.origin, "rev-parse", "support/0.1")
     merge_into(world, "release/v0.1.1", "support/0.1")
+    # The PR merged into the line (a merge commit on it): what comes next is the tag.
+    _, step = status(world, indexes, "--release", "0.1.1")
+    assert step == "git switch support/0.1 && git pull --ff-only && invoke tag 0.1.1"
 
     run_agreeing_with_status(world, indexes, "tag", "0.1.1")  # though v0.2.0 exists
     lines, _ = status(world, indexes, "--release", "0.1.1")

@@ -108,7 +108,7 @@ def test_what_each_selection_runs_and_listing_makes_no_file(
         ("-s", "tests"): ["tests-3.11", "tests-3.12", "tests-3.13"],
         ("-t", "tests"): ["tests-3.11", "tests-3.12", "tests-3.13", "machinery"],
         ("-t", "ci"): ["lint", "tests-3.11", "tests-3.12", "tests-3.13", "machinery", "coverage",
-                       "build"],
+                       "rehearsals", "build"],
     }  # fmt: skip
     for selection, expected in selections.items():
         # Python's own bytecode cache aside: noxfile.py itself must write nothing.

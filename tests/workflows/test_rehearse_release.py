@@ -11,6 +11,7 @@ past a build's tests.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import queue
 import re
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -89,6 +91,27 @@ def left_running(folder: Path) -> list[str]:
         if str(folder) in line or cwd.startswith(str(folder)):
             found.append(f"{proc.name}: {line}")
     return found
+
+
+ROW = re.compile(r"^(\S.*?)\s{2,}(passed|failed|not run|approved|rejected)\b", re.M)
+KEPT = re.compile(r"rehearse-release: v\S+ of HEAD in (?P<folder>\S+)")
+
+
+def table_of(output: str) -> dict[str, str]:
+    """The rehearsal's table, as printed: {step: its result}."""
+    return dict(ROW.findall(output))
+
+
+def stored(folder: Path, index: str) -> dict[str, str]:
+    """What the stand-in index INDEX (staging, production) of FOLDER stores: {name: sha256}."""
+    return {path.name: manifest.sha256_file(path)
+            for path in (folder / index / "packages").iterdir()}  # fmt: skip
+
+
+def gh_asked(folder: Path) -> list[list[str]]:
+    """What the kept FOLDER's gh stand-in was asked, in order."""
+    record = (folder / "gh-calls.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line)["args"] for line in record if line]
 
 
 def test_an_approved_release_reaches_production_and_github_and_is_finished(
@@ -286,4 +309,143 @@ def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"
     assert left_running(folder) == []
+    assert untouched(project) == before
+
+
+def test_a_rejected_release_stops_at_the_gate_and_nothing_reaches_production(
+    tmp_path: Path,
+) -> None:
+    project = project_copy(tmp_path / "project", ())
+    before = untouched(project)
+    returncode, output = rehearse(project, tmp_path, "--keep")  # --reject is the default
+    assert returncode == 0, output
+    passed = [
+        "prepare", "cut-release", "staging.yml build", "staging.yml publish", "staging.yml verify",
+        "a commit lands on develop", "ci.yml lint", "the checks main requires",
+        "merge the release PR", "tag", "release.yml build", "release.yml publish-testpypi",
+        "release.yml verify-testpypi",
+    ]  # fmt: skip
+    assert table_of(output) == {
+        **dict.fromkeys(passed, "passed"),
+        "approval gate (environment release)": "rejected",
+        **dict.fromkeys(
+            ["release.yml publish-pypi", "release.yml verify-pypi", "release.yml github-release"],
+            "not run",
+        ),
+    }, output
+    assert "rehearse-release: v9.9.9 rehearsed (rejected)" in output
+    match = KEPT.search(output)
+    assert match, output
+    folder = Path(match["folder"])
+    built = manifest.check_dist(folder / "act" / "release.yml" / "artifacts" / "dist")
+    assert sorted(built) == [f"agentops_accelerator-9.9.9{end}"
+                             for end in ("-py3-none-any.whl", ".tar.gz")]  # fmt: skip
+    staging = stored(folder, "staging")
+    assert {name: staging.get(name) for name in built} == built  # the tag's build, staged
+    assert stored(folder, "production") == {}
+    asked = gh_asked(folder)
+    assert [args[:2] for args in asked if args[:2] == ["pr", "create"]] == [["pr", "create"]]
+    assert not [args for args in asked if args[:2] == ["release", "create"]]
+    origin = folder / "origin.git"
+    assert git(origin, "rev-parse", "v9.9.9^{commit}") == git(origin, "rev-parse", "main")
+    assert git(origin, "branch", "--list", "release/v9.9.9")  # finish-release did not run
+    for url in INDEX_URL.findall(output):
+        assert not answers(url), f"{url} still answers"
+    assert untouched(project) == before
+
+
+STAGED = ["staging.yml build", "staging.yml publish", "staging.yml verify"]
+TO_THE_GATE = ["tag", "release.yml build", "release.yml publish-testpypi",
+               "release.yml verify-testpypi"]  # fmt: skip
+PRODUCTION = ["release.yml publish-pypi", "release.yml verify-pypi", "release.yml github-release"]
+APPROVED = {"approval gate (environment release)": "approved"}
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A rehearsal of another kind of release, and what it must leave in its world."""
+
+    version: str
+    options: tuple[str, ...]
+    passed: list[str]  # the table's rows that passed, in order (the gate apart)
+    not_run: list[str]
+    marks: list[str] | None  # `gh release create`'s marks; None: no GitHub Release
+    tag_on: dict[str, bool]  # origin's branches that contain the tag, or do not
+    branch_left: str | None  # the release (or hotfix) branch still on origin afterwards
+    branch_gone: str | None
+
+
+VARIANTS = {
+    "pre-release": Variant(
+        "9.9.9rc1", ("--approve",), ["prepare", "cut-release", *STAGED, *TO_THE_GATE, *PRODUCTION],
+        [], ["--prerelease", "--latest=false"], {"release/v9.9.9": True, "main": False},
+        "release/v9.9.9", None,
+    ),
+    "pre-release-kept-off-production": Variant(
+        "9.9.9rc1", ("--approve", "--var", "PRERELEASES_TO_PRODUCTION=false"),
+        ["prepare", "cut-release", *STAGED, *TO_THE_GATE], PRODUCTION, None,
+        {"release/v9.9.9": True, "main": False}, "release/v9.9.9", None,
+    ),
+    "hotfix": Variant(
+        "9.9.1", ("--hotfix", "--approve"),
+        ["prepare", "cut-hotfix", "the fix", *STAGED, "a commit lands on develop", "ci.yml lint",
+         "the checks main requires", "merge the hotfix PR", *TO_THE_GATE, *PRODUCTION,
+         "finish-release"],
+        [], [], {"main": True, "develop": True}, None, "hotfix/v9.9.1",
+    ),
+    "support": Variant(
+        "9.9.1", ("--support", "--approve"),
+        ["prepare", "cut-support", "the fix", "cut-release", *STAGED,
+         "the checks support/9.9 requires", "merge the release PR", *TO_THE_GATE, *PRODUCTION,
+         "finish-release"],
+        [], ["--latest=false"], {"support/9.9": True, "main": False, "develop": False}, None,
+        "release/v9.9.1",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.rehearsals
+@pytest.mark.parametrize("name", VARIANTS)
+def test_a_variant_of_the_release_is_rehearsed_to_its_end(tmp_path: Path, name: str) -> None:
+    variant = VARIANTS[name]
+    project = project_copy(tmp_path / "project", ())
+    before = untouched(project)
+    returncode, output = rehearse(
+        project, tmp_path, *variant.options, "--keep", version=variant.version
+    )
+    assert returncode == 0, output
+    rows = table_of(output)
+    assert [row for row, result in rows.items() if result == "passed"] == variant.passed, output
+    assert {row: result for row, result in rows.items() if result != "passed"} == {
+        **APPROVED,
+        **dict.fromkeys(variant.not_run, "not run"),
+    }, output
+    match = re.search(rf"rehearse-release: v{re.escape(variant.version)} of HEAD in (\S+)", output)
+    assert match, output
+    folder = Path(match[1])
+    built = manifest.check_dist(folder / "act" / "release.yml" / "artifacts" / "dist")
+    assert all(f"-{variant.version}" in name for name in built), built
+    staging = stored(folder, "staging")
+    assert {name: staging.get(name) for name in built} == built
+    published = "release.yml publish-pypi" in variant.passed
+    assert stored(folder, "production") == (built if published else {})
+    created = [args for args in gh_asked(folder) if args[:2] == ["release", "create"]]
+    if variant.marks is None:
+        assert created == []
+    else:
+        [args] = created
+        assert args[2] == f"v{variant.version}"
+        assert [arg for arg in args if arg.startswith(("--prerelease", "--latest"))] == (
+            variant.marks
+        )
+    origin = folder / "origin.git"
+    for branch, contains in variant.tag_on.items():
+        ancestor = ["merge-base", "--is-ancestor", f"v{variant.version}", branch]
+        found = subprocess.run(["git", "-C", str(origin), *ancestor], check=False).returncode == 0
+        assert found is contains, f"{branch} {'lacks' if contains else 'holds'} the tag"
+    if variant.branch_left:
+        assert git(origin, "branch", "--list", variant.branch_left)
+    if variant.branch_gone:
+        assert not git(origin, "branch", "--list", variant.branch_gone)
+    assert "FAIL" not in output, output
     assert untouched(project) == before

@@ -236,7 +236,7 @@ def session_pythons(session: str) -> frozenset[str]:
 
 
 # Sessions that need every Python installed whatever they run on: machinery's act runs test on all.
-NEEDS_EVERY_PYTHON = {"machinery"}
+NEEDS_EVERY_PYTHON = {"machinery", "rehearsals"}  # their act runs test on every Python
 
 
 def pythons_needed(job: dict[str, Any]) -> str:
