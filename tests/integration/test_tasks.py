@@ -72,37 +72,10 @@ def test_cut_release_dry_run_prints_every_step_and_changes_nothing(world: World)
     assert world.gh_calls() == []
 
 
-@pytest.mark.parametrize("version", [v for v in BAD_VERSIONS if v])  # "": the next version
+# The others ("0.2", "01.2.0", "vv0.2.0", a shell command, "") are rows of tests/faults.
+@pytest.mark.parametrize("version", ["release-0.2.0", "0.2.0.dev1"])
 def test_cut_release_refuses_malformed_versions(world: World, version: str) -> None:
     assert_refused(world, ["cut-release", version], "expected X.Y.Z")
-
-
-@pytest.mark.parametrize("version", ["0.1.0", "0.0.9"])
-def test_cut_release_refuses_a_version_not_above_the_latest_tag(world: World, version: str) -> None:
-    assert_refused(world, ["cut-release", version], "is not greater than the latest tag v0.1.0")
-
-
-def test_cut_release_refuses_a_dirty_tree(world: World) -> None:
-    (world.work / "README.md").write_text("edited\n")
-    assert_refused(world, ["cut-release", "0.2.0"], "uncommitted changes (README.md)")
-
-
-def test_cut_release_refuses_an_existing_local_branch(world: World) -> None:
-    git(world.work, "branch", "release/v0.2.0")
-    assert_refused(world, ["cut-release", "0.2.0"], "release/v0.2.0 already exists locally")
-
-
-def test_cut_release_refuses_a_branch_already_on_origin(world: World) -> None:
-    git(world.work, "push", "-q", "origin", "develop:refs/heads/release/v0.2.0")
-    assert_refused(world, ["cut-release", "0.2.0"], "release/v0.2.0 already exists on origin")
-
-
-def test_cut_release_refuses_an_empty_unreleased_section(world: World) -> None:
-    path = world.work / "CHANGELOG.md"
-    text = changelog.release(path.read_text(), Release.parse("0.1.5"), datetime.date(2026, 1, 1))
-    commit(world.work, "release notes moved", files={"CHANGELOG.md": text})
-    git(world.work, "push", "-q", "origin", "develop")
-    assert_refused(world, ["cut-release", "0.2.0"], "Unreleased")
 
 
 def test_cut_release_rolls_back_when_the_pr_cannot_be_opened(world: World) -> None:
@@ -151,7 +124,7 @@ def test_tag_dry_run_changes_nothing(released: World) -> None:
     assert released.state() == before
 
 
-@pytest.mark.parametrize("version", BAD_VERSIONS)
+@pytest.mark.parametrize("version", [v for v in BAD_VERSIONS if v != "vv0.2.0"])  # a faults row
 def test_tag_refuses_malformed_versions(released: World, version: str) -> None:
     assert_refused(released, ["tag", version], "expected X.Y.Z")
 
@@ -159,43 +132,6 @@ def test_tag_refuses_malformed_versions(released: World, version: str) -> None:
 def test_tag_refuses_off_main(released: World) -> None:
     git(released.work, "switch", "-q", "develop")
     assert_refused(released, ["tag", "0.2.0"], "0.2.0 is tagged on main: run `git switch main`")
-
-
-def test_tag_refuses_a_detached_head(released: World) -> None:
-    git(released.work, "switch", "-q", "--detach", "HEAD")
-    assert_refused(released, ["tag", "0.2.0"], "0.2.0 is tagged on main: run `git switch main`")
-
-
-def test_tag_refuses_a_dirty_tree(released: World) -> None:
-    (released.work / "new-file.txt").write_text("x")
-    assert_refused(released, ["tag", "0.2.0"], "uncommitted changes")
-
-
-def test_tag_refuses_when_main_is_ahead_of_origin(released: World) -> None:
-    commit(released.work, "local only")
-    assert_refused(released, ["tag", "0.2.0"], "not level with origin/main")
-
-
-def test_tag_refuses_when_origin_is_ahead(released: World, tmp_path: Path) -> None:
-    other = tmp_path / "other"
-    git(tmp_path, "clone", "-q", str(released.origin), str(other))
-    commit(other, "pushed by someone else")
-    git(other, "push", "-q", "origin", "main")
-    assert_refused(released, ["tag", "0.2.0"], "not level with origin/main")
-
-
-def test_tag_refuses_an_existing_tag(released: World) -> None:
-    git(released.work, "tag", "v0.2.0")
-    assert_refused(released, ["tag", "0.2.0"], "v0.2.0 already exists locally")
-
-
-def test_tag_refuses_a_tag_already_on_origin(released: World) -> None:
-    git(released.work, "push", "-q", "origin", "main:refs/tags/v0.2.0")
-    assert_refused(released, ["tag", "0.2.0"], "v0.2.0 already exists on origin")
-
-
-def test_tag_refuses_a_version_without_a_changelog_section(released: World) -> None:
-    assert_refused(released, ["tag", "0.3.0"], "0.3.0")
 
 
 def test_tag_deletes_the_local_tag_when_the_push_fails(released: World) -> None:
@@ -242,23 +178,6 @@ def test_a_pre_release_is_tagged_on_its_release_branch_with_its_finals_notes(
     assert_changelogs_true(cut, {"main": [], "develop": []})
     released = changelog.section_entries(changelog_on(cut, "develop"), release)
     assert "- Found in 0.2.0rc1." in released
-
-
-def test_a_pre_release_is_not_tagged_on_main(released: World) -> None:
-    assert_refused(released, ["tag", "0.2.0rc1"], "a pre-release is tagged on release/v0.2.0")
-
-
-def test_a_final_is_not_tagged_on_its_release_branch(cut: World) -> None:
-    assert_refused(cut, ["tag", "0.2.0"], "a final is tagged on main, after the release PR")
-
-
-def test_a_pre_release_after_its_final_is_refused(released: World) -> None:
-    code, output = released.invoke("tag", "0.2.0")
-    assert code == 0, output
-    git(released.work, "switch", "-q", "release/v0.2.0")
-    assert_refused(
-        released, ["tag", "0.2.0rc1"], "version 0.2.0rc1 is not greater than the latest tag v0.2.0"
-    )
 
 
 @pytest.mark.parametrize("task", ["cut-release", "finish-release"])

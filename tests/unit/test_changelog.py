@@ -26,13 +26,9 @@ from scripts.versioning.changelog import (
     with_section_entry,
     with_unreleased_entry,
 )
-from scripts.versioning.versions import Release, VersionError
+from scripts.versioning.versions import Release
 
 ROOT = Path(__file__).resolve().parents[2]
-VERSION_HINT = (
-    "expected X.Y.Z, for example 1.4.0, or a pre-release X.Y.ZaN, X.Y.ZbN or X.Y.ZrcN, "
-    "for example 1.4.0rc1 (a leading v is allowed)"
-)
 REPO = "https://github.com/agentops-accelerator/agentops-accelerator"
 PREAMBLE = """\
 # Changelog
@@ -479,13 +475,6 @@ def test_release(text: str, version: str, repo_url: str | None, expected: str) -
             id="older-version",
         ),
         pytest.param(
-            REALISTIC,
-            "0.3",
-            VersionError,
-            f"invalid version '0.3': {VERSION_HINT}",
-            id="invalid-version",
-        ),
-        pytest.param(
             FIRST + "\n[Unreleased]: https://example.org/changes\n",
             "0.1.0",
             ChangelogError,
@@ -537,12 +526,6 @@ def test_section_text(version: str, notes: str) -> None:
     ("version", "error", "message"),
     [
         pytest.param("0.3.0", ChangelogError, "the changelog has no [0.3.0] section", id="absent"),
-        pytest.param(
-            "Unreleased",
-            VersionError,
-            f"invalid version 'Unreleased': {VERSION_HINT}",
-            id="not-a-version",
-        ),
     ],
 )
 def test_section_text_refuses(version: str, error: type[Exception], message: str) -> None:

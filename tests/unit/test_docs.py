@@ -30,12 +30,12 @@ def code_lines(path: Path) -> list[str]:
 
 
 def documented(pattern: re.Pattern[str]) -> list[tuple[str, tuple[str, ...]]]:
-    """(document, match groups) for every PATTERN match in every document's code."""
+    """(document, match groups) for every PATTERN match in every document's code, each once."""
     found = []
     for path in DOCUMENTS:
         for line in code_lines(path):
             found.extend((path.name, m.groups()) for m in pattern.finditer(line))
-    return found
+    return list(dict.fromkeys(found))  # a command a document shows twice is one row
 
 
 @functools.cache
