@@ -241,6 +241,17 @@ def rehearsals(session: nox.Session) -> None:
     )
 
 
+@reproducible(python=DEFAULT_PYTHON, default=False, tags=["mutants"])
+def mutants(session: nox.Session) -> None:
+    """Mutation-test the modules that hold the rules (mutmut): each one's score and survivors."""
+    sync(session, "mutants")
+    session.run("mutmut", "run", "--max-children", str(os.cpu_count() or 1))
+    session.run(
+        "python", "-m", "scripts.mutants", "mutants", "--minimum", "90",
+        "--equivalent", str(ROOT / "tests" / "equivalent_mutants.toml"),
+    )  # fmt: skip
+
+
 @reproducible(python=DEFAULT_PYTHON, default=False, tags=["bench"])
 def bench(session: nox.Session) -> None:
     """Time the sessions against the bare tools, side by side, and print the ratios."""

@@ -7,7 +7,15 @@ from dataclasses import replace
 import pytest
 
 from scripts.versioning.versions import Release
-from tasks.status_rules import Flow, Seen, branch_and_target, release_flow, rows, what_next
+from tasks.status_rules import (
+    Flow,
+    Seen,
+    branch_and_target,
+    next_step,
+    release_flow,
+    rows,
+    what_next,
+)
 
 RELEASE = Release.parse("1.5.0")
 WHEEL, SDIST = "agentops_accelerator-1.5.0-py3-none-any.whl", "agentops_accelerator-1.5.0.tar.gz"
@@ -151,3 +159,144 @@ def test_release_flow(release: Release, refs: dict[str, bool], flow: str) -> Non
 )
 def test_branch_and_target(flow: Flow, expected: tuple[str, str]) -> None:
     assert branch_and_target(FINAL, flow) == expected
+
+
+SUMS_ONLY = {"SHA256SUMS": "c" * 64}
+OTHER = {WHEEL: "d" * 64, SDIST: "b" * 64}
+
+
+@pytest.mark.parametrize(
+    ("changes", "stage", "state", "detail"),
+    [
+        ({"branch_on_origin": None}, "branch", "unknown", "could not be asked"),
+        ({"branch_on_origin": None, "why_unknown": {"branch": "origin is silent"}}, "branch",
+         "unknown", "origin is silent"),
+        ({"branch_on_origin": True, "branch_here": True}, "branch", "done",
+         "release/v1.5.0 here and on origin"),
+        ({"branch_on_origin": True}, "branch", "done", "release/v1.5.0 on origin"),
+        ({}, "branch", "done", "release/v1.5.0 was cut; v1.5.0 exists"),
+        ({"tag_on_origin": False}, "branch", "missing", "no release/v1.5.0 on origin"),
+        ({}, "pr", "done", "#7 into main merged"),
+        ({"pr_state": "OPEN", "merged_in_git": True, "tag_on_origin": False}, "pr", "done",
+         "#7 into main merged"),
+        ({"pr_state": "", "pr_number": None}, "pr", "done", "the PR into main merged"),
+        ({"pr_state": "OPEN", "tag_on_origin": False}, "pr", "missing",
+         "#7 into main open, not merged yet"),
+        ({"pr_state": "OPEN", "flow": "pre-release", "tag_on_origin": False}, "pr", "done",
+         "#7 open (a pre-release is tagged before merging)"),
+        ({"pr_state": "CLOSED", "tag_on_origin": False}, "pr", "wrong",
+         "#7 was closed without merging"),
+        ({"pr_state": "", "pr_number": None, "tag_on_origin": False}, "pr", "missing",
+         "no PR from release/v1.5.0 into main"),
+        ({"pr_state": None, "tag_on_origin": False}, "pr", "unknown", "could not be asked"),
+        ({"tag_on_origin": None}, "tag", "unknown", "could not be asked"),
+        ({"tag_on_origin": False}, "tag", "missing", "no v1.5.0 on origin"),
+        ({"tag_annotated": False}, "tag", "wrong", "v1.5.0 is a lightweight tag, not annotated"),
+        ({"tag_on_target": False}, "tag", "wrong", "v1.5.0 is not on main"),
+        ({}, "tag", "done", "v1.5.0 annotated, on main"),
+        ({"dist_problem": "dist/x changed"}, "dist", "wrong", "dist/x changed"),
+        ({}, "dist", "done", f"{WHEEL}, {SDIST}, as SHA256SUMS says"),
+        ({"dist": {}}, "dist", "missing", "no 1.5.0 files in dist/ here (CI builds them)"),
+        ({"staging": None}, "staging", "unknown", "could not be asked"),
+        ({"staging": {}}, "staging", "missing", "no 1.5.0 files"),
+        ({"staging": OTHER}, "staging", "wrong",
+         f"{WHEEL} on staging index has other bytes than in SHA256SUMS "
+         f"(sha256 {'d' * 12}… != {'a' * 12}…)"),
+        ({"staging": {WHEEL: ""}}, "staging", "wrong",
+         f"only {WHEEL}: a wheel and an sdist are expected"),
+        ({}, "staging", "done", f"{WHEEL}, {SDIST}; sha256 agree with SHA256SUMS"),
+        ({"sums": None}, "staging", "done", f"{WHEEL}, {SDIST}"),
+        ({}, "production", "done",
+         f"{WHEEL}, {SDIST}; sha256 agree with the staging index and SHA256SUMS"),
+        ({"sums": None, "production": OTHER}, "production", "wrong",
+         f"{WHEEL} on production index has other bytes than in the staging index "
+         f"(sha256 {'d' * 12}… != {'a' * 12}…)"),
+        ({"github_exists": None}, "github", "unknown", "could not be asked"),
+        ({"github_exists": False, "github_assets": {}}, "github", "missing",
+         "no GitHub Release v1.5.0"),
+        ({"github_prerelease": True}, "github", "wrong", "v1.5.0 is marked pre-release"),
+        ({"github_assets": {WHEEL: "", **SUMS_ONLY}}, "github", "wrong",
+         f"assets are SHA256SUMS, {WHEEL}"),
+        ({"github_assets": FILES}, "github", "wrong", f"assets are {WHEEL}, {SDIST}"),
+        ({}, "github", "done", "3 assets"),
+        ({"merged_back": None}, "merged", "unknown", "could not be asked"),
+        ({}, "merged", "done", "v1.5.0 is in develop"),
+        ({"merged_back": False}, "merged", "missing", "develop does not hold v1.5.0 yet"),
+        ({"branch_on_origin": None}, "deleted", "unknown", "could not be asked"),
+        ({"tag_on_origin": False}, "deleted", "missing", "after v1.5.0: not tagged yet"),
+        ({"branch_on_origin": True}, "deleted", "missing", "release/v1.5.0 is still on origin"),
+        ({"branch_here": True}, "deleted", "missing", "release/v1.5.0 is still here"),
+        ({}, "deleted", "done", "no release/v1.5.0 here or on origin"),
+    ],
+)  # fmt: skip
+def test_each_row_says_why(changes: dict[str, object], stage: str, state: str, detail: str) -> None:
+    found = {row.stage: (row.state, row.detail) for row in rows(replace(DONE, **changes))}  # type: ignore[arg-type]
+    assert found[stage] == (state, detail)
+
+
+def test_a_pre_release_on_github_says_so() -> None:
+    seen = replace(DONE, release=Release.parse("1.5.0rc1"), flow="pre-release",
+                   github_prerelease=True)  # fmt: skip
+    assert [row.detail for row in rows(seen) if row.stage == "github"] == ["3 assets, pre-release"]
+    assert [row.label for row in rows(DONE)] == [
+        "release branch", "pull request", "tag", "build artifacts (dist/)", "staging index",
+        "production index", "GitHub Release", "merged back into develop", "release branch deleted",
+    ]  # fmt: skip
+
+
+RUNS = "gh run list --workflow release.yml --branch v1.5.0"
+
+
+@pytest.mark.parametrize(
+    ("stage", "flow", "target", "command"),
+    [
+        ("branch", "release", "main", "invoke cut-release 1.5.0"),
+        ("branch", "hotfix", "main", "invoke cut-hotfix 1.5.0"),
+        ("branch", "support", "support/1.5", "git switch support/1.5 && invoke cut-release 1.5.0"),
+        ("pr", "release", "main", "gh pr merge release/v1.5.0 --merge (once reviewed and green)"),
+        ("pr", "hotfix", "main", "gh pr merge hotfix/v1.5.0 --merge (once reviewed and green)"),
+        ("tag", "support", "support/1.5",
+         "git switch support/1.5 && git pull --ff-only && invoke tag 1.5.0"),
+        ("dist", "release", "main", "nox -s build"),
+        ("staging", "release", "main",
+         f"{RUNS} (release.yml publishes to staging on the tag; re-run it if it failed)"),
+        ("production", "release", "main",
+         f"{RUNS} (approve the `release` environment on the run's page)"),
+        ("github", "release", "main",
+         "invoke github-release 1.5.0 (with the release run's dist/ files)"),
+        ("merged", "release", "main", "invoke finish-release 1.5.0"),
+        ("deleted", "release", "main", "invoke finish-release 1.5.0"),
+    ],
+)  # fmt: skip
+def test_next_step_names_one_command(stage: str, flow: Flow, target: str, command: str) -> None:
+    assert next_step(stage, RELEASE, target=target, flow=flow) == command
+
+
+def test_the_next_step_of_a_pre_release_cuts_its_final() -> None:
+    assert next_step("branch", Release.parse("1.5.0rc1")) == "invoke cut-release 1.5.0"
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"production": OTHER},
+         f"stop the release: {WHEEL} on production index has other bytes than in the staging index "
+         f"(sha256 {'d' * 12}… != {'a' * 12}…); `invoke yank 1.5.0 --reason '...'`, then fix "
+         "forward with `invoke cut-hotfix 1.5.1`"),
+        ({"tag_on_target": False},
+         "fix the tag by hand before anything is published: v1.5.0 is not on main"),
+        ({"dist_problem": "dist/x changed"},
+         "nox -s build (dist/ does not match its SHA256SUMS)"),
+        ({"pr_state": "CLOSED", "tag_on_origin": False, "branch_on_origin": True},
+         "fix by hand: #7 was closed without merging"),
+        ({"tag_on_origin": None, "branch_on_origin": True},
+         "invoke finish-release 1.5.0 (not seen: tag)"),
+        ({"merged_back": None}, "nothing seen left to do; not seen: merged back into develop"),
+        ({"staging": None, "production": {}},
+         f"{RUNS} (approve the `release` environment on the run's page) (not seen: staging index)"),
+        ({"dist": {}}, "nothing: v1.5.0 is released"),
+    ],
+)  # fmt: skip
+def test_what_next_says_the_first_thing_to_do(changes: dict[str, object], expected: str) -> None:
+    seen = replace(DONE, **changes)  # type: ignore[arg-type]
+    assert what_next(rows(seen), seen) == expected

@@ -27,7 +27,7 @@ WORKFLOWS = ROOT / ".github" / "workflows"
 # The composite action every job sets up with, and its definition.
 SETUP = "./.github/actions/setup"
 SETUP_ACTION = ROOT / ".github" / "actions" / "setup" / "action.yml"
-NAMES = ("ci.yml", "_build.yml", "staging.yml", "release.yml", "cut-release.yml")
+NAMES = ("ci.yml", "_build.yml", "staging.yml", "release.yml", "cut-release.yml", "mutants.yml")
 
 SHA_PIN = re.compile(r"^(?P<action>[\w.-]+/[\w.-]+)@(?P<sha>[0-9a-f]{40})$")
 VERSION_COMMENT = re.compile(r"#\s*v\d+(\.\d+)*\s*$")
