@@ -32,9 +32,9 @@ def last_line(output: str) -> str:
 
 
 def command_line(module: str, doc: str | None) -> argparse.ArgumentParser:
-    """The parser of `python -m scripts.MODULE`, with DOC (its docstring) shown as written."""
+    """The parser of `python -m MODULE` (its dotted name), with DOC (its docstring) as written."""
     return argparse.ArgumentParser(
-        prog=f"python -m scripts.{module}",
+        prog=f"python -m {module}",
         description=doc,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

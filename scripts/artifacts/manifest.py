@@ -138,9 +138,10 @@ def artifact_version(filename: str) -> tuple[str, str]:
 
 
 def expected_version(expected: str) -> Version:
-    """EXPECTED (`1.2.3` or the tag `v1.2.3`) as a Version; ManifestError if it is not PEP 440."""
+    """EXPECTED (`1.2.3` or the tag `v1.2.3`: PEP 440 allows the v) as a Version; ManifestError
+    if it is not PEP 440."""
     try:
-        return Version(expected.removeprefix("v"))
+        return Version(expected)
     except InvalidVersion:
         raise ManifestError(
             f"invalid expected version {expected!r}: not a PEP 440 version"
@@ -175,7 +176,7 @@ def check_version(filenames: Iterable[str], expected: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write or check the manifest of a dist/ folder."""
-    parser = command_line("manifest", __doc__)
+    parser = command_line("scripts.artifacts.manifest", __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     write = commands.add_parser(
         "write", help=f"hash the wheels and sdists of DIST into {MANIFEST_NAME}"

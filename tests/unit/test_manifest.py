@@ -25,6 +25,7 @@ from scripts.artifacts.manifest import (
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEEL = "agentops_accelerator-1.2.3-py3-none-any.whl"
+EVERY_HEX_DIGIT = ("0123456789abcdefABCDEF" * 3)[:64]
 SDIST = "agentops_accelerator-1.2.3.tar.gz"
 CONTENT = {WHEEL: b"PK\x03\x04 a wheel", SDIST: b"\x1f\x8b an sdist"}
 SUMS = {name: hashlib.sha256(data).hexdigest() for name, data in CONTENT.items()}
@@ -244,12 +245,25 @@ def test_read_manifest_refuses_malformed(tmp_path: Path, text: str, message: str
     assert str(caught.value) == message.format(path=tmp_path / MANIFEST_NAME)
 
 
+def test_read_manifest_refuses_a_binary_file(tmp_path: Path) -> None:
+    (tmp_path / MANIFEST_NAME).write_bytes(b"\xff\xfe not text")
+    with pytest.raises(ManifestError) as caught:
+        read_manifest(tmp_path)
+    expected = f"{tmp_path / MANIFEST_NAME} is not a text file: run `nox -s build` first"
+    assert str(caught.value) == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
         pytest.param(f"{HEX}  {WHEEL}\n", {WHEEL: HEX}, id="text-mode"),
         pytest.param(f"{HEX} *{WHEEL}", {WHEEL: HEX}, id="binary-mode-no-final-newline"),
         pytest.param(f"{HEX.upper()}  {SDIST}\n", {SDIST: HEX}, id="uppercase-hex"),
+        pytest.param(
+            f"{EVERY_HEX_DIGIT}  {SDIST}\n",
+            {SDIST: EVERY_HEX_DIGIT.lower()},
+            id="every-hex-digit-in-both-cases",
+        ),
     ],
 )
 def test_read_manifest_accepts_gnu_forms(
@@ -429,6 +443,15 @@ def test_check_version_refuses(filenames: list[str], expected: str, message: str
             id="check-wrong-version",
         ),
         pytest.param(
+            lambda dist: [(dist / name).unlink() for name in (WHEEL, SDIST)],
+            ["check", "{dist}"],
+            1,
+            "",
+            f"{{dist}}/{WHEEL} is listed in SHA256SUMS but missing; {{dist}}/{SDIST} is listed in "
+            f"SHA256SUMS but missing: {REBUILD}\n",
+            id="check-both-missing",
+        ),
+        pytest.param(
             lambda dist: (dist / MANIFEST_NAME).unlink(),
             ["check", "{dist}"],
             1,
@@ -455,6 +478,36 @@ def test_main(
     assert main([arg.format(dist=dist) for arg in argv]) == code
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == (out.format(dist=dist), err.format(dist=dist))
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["--help"], ["usage: python -m scripts.artifacts.manifest [-h] {write,check}",
+                      "hash the wheels and sdists of DIST into SHA256SUMS",
+                      "check DIST against its SHA256SUMS"]),
+        (["write", "--help"], ["usage: python -m scripts.artifacts.manifest write [-h] DIST"]),
+        (["check", "--help"],
+         ["usage: python -m scripts.artifacts.manifest check [-h] [--expected-version V] DIST",
+          "the version every artifact must carry"]),
+    ],
+)  # fmt: skip
+def test_the_command_line_explains_itself(
+    capsys: pytest.CaptureFixture[str], argv: list[str], shown: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())  # argparse wraps to the terminal's width
+    for text in shown:
+        assert text in out
+
+
+def test_the_command_line_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+    assert stopped.value.code == 2
+    assert "the following arguments are required: command" in capsys.readouterr().err
 
 
 def test_module_runs_as_a_script(tmp_path: Path) -> None:
