@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import socket
@@ -31,7 +32,13 @@ SHA_B = "b" * 64
 NAMED = {
     "team": ("https://pkgs.example.org/team/+simple", "https://pkgs.example.org/team/"),
     "no-publish": ("https://pkgs.example.org/mirror/simple/", None),
+    "ftp-publish": ("https://pkgs.example.org/mirror/simple/", "ftp://pkgs.example.org/up/"),
+    "ftp-simple": ("ftp://pkgs.example.org/mirror/simple/", "https://pkgs.example.org/up/"),
 }
+NEEDS_HTTP = (
+    "of [[tool.uv.index]] needs an http(s) `url` (its simple API) and `publish-url` "
+    "(its upload URL)"
+)
 
 
 @pytest.mark.parametrize(
@@ -75,6 +82,11 @@ def test_resolve_target(
     assert target.simple_url == (candidates[0] if candidates else known[spec.strip().lower()])
 
 
+def test_a_named_index_is_its_target_by_name() -> None:
+    target = index_targets.resolve_target("team", indexes=NAMED)
+    assert (target.name, target.upload_url) == ("team", "https://pkgs.example.org/team/")
+
+
 def test_known_targets() -> None:
     assert index_targets.KNOWN_TARGETS["testpypi"] == Target(
         "testpypi", "https://test.pypi.org/legacy/", "https://test.pypi.org/simple/"
@@ -99,6 +111,52 @@ def test_named_indexes_are_read_as_uv_reads_them(tmp_path: Path) -> None:
     assert index_targets.named_indexes(tmp_path / "missing.toml") == {}
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ('[project]\nname = "x"\n', {}),
+        ('[tool.ruff]\nline-length = 100\n', {}),
+        ('[tool.uv]\nindex = ["not a table", {url = "https://h/"}, {name = "bare"}]\n',
+         {"bare": ("", None)}),
+    ],
+    ids=["no-tool-table", "no-uv-table", "odd-entries"],
+)  # fmt: skip
+def test_named_indexes_in_pyprojects_without_them(
+    tmp_path: Path, text: str, expected: dict[str, tuple[str, str | None]]
+) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text(text, encoding="utf-8")
+    assert index_targets.named_indexes(pyproject) == expected
+
+
+def test_the_target_arguments_of_publish_and_verify(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LOCAL_INDEX_URL", "http://127.0.0.1:8080/")
+    parser = argparse.ArgumentParser(prog="publish")
+    index_targets.add_target_arguments(parser)
+    args = parser.parse_args(["local"])
+    assert (args.dist, args.local_url, args.simple_url) == (
+        Path("dist"),
+        "http://127.0.0.1:8080/",
+        None,
+    )
+    assert index_targets.target_of(args).upload_url == "http://127.0.0.1:8080/"
+    given = parser.parse_args(["https://pkgs.example.org/team/", "--simple-url",
+                               "https://elsewhere.example.org/simple"])  # fmt: skip
+    assert index_targets.target_of(given).candidates == ("https://elsewhere.example.org/simple/",)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--help"])
+    shown = " ".join(capsys.readouterr().out.split())
+    for text in (
+        "the index: testpypi, pypi, local,",
+        "--dist DIST default: dist",
+        "--simple-url SIMPLE_URL the index's simple API (default: found beside or below the "
+        "upload URL)",
+    ):
+        assert text in shown
+
+
 FORMS = "expected testpypi, pypi, local, an index named in pyproject.toml's [[tool.uv.index]]"
 
 
@@ -110,12 +168,15 @@ FORMS = "expected testpypi, pypi, local, an index named in pyproject.toml's [[to
         ("ftp://example.org/legacy/", None, None, FORMS),
         ("http://", None, None, FORMS),
         ("example.org/legacy/", None, None, FORMS),
-        ("local", None, None, "the local index is not running: "),
+        ("local", None, None, "the local index is not running: start it with "
+         "`python -m scripts.indexes.local_index serve DIR` and pass its URL"),
         ("local", "", None, "the local index is not running: "),
         ("local", "127.0.0.1:8080", None, "the local index URL must be http(s)"),
         ("pypi", None, "https://pypi.org/simple/", "pypi has its own simple API"),
         ("http://127.0.0.1:9/", None, "127.0.0.1:9/simple", "the simple URL must be http(s)"),
-        ("no-publish", None, None, "index 'no-publish' of [[tool.uv.index]] needs an http(s)"),
+        ("no-publish", None, None, f"index 'no-publish' {NEEDS_HTTP}"),
+        ("ftp-publish", None, None, f"index 'ftp-publish' {NEEDS_HTTP}"),
+        ("ftp-simple", None, None, f"index 'ftp-simple' {NEEDS_HTTP}"),
     ],
 )  # fmt: skip
 def test_resolve_target_refuses(
@@ -252,9 +313,15 @@ BASE = "https://example.org/simple/demo-pkg/"
                 SDIST: FileLink(SDIST, f"https://example.org/p/{SDIST}", SHA_B),
             },
         ),
+        (
+            # A download URL without the file's name (the anchor says it); a character reference.
+            f'<a href="/download/12345#sha256={SHA_A}">demo&#95;pkg-1.0.tar.gz</a>',
+            {SDIST: FileLink(SDIST, "https://example.org/download/12345", SHA_A)},
+        ),
     ],
-    ids=["empty", "absolute-path", "relative", "other-hash", "no-text", "two-files"],
-)
+    ids=["empty", "absolute-path", "relative", "other-hash", "no-text", "two-files",
+         "name-from-the-anchor"],
+)  # fmt: skip
 def test_parse_simple_html(html: str, expected: dict[str, FileLink]) -> None:
     assert simple_pages.parse_simple_html(html, BASE) == expected
 
@@ -304,6 +371,10 @@ def test_parse_simple_json_refuses_other_pages(text: str) -> None:
         ("text/html", f'<a href="{WHEEL}#sha256={SHA_A}">{WHEEL}</a>'),
         (
             "application/vnd.pypi.simple.v1+json",
+            json_page({"filename": WHEEL, "url": WHEEL, "hashes": {"sha256": SHA_A}}),
+        ),
+        (  # a server that says plain JSON
+            "application/json",
             json_page({"filename": WHEEL, "url": WHEEL, "hashes": {"sha256": SHA_A}}),
         ),
     ],
