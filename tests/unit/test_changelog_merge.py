@@ -78,6 +78,40 @@ EXPECTED_YANKED = (
 )
 
 
+# A section only develop has (a release made from it that main never saw): it keeps its place
+# among main's, by version, between newer and older ones or after all of them.
+V005 = "## [0.0.5] - 2025-12-01\n\n### Added\n\n- A preview.\n\n"
+V015 = "## [0.1.5] - 2026-01-25\n\n### Fixed\n\n- Only on develop.\n\n"
+DEVELOP_WITH_015 = TOP + "## [Unreleased]\n\n### Added\n\n- A.\n- B.\n\n" + V015 + V010 + LINKS_010
+DEVELOP_WITH_005 = TOP + "## [Unreleased]\n\n### Added\n\n- A.\n- B.\n\n" + V010 + V005 + LINKS_010
+RELEASED_020_WITH = (
+    TOP
+    + "## [Unreleased]\n\n## [0.2.0] - 2026-02-01\n\n### Added\n\n- A.\n- B.\n\n"
+    + "### Fixed\n\n- R.\n\n{middle}"
+    + V010
+    + "{after}"
+    + LINKS_020
+)
+
+
+# Two kinds of entries released at once (one continued on a tab-indented line, as some editors
+# write): the headings develop is left with no entry under go.
+TWO_KINDS = (
+    TOP
+    + "## [Unreleased]\n\n### Added\n\n- A.\n\n### Fixed\n\n- F, which\n\tgoes on.\n\n"
+    + "### Removed\n\n- Z.\n\n"
+    + V010
+    + LINKS_010
+)
+TWO_KINDS_RELEASED = (
+    TOP
+    + "## [Unreleased]\n\n## [0.2.0] - 2026-02-01\n\n### Added\n\n- A.\n\n"
+    + "### Fixed\n\n- F, which\n\tgoes on.\n\n### Removed\n\n- Z.\n\n"
+    + V010
+    + LINKS_020
+)
+
+
 @pytest.mark.parametrize(
     ("base", "ours", "theirs", "expected"),
     [
@@ -101,6 +135,36 @@ EXPECTED_YANKED = (
         pytest.param(CUT, CUT.replace(LINKS_010, LINKS_010 + "[docs]: https://docs.example/\n"),
                      RELEASED_020, RELEASED_020 + "[docs]: https://docs.example/\n",
                      id="a-link-develop-added-is-kept"),
+        pytest.param(CUT, DEVELOP_WITH_C,
+                     RELEASED_020.replace("## [Unreleased]\n\n",
+                                          "## [Unreleased]\n\n- M.\n- N.\n\n"),
+                     EXPECTED_RELEASE.replace("- C.\n\n", "- C.\n\n- M.\n- N.\n\n", 1),
+                     id="entries-main-added-to-unreleased-join-develop's"),
+        pytest.param(AT_010, AT_010 + "[docs]: https://docs.example/\n",
+                     AT_010.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n- M.\n\n"),
+                     AT_010.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n- M.\n\n")
+                     + "[docs]: https://docs.example/\n",
+                     id="an-entry-main-added-while-develop-has-none"),
+        pytest.param(CUT, CUT.replace(LINKS_010, LINKS_010 + "[Docs]: https://docs.example/\n"
+                                      "[api]: https://api.example/"),
+                     RELEASED_020.replace(LINKS_020, LINKS_020 + "[docs]: https://d.example/\n"),
+                     RELEASED_020 + "[docs]: https://d.example/\n[api]: https://api.example/\n",
+                     id="links-develop-added-but-not-those-main-has-in-any-case"),
+        pytest.param(CUT, CUT.replace("[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0",
+                                      "[0.1.0]: https://github.com/o/r/tree/v0.1.0"),
+                     RELEASED_020, RELEASED_020,
+                     id="a-link-develop-changed-that-main-has-is-main's"),
+        pytest.param(
+            TWO_KINDS, TWO_KINDS.replace("- A.\n", "- A.\n- C.\n"), TWO_KINDS_RELEASED,
+            TWO_KINDS_RELEASED.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n### Added\n\n"
+                                       "- C.\n\n"),
+            id="headings-left-empty-go-and-a-tab-continued-entry-is-one"),
+        pytest.param(CUT, DEVELOP_WITH_015, RELEASED_020,
+                     RELEASED_020_WITH.format(middle=V015, after=""),
+                     id="a-section-only-develop-has-between-newer-and-older"),
+        pytest.param(CUT, DEVELOP_WITH_005, RELEASED_020,
+                     RELEASED_020_WITH.format(middle="", after=V005),
+                     id="a-section-only-develop-has-after-all"),
     ],
 )  # fmt: skip
 def test_merge_back(base: str, ours: str, theirs: str, expected: str) -> None:
@@ -123,6 +187,13 @@ def test_merge_back(base: str, ours: str, theirs: str, expected: str) -> None:
 def test_merge_back_refuses_what_both_changed(ours: str, theirs: str, message: str) -> None:
     with pytest.raises(ChangelogError, match=message.replace("[", r"\[").replace("]", r"\]")):
         merge_back(CUT, ours, theirs)
+
+
+def test_merge_back_refuses_a_section_develop_changed_and_main_removed() -> None:
+    removed = RELEASED_020.replace(V010, "")
+    with pytest.raises(ChangelogError) as caught:
+        merge_back(CUT, CUT.replace("- The CLI.", "- The agentops CLI."), removed)
+    assert str(caught.value) == "both branches changed the [0.1.0] section: merge it by hand"
 
 
 @pytest.mark.parametrize(
