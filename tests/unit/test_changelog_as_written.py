@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.versioning import changelog_read
 from scripts.versioning.changelog import parse, release, section_text, unreleased_entries
 from scripts.versioning.versions import Release
 
@@ -130,3 +131,45 @@ def test_a_changelog_as_written_is_released_in_its_own_style(name: str) -> None:
     notes = section_text(after, NEW)
     assert [line for line in notes.splitlines() if line.startswith("- ")] == entries
     assert parse(after).warnings == expected.warnings_after
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("[x]: https://e.example/", ("x", "https://e.example/")),
+        ("[x]: https://e.example/   ", ("x", "https://e.example/")),
+        ("[a[b]: https://e.example/", None),
+        ("[a]b]: https://e.example/", None),
+        ("[]: https://e.example/", None),
+        ("[x]: two words", None),
+        ("x: https://e.example/", None),
+    ],
+    ids=["plain", "trailing-spaces", "bracket-in-label", "closing-bracket-in-label",
+         "empty-label", "not-one-url", "no-bracket"],
+)  # fmt: skip
+def test_link_definition(line: str, expected: tuple[str, str] | None) -> None:
+    assert changelog_read.link_definition(line) == expected
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (" - 2024-01-02", "2024-01-02"),
+        ("-2024-01-02", "2024-01-02"),
+        (" (2024-01-02)", "2024-01-02"),
+        (" (2024-01-02", None),
+        (" - 2024-01-02 [YANKED]", "2024-01-02"),
+        (" 2024-01-02", None),
+    ],
+    ids=["dash", "dash-no-space", "parentheses", "one-parenthesis", "yanked", "bare"],
+)  # fmt: skip
+def test_date_text(after: str, expected: str | None) -> None:
+    assert changelog_read.date_text(after) == expected
+
+
+def test_a_definition_wrapped_onto_the_last_line_is_read() -> None:
+    lines = ["## [1.0.0] - 2024-01-02\n", "\n", "[1.0.0]:\n", "  https://e.example/v1.0.0\n"]
+    assert changelog_read.definitions(lines) == [
+        changelog_read.Definition(2, 4, "1.0.0", "https://e.example/v1.0.0")
+    ]
+    assert changelog_read.definitions(["[1.0.0]:\n"]) == []  # nothing follows: no URL
