@@ -10,10 +10,12 @@ import shutil
 import subprocess
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+
+import pytest
 
 from scripts.artifacts import reproducible
 from scripts.processes import Stoppable
@@ -102,6 +104,17 @@ def untouched(repo: Path) -> dict[str, object]:
         "status": git(repo, "status", "--porcelain", "--untracked-files=all"),
         "config": (repo / ".git" / "config").read_bytes(),
     }
+
+
+def help_shown(
+    main: Callable[[list[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> str:
+    """What MAIN(ARGV) prints as it exits 0 (a `--help`), on one line: argparse wraps it to the
+    terminal's width."""
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 0
+    return " ".join(capsys.readouterr().out.split())
 
 
 def run_tool(

@@ -62,7 +62,8 @@ def with_unreleased_entry(text: str, entry: str, heading: str = "### Changed") -
     """TEXT with ENTRY as a `- ` line under HEADING of its [Unreleased] section."""
     changelog = parse(text)
     unreleased, *older = changelog.sections
-    body = f"\n{heading}\n\n- {entry}\n" + unreleased.body.lstrip("\n")
+    rest = unreleased.body.lstrip("\n")  # the entries there, after a blank line
+    body = f"\n{heading}\n\n- {entry}\n" + (f"\n{rest}" if rest else "")
     body = body if body.endswith("\n\n") or not older else body + "\n"
     sections = [Section(UNRELEASED, None, body, heading=unreleased.heading), *older]
     return render(Changelog(changelog.preamble, sections, changelog.tail))
@@ -85,6 +86,8 @@ def with_section_entry(text: str, version: Release, entry: str, heading: str = "
     lines = text_lines(section.body)
     at = next((i for i, line in enumerate(lines) if line.rstrip() == heading), None)
     if at is None:
+        while lines and not lines[-1].strip():  # one blank line before the new heading
+            lines.pop()
         lines += ["\n", f"{heading}\n", "\n"]
         at = len(lines) - 2
     # After the heading and its blank line, behind the entries already there (and their

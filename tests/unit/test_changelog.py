@@ -20,6 +20,7 @@ from scripts.versioning.changelog import (
     parse,
     release,
     render,
+    section_entries,
     section_text,
     start_section,
     unreleased_entries,
@@ -27,6 +28,7 @@ from scripts.versioning.changelog import (
     with_unreleased_entry,
 )
 from scripts.versioning.versions import Release
+from tests.helpers import help_shown
 
 ROOT = Path(__file__).resolve().parents[2]
 REPO = "https://github.com/agentops-accelerator/agentops-accelerator"
@@ -619,6 +621,52 @@ def test_main(
     assert (captured.out, captured.err) == (out.format(file=file), err.format(file=file))
 
 
+def test_section_prints_the_notes_of_the_changelog_here_by_default(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "CHANGELOG.md").write_text(REALISTIC)
+    monkeypatch.chdir(tmp_path)
+    assert main(["section", "0.1.0"]) == 0
+    assert capsys.readouterr().out == "### Added\n\n- The `agentops` CLI with `init`.\n"
+
+
+@pytest.mark.parametrize(
+    ("argv", "shown"),
+    [
+        (["--help"], ["usage: python -m scripts.versioning.changelog [-h] {section,check}",
+                      "print the notes of release VERSION",
+                      "check that FILE is a well-formed changelog"]),
+        (["section", "--help"], ["usage: python -m scripts.versioning.changelog section [-h] "
+                                 "[--file FILE] VERSION", "--file FILE the changelog"]),
+        (["check", "--help"], ["usage: python -m scripts.versioning.changelog check [-h] FILE"]),
+    ],
+)  # fmt: skip
+def test_the_cli_explains_itself(
+    capsys: pytest.CaptureFixture[str], argv: list[str], shown: list[str]
+) -> None:
+    out = help_shown(main, argv, capsys)
+    for text in shown:
+        assert text in out
+    with pytest.raises(SystemExit) as stopped:
+        main([])
+    assert stopped.value.code == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "version", "expected"),
+    [
+        (REALISTIC, "0.2.0", ["- The config file moved to `.agentops/config.yaml`.",
+                              "- The `--legacy` flag."]),
+        (REALISTIC.replace("\n", "\r\n"), "0.1.0", ["- The `agentops` CLI with `init`."]),
+    ],
+    ids=["bullets-of-every-kind", "crlf"],
+)  # fmt: skip
+def test_section_entries(text: str, version: str, expected: list[str]) -> None:
+    assert section_entries(text, Release.parse(version)) == expected
+    with pytest.raises(ChangelogError, match=r"^the changelog has no \[9.9.9\] section$"):
+        section_entries(text, Release.parse("9.9.9"))
+
+
 def test_module_runs_as_a_script(tmp_path: Path) -> None:
     (tmp_path / "CHANGELOG.md").write_text(REALISTIC)
     result = subprocess.run(
@@ -644,6 +692,25 @@ def test_an_unreleased_entry_is_added_and_the_rest_kept(text: str) -> None:
     assert parse(added).links == parse(text).links
     released = release(added, Release.parse("9.9.9"), datetime.date(2026, 1, 1))
     assert "- Rehearsed." in section_text(released, Release.parse("9.9.9"))
+
+
+ONE = "## [1.0.0] - 2024-01-01\n\n- One.\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(f"# C\n\n## [Unreleased]\n\n{ONE}",
+                     f"# C\n\n## [Unreleased]\n\n### Fixed\n\n- X.\n\n{ONE}", id="empty"),
+        pytest.param(f"# C\n\n## [Unreleased]\n\n### Added\n\n- A.\n\n{ONE}",
+                     f"# C\n\n## [Unreleased]\n\n### Fixed\n\n- X.\n\n### Added\n\n- A.\n\n{ONE}",
+                     id="before-the-entries-there"),
+        pytest.param("# C\n\n## Unreleased\n", "# C\n\n## Unreleased\n\n### Fixed\n\n- X.\n",
+                     id="nothing-older-heading-as-written"),
+    ],
+)  # fmt: skip
+def test_with_unreleased_entry(text: str, expected: str) -> None:
+    assert with_unreleased_entry(text, "X.", "### Fixed") == expected
 
 
 @pytest.mark.parametrize(
@@ -706,6 +773,29 @@ def test_with_section_entry(body: str, expected: str) -> None:
         with_section_entry(text, Release.parse("9.9.9"), "New.")
 
 
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        pytest.param("\n### Fixed\n\n", "\n### Fixed\n\n- New.\n\n", id="started"),
+        pytest.param("\n### Added\n\n- A.\n\n", "\n### Added\n\n- A.\n\n### Fixed\n\n- New.\n\n",
+                     id="heading-added"),
+        pytest.param("", "\n### Fixed\n\n- New.\n\n", id="no-body"),
+        pytest.param("\n### Fixed\n- Old.\n\n", "\n### Fixed\n- Old.\n- New.\n\n",
+                     id="no-blank-line-after-the-heading"),
+    ],
+)  # fmt: skip
+def test_with_section_entry_in_a_section_others_follow(body: str, expected: str) -> None:
+    def changelog(section_body: str) -> str:
+        return (
+            "# C\n\n## [Unreleased]\n\n## [1.0.1] - 2024-06-01 [YANKED]\n"
+            f"{section_body}## [1.0.0] - 2024-01-01\n\n- One.\n\n[1.0.0]: https://e.example/\n"
+        )
+
+    assert with_section_entry(changelog(body), Release.parse("1.0.1"), "New.") == changelog(
+        expected
+    )
+
+
 YANKABLE = (
     "# Changelog\n\n## [Unreleased]\n\n## [1.2.0] - 2026-03-04\n\n### Added\n\n- A thing.\n\n"
     "## [1.1.0]\n\n### Fixed\n\n- A fix.\n"
@@ -741,3 +831,77 @@ def test_yank_refuses(version: str, message: str) -> None:
     with pytest.raises(changelog.ChangelogError) as raised:
         changelog.yank(text, Release.parse(version), "why")
     assert str(raised.value) == message
+
+
+R = "https://github.com/o/r"
+HEAD_OF_FILE = "# C\n\n## [Unreleased]\n\n- New.\n\n## [1.0.0] - 2024-01-01\n\n- One.\n\n"
+RELEASED_HEAD = (
+    "# C\n\n## [Unreleased]\n\n## [1.1.0] - 2024-06-01\n\n- New.\n\n"
+    "## [1.0.0] - 2024-01-01\n\n- One.\n\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("tail", "expected"),
+    [
+        pytest.param(
+            f"[Unreleased]: {R}/compare/v1.0.0...HEAD\n[v1.0.0]: {R}/releases/tag/v1.0.0\n"
+            "[1.1.0]: https://stale.example/\n[docs]: https://docs.example/",
+            f"[Unreleased]: {R}/compare/v1.1.0...HEAD\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n"
+            f"[v1.0.0]: {R}/releases/tag/v1.0.0\n[docs]: https://docs.example/\n",
+            id="a-v-label-a-stale-definition-a-last-line-without-newline",
+        ),
+        pytest.param(
+            f"[Unreleased]:\n  {R}/compare/v1.0.0...main\n",
+            f"[Unreleased]:\n  {R}/compare/v1.1.0...main\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n",
+            id="a-wrapped-unreleased-definition-and-no-older-one",
+        ),
+        pytest.param(
+            f"[unreleased]: {R}/commits/main\n",
+            f"[unreleased]: {R}/compare/v1.1.0...HEAD\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n",
+            id="unreleased-without-a-compare",
+        ),
+    ],
+)  # fmt: skip
+def test_release_moves_the_link_definitions_on(tail: str, expected: str) -> None:
+    released = release(HEAD_OF_FILE + tail, Release.parse("1.1.0"), DAY)
+    assert released == RELEASED_HEAD + expected
+
+
+@pytest.mark.parametrize(
+    ("link", "moved"),
+    [
+        (f"{R}/releases/tag/v1.0.0", f"{R}/releases/tag/v1.1.0"),
+        (f"{R}/tree/1.0.0", f"{R}/tree/1.1.0"),
+        (f"{R}/compare/0.9.0...1.0.0", f"{R}/compare/1.0.0...1.1.0"),
+        ("https://pypi.org/project/x/1.0.0/", "https://pypi.org/project/x/1.0.0/"),
+    ],
+    ids=["release-tag", "tree", "compare", "another-kind-kept"],
+)  # fmt: skip
+def test_release_moves_the_inline_link_of_the_latest_heading_on(link: str, moved: str) -> None:
+    text = f"# C\n\n## [Unreleased]\n\n- New.\n\n## [1.0.0]({link}) - 2024-01-01\n\n- One.\n"
+    assert release(text, Release.parse("1.1.0"), DAY) == (
+        f"# C\n\n## [Unreleased]\n\n## [1.1.0]({moved}) - 2024-06-01\n\n- New.\n\n"
+        f"## [1.0.0]({link}) - 2024-01-01\n\n- One.\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("link", "moved"),
+    [
+        (f"{R}/compare/v1.0.0...main", f"{R}/compare/v1.1.0...main"),
+        (f"{R}/tree/main", f"{R}/tree/main"),
+    ],
+    ids=["compare", "not-a-compare-kept"],
+)  # fmt: skip
+def test_release_moves_the_inline_link_of_unreleased_on(link: str, moved: str) -> None:
+    text = f"# C\n\n## [Unreleased]({link})\n\n- New.\n\n## [1.0.0] - 2024-01-01\n\n- One.\n"
+    released = release(text, Release.parse("1.1.0"), DAY)
+    assert released.startswith(f"# C\n\n## [Unreleased]({moved})\n\n## [1.1.0]")
+
+
+def test_with_section_entry_keeps_the_heading_as_written_and_a_heading_on_the_last_line() -> None:
+    text = "# C\n\n## Unreleased\n\n## 1.0.1 (2024-06-01)\n\n### Fixed\n"
+    assert with_section_entry(text, Release.parse("1.0.1"), "New.") == (
+        "# C\n\n## Unreleased\n\n## 1.0.1 (2024-06-01)\n\n### Fixed\n- New.\n"
+    )

@@ -22,6 +22,7 @@ from scripts.artifacts.manifest import (
     sha256_file,
     write_manifest,
 )
+from tests.helpers import help_shown
 
 ROOT = Path(__file__).resolve().parents[2]
 WHEEL = "agentops_accelerator-1.2.3-py3-none-any.whl"
@@ -495,10 +496,7 @@ def test_main(
 def test_the_command_line_explains_itself(
     capsys: pytest.CaptureFixture[str], argv: list[str], shown: list[str]
 ) -> None:
-    with pytest.raises(SystemExit) as stopped:
-        main(argv)
-    assert stopped.value.code == 0
-    out = " ".join(capsys.readouterr().out.split())  # argparse wraps to the terminal's width
+    out = help_shown(main, argv, capsys)
     for text in shown:
         assert text in out
 
