@@ -170,6 +170,7 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     assert untouched(project) == before
 
 
+@pytest.mark.rehearsals  # the test command keeps an approved and a rejected release
 def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Path) -> None:
     # A pre-release, tagged on its release branch before any merge: staging.yml builds the
     # branch (a .dev version, whose smoke test passes), release.yml the tag (whose does not).
