@@ -46,10 +46,11 @@ class Release:
         except InvalidVersion:
             raise error from None
         # Version() tolerates whitespace, "V", leading zeros, epochs, `-rc.1` and post or dev
-        # suffixes: only the exact canonical spelling of a final or a pre-release is accepted.
+        # suffixes: only the exact canonical spelling of a final or a pre-release is accepted
+        # (X.Y.Z and the pre-release part, nothing after them).
         base = ".".join(str(part) for part in version.release)
         pre = "".join(str(part) for part in version.pre) if version.pre else ""
-        if len(version.release) != 3 or bare != base + pre or version.dev or version.post:
+        if len(version.release) != 3 or bare != base + pre:
             raise error
         return cls(version)
 

@@ -72,6 +72,41 @@ def test_next_version_by_change_type(
     assert found.reason.endswith(f"after v{after}" if after else "after no release tag (0.0.0)")
 
 
+@pytest.mark.parametrize(
+    ("groups", "after", "expected", "reason"),
+    [
+        pytest.param(
+            [("Added", ["a"]), ("Changed", ["b", "c"]), ("Fixed", ["d"]), ("Security", ["e"])],
+            "1.4.2", "1.5.0",
+            "minor: [Unreleased] has Added (1 entry), Changed (2 entries); also Fixed (1 entry), "
+            "Security (1 entry); after v1.4.2",
+            id="every-kind-named",
+        ),
+        pytest.param(
+            [("Changed", ["BREAKING: one", "**Breaking:** two"])], "0.4.2", "0.5.0",
+            "major: [Unreleased] has breaking (marked) (2 entries); also Changed (2 entries); "
+            "below 1.0.0 a major is a minor; after v0.4.2",
+            id="two-breaking-below-1.0.0",
+        ),
+        pytest.param(
+            [("Fixed", ["a"])], "1.5.0rc1", "1.5.1",
+            "patch: [Unreleased] has Fixed (1 entry); 1.5.0 is in progress (v1.5.0rc1); "
+            "after v1.5.0rc1",
+            id="in-progress",
+        ),
+        pytest.param([("Fixed", ["a"])], None, "0.0.1",
+                     "patch: [Unreleased] has Fixed (1 entry); after no release tag (0.0.0)",
+                     id="a-first-fix"),
+    ],
+)  # fmt: skip
+def test_next_version_says_why_in_one_line(
+    groups: list[tuple[str, list[str]]], after: str | None, expected: str, reason: str
+) -> None:
+    release = Release.parse(after) if after else None
+    found = next_version(changelog(*groups), release)
+    assert (str(found.release), found.reason, found.after) == (expected, reason, release)
+
+
 def test_a_maintenance_line_stays_on_its_line() -> None:
     text = changelog(("Added", ["a"]), ("Removed", ["b"]))
     tags = ["v1.3.4", "v1.3.5", "v1.4.0", "v2.0.0rc1"]
@@ -80,6 +115,14 @@ def test_a_maintenance_line_stays_on_its_line() -> None:
     assert found.bump == "patch"
     assert found.reason.startswith("patch: support/1.3 stays on its line (major: [Unreleased] has")
     assert found.reason.endswith("a major elsewhere); after v1.3.5")
+
+
+def test_a_fix_on_a_maintenance_line_says_only_why() -> None:
+    found = next_after_tags(changelog(("Fixed", ["a"])), ["v1.3.5", "v1.4.0"], Line(1, 3))
+    assert (str(found.release), found.reason) == (
+        "1.3.6",
+        "patch: [Unreleased] has Fixed (1 entry); after v1.3.5",
+    )
 
 
 def test_develop_follows_the_newest_tag_of_any_line() -> None:

@@ -258,6 +258,7 @@ def test_describe_version_refuses_non_pep440(version: str) -> None:
         pytest.param(["v1.0.0rc1", "v1.0.0b2", "v1.0.0"], [], id="pre-release-tags-are-releases"),
         pytest.param(["1.0.0rc1", "v1.0.0-rc.1"], ["1.0.0rc1", "v1.0.0-rc.1"], id="rc-misspelt"),
         pytest.param(["nightly", "deploy-prod", "v-next"], [], id="not-versions"),
+        pytest.param(["nightly", "0.2.0"], ["0.2.0"], id="after-a-tag-that-names-no-version"),
     ],
 )
 def test_stray_tags(tags: list[str], expected: list[str]) -> None:
