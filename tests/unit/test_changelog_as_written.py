@@ -173,3 +173,26 @@ def test_a_definition_wrapped_onto_the_last_line_is_read() -> None:
         changelog_read.Definition(2, 4, "1.0.0", "https://e.example/v1.0.0")
     ]
     assert changelog_read.definitions(["[1.0.0]:\n"]) == []  # nothing follows: no URL
+
+
+@pytest.mark.parametrize(
+    ("rest", "expected"),
+    [
+        ("[1.0.0] - 2024-01-02", ("1.0.0", None, " - 2024-01-02", True)),
+        ("1.0.0 (2024-01-02)", ("1.0.0", None, "(2024-01-02)", False)),
+        ("[1.0.0](https://e.example/) - x", ("1.0.0", "https://e.example/", " - x", True)),
+        ("[1.0.0 - 2024-01-02", ("", None, "[1.0.0 - 2024-01-02", True)),
+        ("[1.0.0](https://e.example/ - x", ("", None, "[1.0.0](https://e.example/ - x", True)),
+    ],
+    ids=["brackets", "bare", "inline-link", "unclosed-bracket",
+         "unclosed-link"],
+)  # fmt: skip
+def test_split_heading(rest: str, expected: tuple[str, str | None, str, bool]) -> None:
+    assert changelog_read.split_heading(rest) == expected
+
+
+def test_each_section_knows_its_release() -> None:
+    text = "# C\n\n## [Unreleased]\n\n## [1.1.0rc1] - 2024-02-01\n\n## [1.0.0] - 2024-01-02\n"
+    found = [(s.title, s.release) for s in parse(text).sections]
+    assert found == [("Unreleased", None), ("1.1.0rc1", Release.parse("1.1.0rc1")),
+                     ("1.0.0", Release.parse("1.0.0"))]  # fmt: skip
