@@ -254,7 +254,8 @@ def _with_section(
             version_url = f"{repository}/releases/tag/{version.tag}"
         else:
             version_url = f"{repository}/compare/v{previous.removeprefix('v')}...{version.tag}"
-        tail = _with_release_links(tail, repository, version, version_url, newline)
+        label = _ref_like(latest.title, version) if latest is not None else str(version)
+        tail = _with_release_links(tail, repository, version, version_url, newline, label)
         # A definition right after a list item would be read as part of it: keep a blank line.
         if not changelog.links:
             last = sections[-1]
@@ -264,13 +265,13 @@ def _with_section(
 
 
 def _with_release_links(
-    tail: str, repository: str, version: Release, version_url: str, newline: str
+    tail: str, repository: str, version: Release, version_url: str, newline: str, label: str
 ) -> str:
     """TAIL with [Unreleased] comparing from VERSION (its label, target and wrapping as written)
-    and [VERSION] defined above the older versions' definitions (or after [Unreleased]'s); every
-    other line as it was."""
+    and [LABEL] (VERSION as its heading writes it) defined above the older versions' definitions
+    (or after [Unreleased]'s); every other line as it was."""
     lines, kept, index = text_lines(tail), [], 0
-    mine = [f"[{version}]: {version_url}{newline}"]
+    mine = [f"[{label}]: {version_url}{newline}"]
     unreleased = [f"[{UNRELEASED}]: {repository}/compare/{version.tag}...HEAD{newline}"]
     while index < len(lines):
         definition = definition_at(lines, index)

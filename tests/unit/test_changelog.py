@@ -868,6 +868,19 @@ def test_release_moves_the_link_definitions_on(tail: str, expected: str) -> None
     assert released == RELEASED_HEAD + expected
 
 
+def test_a_v_heading_gets_a_v_definition() -> None:
+    text = (
+        "# C\n\n## [Unreleased]\n\n- New.\n\n## [v1.0.0] - 2024-01-01\n\n- One.\n\n"
+        f"[Unreleased]: {R}/compare/v1.0.0...HEAD\n[v1.0.0]: {R}/releases/tag/v1.0.0\n"
+    )
+    assert release(text, Release.parse("1.1.0"), DAY) == (
+        "# C\n\n## [Unreleased]\n\n## [v1.1.0] - 2024-06-01\n\n- New.\n\n"
+        "## [v1.0.0] - 2024-01-01\n\n- One.\n\n"
+        f"[Unreleased]: {R}/compare/v1.1.0...HEAD\n[v1.1.0]: {R}/compare/v1.0.0...v1.1.0\n"
+        f"[v1.0.0]: {R}/releases/tag/v1.0.0\n"
+    )
+
+
 @pytest.mark.parametrize(
     ("link", "moved"),
     [
