@@ -333,15 +333,16 @@ def yank(text: str, version: Release, reason: str) -> str:
     section = sections[index]
     if section.yanked:
         raise ChangelogError(f"[{version}] is already marked {YANKED}")
-    # Undated, the heading as written gets the mark; dated, it is written canonically.
-    heading = None
+    # Undated, the heading as written gets the mark; dated, it is written canonically. The
+    # lines added end as the heading's do (a CRLF file stays CRLF).
+    written = section.heading_line()
+    newline = "\r\n" if written.endswith("\r\n") else "\n"
     if section.date is None:
-        written = section.heading_line()
-        newline = written[len(written.rstrip("\r\n")) :]
-        heading = f"{written.rstrip()} {YANKED}{newline or chr(10)}"
-    body = f"\n{YANKED_NOTE}{reason}\n" + (
-        section.body if section.body.startswith("\n") else "\n" + section.body
-    )
+        heading = f"{written.rstrip()} {YANKED}{newline}"
+    else:
+        heading = Section(section.title, section.date, "", True).heading_line(newline)
+    body = section.body if section.body.startswith(("\n", "\r\n")) else newline + section.body
+    body = f"{newline}{YANKED_NOTE}{reason}{newline}" + body
     sections[index] = Section(section.title, section.date, body, True, heading)
     return render(Changelog(changelog.preamble, sections, changelog.tail))
 

@@ -918,3 +918,28 @@ def test_with_section_entry_keeps_the_heading_as_written_and_a_heading_on_the_la
     assert with_section_entry(text, Release.parse("1.0.1"), "New.") == (
         "# C\n\n## Unreleased\n\n## 1.0.1 (2024-06-01)\n\n### Fixed\n- New.\n"
     )
+
+
+@pytest.mark.parametrize("mark", ["[YANKED]", "[yanked]"])
+def test_a_release_after_a_yanked_one_is_not_marked(mark: str) -> None:
+    text = f"# C\n\n## [Unreleased]\n\n- New.\n\n## [1.0.0] - 2024-01-01 {mark}\n\n- One.\n"
+    assert release(text, Release.parse("1.1.0"), DAY) == (
+        "# C\n\n## [Unreleased]\n\n## [1.1.0] - 2024-06-01\n\n- New.\n\n"
+        f"## [1.0.0] - 2024-01-01 {mark}\n\n- One.\n"
+    )
+
+
+def test_yank_marks_an_undated_heading_as_written_in_a_crlf_file() -> None:
+    text = "# C\r\n\r\n## [Unreleased]\r\n\r\n## 1.0.0\r\n- One.\r\n"
+    assert changelog.yank(text, Release.parse("1.0.0"), "broken") == (
+        "# C\r\n\r\n## [Unreleased]\r\n\r\n## 1.0.0 [YANKED]\r\n\r\n**Yanked:** broken\r\n\r\n"
+        "- One.\r\n"
+    )
+
+
+def test_yank_marks_a_dated_heading_canonically_in_a_crlf_file() -> None:
+    text = "# C\r\n\r\n## [Unreleased]\r\n\r\n## [1.0.0] - 2024-01-01\r\n\r\n- One.\r\n"
+    assert changelog.yank(text, Release.parse("1.0.0"), "broken") == (
+        "# C\r\n\r\n## [Unreleased]\r\n\r\n## [1.0.0] - 2024-01-01 [YANKED]\r\n\r\n"
+        "**Yanked:** broken\r\n\r\n- One.\r\n"
+    )
