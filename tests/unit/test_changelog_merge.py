@@ -159,6 +159,13 @@ TWO_KINDS_RELEASED = (
             TWO_KINDS_RELEASED.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n### Added\n\n"
                                        "- C.\n\n"),
             id="headings-left-empty-go-and-a-tab-continued-entry-is-one"),
+        pytest.param(CUT + "[Old]: https://old.example/\n",
+                     DEVELOP_WITH_C + "[Old]: https://old.example/\n[new]: https://new.example/\n",
+                     RELEASED_020, EXPECTED_RELEASE + "[new]: https://new.example/\n",
+                     id="a-link-main-dropped-stays-dropped-one-develop-added-comes"),
+        pytest.param(CUT, DEVELOP_WITH_C.replace("All notable", "Every"), RELEASED_020,
+                     EXPECTED_RELEASE.replace("All notable", "Every"),
+                     id="a-preamble-only-develop-changed-is-kept"),
         pytest.param(CUT, DEVELOP_WITH_015, RELEASED_020,
                      RELEASED_020_WITH.format(middle=V015, after=""),
                      id="a-section-only-develop-has-between-newer-and-older"),
