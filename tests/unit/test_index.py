@@ -318,9 +318,15 @@ BASE = "https://example.org/simple/demo-pkg/"
             f'<a href="/download/12345#sha256={SHA_A}">demo&#95;pkg-1.0.tar.gz</a>',
             {SDIST: FileLink(SDIST, "https://example.org/download/12345", SHA_A)},
         ),
+        (
+            # Stray closing tags before and after, and a name split by a tag inside the anchor.
+            f'</a><a href="/p/{WHEEL}#sha256={SHA_A}"><b>demo_pkg</b>-1.0-py3-none-any.whl</a>'
+            " text </a>",
+            {WHEEL: FileLink(WHEEL, f"https://example.org/p/{WHEEL}", SHA_A)},
+        ),
     ],
     ids=["empty", "absolute-path", "relative", "other-hash", "no-text", "two-files",
-         "name-from-the-anchor"],
+         "name-from-the-anchor", "stray-tags-and-a-split-name"],
 )  # fmt: skip
 def test_parse_simple_html(html: str, expected: dict[str, FileLink]) -> None:
     assert simple_pages.parse_simple_html(html, BASE) == expected
@@ -773,4 +779,22 @@ def test_a_known_index_is_never_probed() -> None:
     assert (
         index.locate_simple_api(index_targets.KNOWN_TARGETS["pypi"])
         is index_targets.KNOWN_TARGETS["pypi"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://h.example/repoX", "https://h.example/repoX/"),
+        ("https://h.example/repoX//", "https://h.example/repoX/"),
+    ],
+)
+def test_with_slash_ends_a_url_with_one_slash(url: str, expected: str) -> None:
+    assert index_targets.with_slash(url) == expected
+
+
+def test_the_candidates_of_an_upload_url_ending_in_x() -> None:
+    assert index_targets.simple_api_candidates("https://h.example/uploadX/") == (
+        "https://h.example/uploadX/simple/",
+        "https://h.example/uploadX/+simple/",
     )
