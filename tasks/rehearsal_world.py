@@ -256,10 +256,10 @@ class Rehearsal:
     ) -> None:
         """Edit the clone's CHANGELOG.md with EDIT and commit it as MESSAGE (then push PUSH)."""
         path = self.work / "CHANGELOG.md"
-        branch = git(self.work, "branch", "--show-current")
         try:
             path.write_text(edit(path.read_text(encoding="utf-8")), encoding="utf-8")
         except (OSError, changelog.ChangelogError) as error:
+            branch = git(self.work, "branch", "--show-current")
             raise StepError(f"{branch}: CHANGELOG.md: {error}") from None
         git(self.work, "commit", "--quiet", "-m", message, "--", "CHANGELOG.md")
         if push is not None:

@@ -106,6 +106,13 @@ def untouched(repo: Path) -> dict[str, object]:
     }
 
 
+def changes_github(args: list[str]) -> bool:
+    """Whether the gh call ARGS changes something on GitHub (reads, such as `gh api` GETs, not)."""
+    return args[:2] in (["pr", "create"], ["release", "create"], ["release", "edit"]) or (
+        "--method" in args
+    )
+
+
 def help_shown(
     main: Callable[[list[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
 ) -> str:

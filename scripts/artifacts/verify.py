@@ -22,8 +22,8 @@ from packaging.version import InvalidVersion, Version
 
 from scripts import COMMAND, PROJECT
 from scripts.artifacts import manifest, reproducible
-from scripts.indexes import attestations, index, index_targets, retrying, simple_pages, waiting
-from scripts.indexes.simple_pages import PackageIndexError
+from scripts.indexes import attestations, index, index_targets, retrying, waiting
+from scripts.indexes.simple_pages import FileLink, PackageIndexError
 from scripts.output import command_line, fail, last_line, redact
 
 WHEEL_TAG = "py3-none-any"
@@ -249,7 +249,7 @@ def check_listings(
     *,
     deadline: float,
     say: Callable[[str], None],
-) -> tuple[index_targets.Target, dict[str, simple_pages.FileLink]]:
+) -> tuple[index_targets.Target, dict[str, FileLink]]:
     """Wait until FILES are listed AGREEING_LISTINGS times in a row and every one of SUMS is
     served with its built sha256 (hashing the bytes where the listing gives none): what verify
     checks before it installs. TARGET with its simple API settled, and the links."""
@@ -339,7 +339,7 @@ def verify(
 
 def require_served(
     target: index_targets.Target,
-    links: Mapping[str, simple_pages.FileLink],
+    links: Mapping[str, FileLink],
     expected: Mapping[str, str],
     source: tuple[str, str],
     say: Callable[[str], None],
@@ -359,7 +359,7 @@ def require_served(
 def compare_with_tag(
     target: index_targets.Target,
     version: str,
-    links: Mapping[str, simple_pages.FileLink],
+    links: Mapping[str, FileLink],
     repository: Path,
     workdir: Path,
     say: Callable[[str], None],

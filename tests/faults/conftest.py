@@ -40,6 +40,7 @@ from tests import invoking
 from tests.helpers import (
     BUILT_VERSION,
     STAND_IN_BIN,
+    changes_github,
     commit,
     deny_pushes,
     locked,
@@ -383,7 +384,7 @@ class World:
             joined = " ".join(args)
             if failing and failing in joined:
                 continue
-            if args[:2] in (["pr", "create"], ["release", "create"]) or "--method" in args:
+            if changes_github(args):
                 changes.append(" ".join(args[:6]))
         return changes
 

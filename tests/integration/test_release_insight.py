@@ -12,7 +12,7 @@ import pytest
 
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
-from tests.helpers import RecordingIndex, commit, git, run_tool
+from tests.helpers import RecordingIndex, changes_github, commit, git, run_tool
 from tests.integration.worlds import (
     World,
     assert_changelogs_true,
@@ -233,11 +233,7 @@ def test_yank_rolls_back_then_marks_the_changelog_in_a_pr_and_the_github_notes(
 def changes_on_github(world: World) -> list[list[str]]:
     """The gh calls that change something on GitHub (reads, such as `gh api` GETs, left out)."""
     calls = [list(map(str, call["args"])) for call in world.gh_calls()]  # type: ignore[call-overload]
-    return [
-        call for call in calls
-        if call[:2] in (["pr", "create"], ["release", "create"], ["release", "edit"])
-        or "--method" in call
-    ]  # fmt: skip
+    return [call for call in calls if changes_github(call)]
 
 
 @pytest.mark.parametrize(
