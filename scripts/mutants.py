@@ -4,7 +4,8 @@
 
 A mutant is killed when a test failed on it (or it hung, or did not type-check); one no test ran
 on, or on which every test passed, survived. A survivor named in the EQUIVALENT file (a TOML table
-`mutant key = "why it changes nothing"`) is left out of the score.
+`mutant key = "why it changes nothing"`) is left out of the score and listed with its reason; a
+name there that is no survivor (killed, or renumbered by a change to the code) is an error.
 """
 
 from __future__ import annotations
@@ -57,6 +58,14 @@ def scores(
     return found
 
 
+def stale_names(
+    results: Mapping[str, Mapping[str, int | None]], equivalent: Mapping[str, str]
+) -> list[str]:
+    """The EQUIVALENT names that are no survivor of RESULTS: killed, or no such mutant."""
+    codes = {key: code for module in results.values() for key, code in module.items()}
+    return sorted(key for key in equivalent if key not in codes or codes[key] in KILLED)
+
+
 def read_results(folder: Path) -> dict[str, dict[str, int | None]]:
     """{module path: {mutant key: exit code}} from the results mutmut wrote under FOLDER."""
     return {
@@ -78,11 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not results:
         return fail(f"mutants: error: no mutmut results in {args.folder}/: run `mutmut run`")
     equivalent = tomllib.loads(args.equivalent.read_text()) if args.equivalent else {}
+    stale = stale_names(results, equivalent)
+    if stale:
+        return fail(
+            f"mutants: error: {args.equivalent} names mutants that are no survivor (killed, or "
+            f"renumbered: see `mutmut show KEY`): {', '.join(stale)}"
+        )
     found = scores(results, equivalent)
     width = max(len(score.module) for score in found)
     for score in found:
         row = f"{score.killed:>4}/{score.counted:<4}  {score.percent:5.1f} %"
         print(f"{score.module:<{width}}  {row}")
+    for key, why in sorted(equivalent.items()):
+        print(f"equivalent  {key}: {why}")
     for score in found:
         for key in score.survivors:
             print(f"survived  {key}  (mutmut show {key})")

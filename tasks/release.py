@@ -13,7 +13,7 @@ from scripts.versioning import bump, changelog, versions
 
 from .preconditions import fetch, origin_refs, refuse_existing_branch, require_clean, require_newer
 from .status import where_next
-from .status_rules import next_step
+from .status_rules import Flow, next_step
 from .steps import (
     CHANGELOG,
     DEVELOP,
@@ -148,7 +148,8 @@ def cut_release(c: Context, version: str, dry_run: bool = False) -> None:
     cut_branch(c, cut, dry_run=dry_run)
     if not dry_run:
         print(f"cut-release: {branch} pushed and the PR to {target} opened")
-        print(f"next: {next_step('pr', release, target=target)}")
+        flow: Flow = "support" if target != "main" else "release"
+        print(f"next: {next_step('pr', release, target=target, flow=flow)}")
 
 
 def inferred_release(
@@ -240,7 +241,8 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         run(c, ["git", "push", REMOTE, f"refs/tags/{release.tag}"], dry_run=dry_run)
     if not dry_run:
         print(f"tag: {release.tag} pushed; the release workflow takes it from here")
-        print(f"next: {next_step('staging', release)}")
+        # The same step for every flow: release.yml, started by the tag.
+        print(f"next: {next_step('staging', release, target=where, flow='release')}")
 
 
 @task(

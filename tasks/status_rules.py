@@ -256,7 +256,7 @@ def branch_and_target(release: Release, flow: Flow) -> tuple[str, str]:
     return release.branch, "main"
 
 
-def next_step(stage: str, release: Release, *, target: str = "main", flow: Flow = "release") -> str:
+def next_step(stage: str, release: Release, *, target: str, flow: Flow) -> str:
     """The one command that does STAGE of RELEASE (the first stage not done)."""
     runs = f"gh run list --workflow release.yml --branch {release.tag}"
     commands = {

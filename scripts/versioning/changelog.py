@@ -36,6 +36,7 @@ from scripts.versioning.changelog_read import (
     split_heading,
     text_lines,
     version_of,
+    without_yank_mark,
 )
 from scripts.versioning.versions import Release, VersionError
 
@@ -112,7 +113,7 @@ def _repository(links: dict[str, str]) -> str | None:
     if url is None:
         return None
     for marker in ("/compare/", "/commits/", "/tree/"):
-        repository, found, _ = url.partition(marker)
+        repository, found, _ = url.rpartition(marker)  # the last: a repository may be "compare"
         if found:
             return repository
     raise ChangelogError(
@@ -161,14 +162,14 @@ def _moved_on(url: str, version: Release, *, unreleased: bool) -> str:
     """URL for when VERSION is released: [Unreleased]'s compare/A...TARGET becomes
     compare/VERSION...TARGET; a release's compare/A...B becomes compare/B...VERSION and its
     tag/B or tree/B names VERSION. Anything else is kept."""
-    base, found, refs = url.partition("/compare/")
+    base, found, refs = url.rpartition("/compare/")  # the last: a repository may be "compare"
     start, dots, end = refs.partition("...")
     if found and dots:
         if unreleased:
             return f"{base}/compare/{_ref_like(start, version)}...{end}"
         return f"{base}/compare/{end}...{_ref_like(end, version)}"
     for marker in ("/releases/tag/", "/tree/"):
-        base, found, ref = url.partition(marker)
+        base, found, ref = url.rpartition(marker)
         if found and not unreleased:
             return f"{base}{marker}{_ref_like(ref, version)}"
     return url
@@ -193,9 +194,7 @@ def _heading_like(
     if template is None or template.heading is None:
         return None
     title, url, after, bracketed = split_heading(template.heading[3:].strip())
-    after = after.strip()
-    if after.upper().endswith(YANKED):
-        after = after[: -len(YANKED)].rstrip()
+    after = without_yank_mark(after)
     written = date_text(after)
     if written is None and after:
         return None
@@ -227,7 +226,7 @@ def _with_section(
         )
     # The new section compares with the release listed right below it, the one before it in time.
     previous = next((s.title for s in older if s.version is not None), None)
-    newline = "\r\n" if (unreleased.heading or "").endswith("\r\n") else "\n"
+    newline = "\r\n" if unreleased.heading_line().endswith("\r\n") else "\n"
     latest = next((s for s in older if s.version is not None), None)
     heading = _heading_like(latest, version, date, newline)
     if moved:
@@ -280,7 +279,7 @@ def _with_release_links(
             kept.append(lines[index - 1])
             continue
         written = lines[definition.start : definition.stop]
-        older = version_of(definition.label.removeprefix("v"))
+        older = version_of(definition.label)  # PEP 440 reads a leading v
         if definition.label.lower() == UNRELEASED.lower():
             _, dots, target = definition.url.partition("...")
             url = f"{repository}/compare/{version.tag}...{target if dots else 'HEAD'}"
@@ -296,12 +295,15 @@ def _with_release_links(
         kept += written
     if kept and not kept[-1].endswith("\n"):
         kept[-1] += newline
-    first = next((i for i, line in enumerate(kept) if definition_at(kept, i)), len(kept))
+    first = next((i for i, line in enumerate(kept) if definition_at(kept, i)), 0)
     kept[first:first] = unreleased
     if mine:
-        after = next(i for i, line in enumerate(kept) if line.lower().startswith("[unreleased]:"))
-        stop = definition_at(kept, after)
-        kept[stop.stop if stop else after + 1 : stop.stop if stop else after + 1] = mine
+        stop = next(
+            found.stop
+            for found in (definition_at(kept, i) for i in range(len(kept)))
+            if found is not None and found.label.lower() == UNRELEASED.lower()
+        )
+        kept[stop:stop] = mine
     return "".join(kept)
 
 
@@ -333,14 +335,11 @@ def yank(text: str, version: Release, reason: str) -> str:
     section = sections[index]
     if section.yanked:
         raise ChangelogError(f"[{version}] is already marked {YANKED}")
-    # Undated, the heading as written gets the mark; dated, it is written canonically. The
-    # lines added end as the heading's do (a CRLF file stays CRLF).
+    # The heading as written gets the mark; the lines added end as the heading's do (a CRLF
+    # file stays CRLF).
     written = section.heading_line()
     newline = "\r\n" if written.endswith("\r\n") else "\n"
-    if section.date is None:
-        heading = f"{written.rstrip()} {YANKED}{newline}"
-    else:
-        heading = Section(section.title, section.date, "", True).heading_line(newline)
+    heading = f"{written.rstrip()} {YANKED}{newline}"
     body = section.body if section.body.startswith(("\n", "\r\n")) else newline + section.body
     body = f"{newline}{YANKED_NOTE}{reason}{newline}" + body
     sections[index] = Section(section.title, section.date, body, True, heading)

@@ -106,7 +106,7 @@ def merge_back(base: str, ours: str, theirs: str) -> str:
         for b in _blocks(unreleased[2].body)
         if b[0].startswith(BULLETS) and _entry_key(b) not in before | now
     ]
-    newline = "\r\n" if "\r\n" in (unreleased[1].heading or "") else "\n"
+    newline = "\r\n" if unreleased[1].heading_line().endswith("\r\n") else "\n"
     body = _without_entries(unreleased[1].body, gone)
     if added:
         body = _with_entries(body, added, newline)

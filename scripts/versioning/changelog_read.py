@@ -53,7 +53,7 @@ class Section:
 
     def __post_init__(self) -> None:
         # The heading is where a version enters: parsed here, once.
-        version = None if self.title == UNRELEASED else version_of(self.title)
+        version = version_of(self.title)  # None for Unreleased
         object.__setattr__(self, "version", version)
         object.__setattr__(self, "release", release_of(self.title))
 
@@ -124,7 +124,7 @@ def definition_at(lines: list[str], index: int) -> Definition | None:
     label = lines[index].rstrip()
     following = lines[index + 1] if index + 1 < len(lines) else ""
     url = following.strip()
-    if label.endswith("]:") and following[:1] in (" ", "\t") and len(url.split()) == 1:
+    if following[:1] in (" ", "\t") and len(url.split()) == 1:  # LABEL ends in "]:" then
         found = link_definition(f"{label} {url}")
         if found is not None:
             return Definition(index, index + 2, *found)
@@ -176,15 +176,19 @@ def split_heading(rest: str) -> tuple[str, str | None, str, bool]:
     return title, url, after, True
 
 
+def without_yank_mark(after: str) -> str:
+    """AFTER (what follows a heading's title) stripped, less a `[YANKED]` mark in any case."""
+    after = after.strip()
+    return after[: -len(YANKED)].rstrip() if after.upper().endswith(YANKED) else after
+
+
 def date_text(after: str) -> str | None:
     """The date as written after a heading's title: ` - DATE`, ` (DATE)`; None if neither."""
-    after = after.strip()
-    if after.upper().endswith(YANKED):
-        after = after[: -len(YANKED)].rstrip()
+    after = without_yank_mark(after)
     if after.startswith(DASHES):
-        return after[1:].strip()
+        return after[1:].strip() or None
     if after.startswith("(") and after.endswith(")"):
-        return after[1:-1].strip()
+        return after[1:-1].strip() or None
     return None
 
 
@@ -218,7 +222,7 @@ def _read_heading(line: str, number: int) -> _Heading:
     yanked = after.strip().upper().endswith(YANKED)
     date = date_text(after)
     if date is None:
-        after = after.strip().removesuffix(YANKED).rstrip() if yanked else after.strip()
+        after = without_yank_mark(after)
         problem = "no date" if not after else f"{after!r} where ' - YYYY-MM-DD' belongs"
         undated = Section(title, None, "", yanked, heading=line)
         return _Heading(undated, f"line {number}: [{title}] has {problem}")

@@ -295,6 +295,23 @@ NOT_A_HEADING = "is not a release heading (expected '## [Unreleased]' or '## [X.
             ["line 7: [1.0.0] has no date", f"line 8: '## Notes' {NOT_A_HEADING}"],
             id="several-in-line-order",
         ),
+        pytest.param(
+            with_unreleased("## Plans for X  ", "## Notes on X"),
+            [
+                f"line 7: '## Plans for X  ' {NOT_A_HEADING}",
+                f"line 8: '## Notes on X' {NOT_A_HEADING}",
+            ],
+            id="a-stray-heading-shown-as-written",
+        ),
+        pytest.param(
+            with_unreleased("## [1.0.0] [yanked]", "## [0.9.0] soon", "## [0.8.0] beta  [YANKED]"),
+            [
+                "line 7: [1.0.0] has no date",
+                "line 8: [0.9.0] has 'soon' where ' - YYYY-MM-DD' belongs",
+                "line 9: [0.8.0] has 'beta' where ' - YYYY-MM-DD' belongs",
+            ],
+            id="undated-the-yank-mark-apart",
+        ),
     ],
 )
 def test_problems_in_the_history_are_warnings(text: str, warnings: list[str]) -> None:
@@ -602,19 +619,30 @@ def test_has_section(text: str, version: str, expected: bool) -> None:
             "cannot read {file}: No such file or directory\n",
             id="check-missing-file",
         ),
+        pytest.param(
+            b"## [Unreleased]\n\xff\n",
+            ["check", "{file}"],
+            1,
+            "",
+            "cannot read {file}: 'utf-8' codec can't decode byte 0xff in position 16: invalid "
+            "start byte\n",
+            id="check-not-utf-8",
+        ),
     ],
 )
 def test_main(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-    content: str | None,
+    content: str | bytes | None,
     argv: list[str],
     code: int,
     out: str,
     err: str,
 ) -> None:
     file = tmp_path / "CHANGELOG.md"
-    if content is not None:
+    if isinstance(content, bytes):
+        file.write_bytes(content)
+    elif content is not None:
         file.write_text(content)
     assert main([arg.format(file=file) for arg in argv]) == code
     captured = capsys.readouterr()
@@ -634,6 +662,7 @@ def test_section_prints_the_notes_of_the_changelog_here_by_default(
     ("argv", "shown"),
     [
         (["--help"], ["usage: python -m scripts.versioning.changelog [-h] {section,check}",
+                      "Read, check and release a Keep a Changelog 1.1.0 file",
                       "print the notes of release VERSION",
                       "check that FILE is a well-formed changelog"]),
         (["section", "--help"], ["usage: python -m scripts.versioning.changelog section [-h] "
@@ -646,7 +675,7 @@ def test_the_cli_explains_itself(
 ) -> None:
     out = help_shown(main, argv, capsys)
     for text in shown:
-        assert text in out
+        assert f" {text} " in f" {out} "  # whole words
     with pytest.raises(SystemExit) as stopped:
         main([])
     assert stopped.value.code == 2
@@ -743,6 +772,17 @@ def test_with_unreleased_entry(text: str, expected: str) -> None:
             "## 1.0.0 (2024-01-01)\n\n- One.\n",
             id="the-file's-heading-style",
         ),
+        pytest.param(
+            "# C\n\n## [Unreleased]\n\n- Pending.\n\n## [1.0.0] - 2024-01-01\n\n- One.\n",
+            "# C\n\n## [Unreleased]\n\n- Pending.\n\n## [1.0.1] - 2024-06-01\n\n### Fixed\n\n"
+            "## [1.0.0] - 2024-01-01\n\n- One.\n",
+            id="unreleased-entries-and-their-blank-line-stay",
+        ),
+        pytest.param(
+            "# C\n\n## [Unreleased]\n\n- Pending.\n",
+            "# C\n\n## [Unreleased]\n\n- Pending.\n\n## [1.0.1] - 2024-06-01\n\n### Fixed\n\n",
+            id="no-release-yet-the-canonical-heading",
+        ),
     ],
 )
 def test_start_section_begins_a_hotfix_section(text: str, expected: str) -> None:
@@ -834,6 +874,7 @@ def test_yank_refuses(version: str, message: str) -> None:
 
 
 R = "https://github.com/o/r"
+COMPARE = "https://github.com/o/compare"  # a repository whose name is a word of GitHub's URLs
 HEAD_OF_FILE = "# C\n\n## [Unreleased]\n\n- New.\n\n## [1.0.0] - 2024-01-01\n\n- One.\n\n"
 RELEASED_HEAD = (
     "# C\n\n## [Unreleased]\n\n## [1.1.0] - 2024-06-01\n\n- New.\n\n"
@@ -861,11 +902,42 @@ RELEASED_HEAD = (
             f"[unreleased]: {R}/compare/v1.1.0...HEAD\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n",
             id="unreleased-without-a-compare",
         ),
+        pytest.param(
+            f"[unreleased]: {R}/tree/main\n",
+            f"[unreleased]: {R}/compare/v1.1.0...HEAD\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n",
+            id="unreleased-on-a-tree",
+        ),
+        pytest.param(
+            f"[Unreleased]: {R}/compare/v1.0.0...HEAD\n[docs]: https://docs.example/\n"
+            f"[1.0.0]: {R}/releases/tag/v1.0.0\n",
+            f"[Unreleased]: {R}/compare/v1.1.0...HEAD\n[docs]: https://docs.example/\n"
+            f"[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n[1.0.0]: {R}/releases/tag/v1.0.0\n",
+            id="the-new-version-above-the-older-versions-not-above-another-link",
+        ),
+        pytest.param(
+            f"[Unreleased]: {COMPARE}/compare/v1.0.0...HEAD\n",
+            f"[Unreleased]: {COMPARE}/compare/v1.1.0...HEAD\n"
+            f"[1.1.0]: {COMPARE}/compare/v1.0.0...v1.1.0\n",
+            id="a-repository-named-compare",
+        ),
+        pytest.param(
+            f"[docs]: https://docs.example/\n\n[Unreleased]: {R}/compare/v1.0.0...HEAD\n",
+            f"[docs]: https://docs.example/\n\n[Unreleased]: {R}/compare/v1.1.0...HEAD\n"
+            f"[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n",
+            id="the-new-version-right-below-unreleased-wherever-it-is",
+        ),
     ],
 )  # fmt: skip
 def test_release_moves_the_link_definitions_on(tail: str, expected: str) -> None:
     released = release(HEAD_OF_FILE + tail, Release.parse("1.1.0"), DAY)
     assert released == RELEASED_HEAD + expected
+
+
+def test_definitions_start_the_tail_when_the_only_one_was_stale() -> None:
+    text = HEAD_OF_FILE + "[1.1.0]: https://stale.example/\n\n"
+    assert release(text, Release.parse("1.1.0"), DAY, R) == RELEASED_HEAD + (
+        f"[Unreleased]: {R}/compare/v1.1.0...HEAD\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n\n"
+    )
 
 
 def test_a_v_heading_gets_a_v_definition() -> None:
@@ -888,8 +960,12 @@ def test_a_v_heading_gets_a_v_definition() -> None:
         (f"{R}/tree/1.0.0", f"{R}/tree/1.1.0"),
         (f"{R}/compare/0.9.0...1.0.0", f"{R}/compare/1.0.0...1.1.0"),
         ("https://pypi.org/project/x/1.0.0/", "https://pypi.org/project/x/1.0.0/"),
+        (f"{R}/compare/1.0.0", f"{R}/compare/1.0.0"),
+        (f"{COMPARE}/compare/0.9.0...1.0.0", f"{COMPARE}/compare/1.0.0...1.1.0"),
+        ("https://github.com/o/tree/tree/1.0.0", "https://github.com/o/tree/tree/1.1.0"),
     ],
-    ids=["release-tag", "tree", "compare", "another-kind-kept"],
+    ids=["release-tag", "tree", "compare", "another-kind-kept", "a-compare-of-one-ref-kept",
+         "a-repository-named-compare", "a-repository-named-tree"],
 )  # fmt: skip
 def test_release_moves_the_inline_link_of_the_latest_heading_on(link: str, moved: str) -> None:
     text = f"# C\n\n## [Unreleased]\n\n- New.\n\n## [1.0.0]({link}) - 2024-01-01\n\n- One.\n"
@@ -927,6 +1003,63 @@ def test_a_release_after_a_yanked_one_is_not_marked(mark: str) -> None:
         "# C\n\n## [Unreleased]\n\n## [1.1.0] - 2024-06-01\n\n- New.\n\n"
         f"## [1.0.0] - 2024-01-01 {mark}\n\n- One.\n"
     )
+    own_style = f"# C\n\n## Unreleased\n\n- New.\n\n## 1.0.0 (2024-01-01) {mark}\n\n- One.\n"
+    assert release(own_style, Release.parse("1.1.0"), DAY) == (
+        "# C\n\n## Unreleased\n\n## 1.1.0 (2024-06-01)\n\n- New.\n\n"
+        f"## 1.0.0 (2024-01-01) {mark}\n\n- One.\n"
+    )
+
+
+def test_a_crlf_file_is_released_in_crlf() -> None:
+    text = (
+        "# C\r\n\r\n## [Unreleased]\r\n\r\n- New.\r\n\r\n## [1.0.0] - 2024-01-01\r\n\r\n"
+        f"- One.\r\n\r\n[Unreleased]: {R}/compare/v1.0.0...HEAD\r\n"
+    )
+    assert release(text, Release.parse("1.1.0"), DAY) == (
+        "# C\r\n\r\n## [Unreleased]\r\n\r\n## [1.1.0] - 2024-06-01\r\n\r\n- New.\r\n\r\n"
+        "## [1.0.0] - 2024-01-01\r\n\r\n- One.\r\n\r\n"
+        f"[Unreleased]: {R}/compare/v1.1.0...HEAD\r\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\r\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "last_entry",
+    ["- Works on Python 3.X", "- A line that ends in a hard break.  ", "- Tabbed.\t"],
+)
+def test_the_first_links_keep_the_last_entry_as_written(last_entry: str) -> None:
+    text = f"# C\n\n## Unreleased\n\n- New.\n\n## 1.0.0 (2024-01-01)\n\n- One.\n{last_entry}\n"
+    assert release(text, Release.parse("1.1.0"), DAY, R) == (
+        "# C\n\n## Unreleased\n\n## 1.1.0 (2024-06-01)\n\n- New.\n\n## 1.0.0 (2024-01-01)\n\n"
+        f"- One.\n{last_entry}\n\n"
+        f"[Unreleased]: {R}/compare/v1.1.0...HEAD\n[1.1.0]: {R}/compare/v1.0.0...v1.1.0\n"
+    )
+
+
+def test_section_entries_are_the_lines_as_written() -> None:
+    text = "# C\n\n## [Unreleased]\n\n- On Python 3.X\n- A hard break.  \n"
+    released = release(text, Release.parse("1.0.0"), DAY)
+    assert changelog.section_entries(released, Release.parse("1.0.0")) == [
+        "- On Python 3.X",
+        "- A hard break.  ",
+    ]
+
+
+@pytest.mark.parametrize("written", ["Xenial notes.", "  An indented note."])
+def test_an_unreleased_entry_goes_under_changed_unless_told(written: str) -> None:
+    text = f"# C\n\n## [Unreleased]\n\n{written}\n"
+    assert with_unreleased_entry(text, "New.") == (
+        f"# C\n\n## [Unreleased]\n\n### Changed\n\n- New.\n\n{written}\n"
+    )
+
+
+def test_a_repository_url_is_used_as_given_less_its_slash() -> None:
+    released = release(FIRST, Release.parse("0.1.0"), DAY, "https://github.com/o/X/")
+    assert released.endswith("[0.1.0]: https://github.com/o/X/releases/tag/v0.1.0\n")
+
+
+def test_yank_keeps_the_link_definitions() -> None:
+    yanked = changelog.yank(RELEASED, Release.parse("0.2.0"), "broken")
+    assert yanked.endswith(RELEASED[RELEASED.index("[Unreleased]: ") :])
 
 
 def test_yank_marks_an_undated_heading_as_written_in_a_crlf_file() -> None:
@@ -937,7 +1070,14 @@ def test_yank_marks_an_undated_heading_as_written_in_a_crlf_file() -> None:
     )
 
 
-def test_yank_marks_a_dated_heading_canonically_in_a_crlf_file() -> None:
+def test_yank_marks_a_heading_in_its_own_style() -> None:
+    text = "# C\n\n## Unreleased\n\n## 1.0.0 (2024-01-01)\n\n- One.\n"
+    assert changelog.yank(text, Release.parse("1.0.0"), "broken") == (
+        "# C\n\n## Unreleased\n\n## 1.0.0 (2024-01-01) [YANKED]\n\n**Yanked:** broken\n\n- One.\n"
+    )
+
+
+def test_yank_marks_a_dated_heading_in_a_crlf_file() -> None:
     text = "# C\r\n\r\n## [Unreleased]\r\n\r\n## [1.0.0] - 2024-01-01\r\n\r\n- One.\r\n"
     assert changelog.yank(text, Release.parse("1.0.0"), "broken") == (
         "# C\r\n\r\n## [Unreleased]\r\n\r\n## [1.0.0] - 2024-01-01 [YANKED]\r\n\r\n"

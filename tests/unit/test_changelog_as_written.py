@@ -159,12 +159,36 @@ def test_link_definition(line: str, expected: tuple[str, str] | None) -> None:
         (" (2024-01-02)", "2024-01-02"),
         (" (2024-01-02", None),
         (" - 2024-01-02 [YANKED]", "2024-01-02"),
+        (" (2024-01-02) [yanked]", "2024-01-02"),
         (" 2024-01-02", None),
+        (" -", None),
+        (" ( )", None),
     ],
-    ids=["dash", "dash-no-space", "parentheses", "one-parenthesis", "yanked", "bare"],
+    ids=["dash", "dash-no-space", "parentheses", "one-parenthesis", "yanked", "parentheses-yanked",
+         "bare", "a-dash-alone", "empty-parentheses"],
 )  # fmt: skip
 def test_date_text(after: str, expected: str | None) -> None:
     assert changelog_read.date_text(after) == expected
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["text\n", "[a]: https://a\n", "\n", "[b]:\n", "\thttps://b\n", "[c]: https://c"],
+         [(1, 2, "a", "https://a"), (3, 5, "b", "https://b"), (5, 6, "c", "https://c")]),
+        (["[a]:\n", "https://a\n"], []),
+        (["[a]: https://a\n", "  more text\n"], [(0, 1, "a", "https://a")]),
+    ],
+    ids=["between-other-lines-one-wrapped-by-a-tab", "a-url-below-not-indented",
+         "an-indented-line-after-a-definition"],
+)  # fmt: skip
+def test_definitions(lines: list[str], expected: list[tuple[int, int, str, str]]) -> None:
+    found = changelog_read.definitions(lines)
+    assert [(d.start, d.stop, d.label, d.url) for d in found] == expected
+
+
+def test_a_tail_may_begin_with_a_wrapped_definition() -> None:
+    assert changelog_read.tail_start(["[a]:\n", "  https://a\n", "\n"]) == 0
 
 
 def test_a_definition_wrapped_onto_the_last_line_is_read() -> None:
@@ -183,9 +207,11 @@ def test_a_definition_wrapped_onto_the_last_line_is_read() -> None:
         ("[1.0.0](https://e.example/) - x", ("1.0.0", "https://e.example/", " - x", True)),
         ("[1.0.0 - 2024-01-02", ("", None, "[1.0.0 - 2024-01-02", True)),
         ("[1.0.0](https://e.example/ - x", ("", None, "[1.0.0](https://e.example/ - x", True)),
+        ("[1.0.0](https://e.example/) (2024-01-02)",
+         ("1.0.0", "https://e.example/", " (2024-01-02)", True)),
     ],
     ids=["brackets", "bare", "inline-link", "unclosed-bracket",
-         "unclosed-link"],
+         "unclosed-link", "inline-link-then-parentheses"],
 )  # fmt: skip
 def test_split_heading(rest: str, expected: tuple[str, str | None, str, bool]) -> None:
     assert changelog_read.split_heading(rest) == expected

@@ -23,6 +23,7 @@ LINKS_011 = (
     "[0.1.1]: https://github.com/o/r/compare/v0.1.0...v0.1.1\n"
     "[0.1.0]: https://github.com/o/r/releases/tag/v0.1.0\n"
 )
+U = TOP + "## [Unreleased]\n\n"
 V010 = "## [0.1.0] - 2026-01-05\n\n### Added\n\n- The CLI.\n\n"
 
 # A release: develop had A and B when release/v0.2.0 was cut; while the branch was open, develop
@@ -172,6 +173,41 @@ TWO_KINDS_RELEASED = (
         pytest.param(CUT, DEVELOP_WITH_005, RELEASED_020,
                      RELEASED_020_WITH.format(middle="", after=V005),
                      id="a-section-only-develop-has-after-all"),
+        pytest.param(U + "### Added\n\n- A.\n", U + "### Added\n\n- A.\n- C.\n",
+                     U + "## [0.1.0] - 2026-01-05\n\n### Added\n\n- A.\n",
+                     U + "### Added\n\n- C.\n\n## [0.1.0] - 2026-01-05\n\n### Added\n\n- A.\n",
+                     id="the-first-release-a-blank-line-before-its-heading"),
+        pytest.param(U + "- A.\n", U + "- A.\n- C.\n", U.replace("All", "Each") + "- A.\n",
+                     U.replace("All", "Each") + "- A.\n- C.\n",
+                     id="no-release-yet-no-blank-line-at-the-end"),
+        pytest.param(U + "### Added\n- A.\n\n" + V010 + LINKS_010,
+                     U + "### Added\n- A.\n- C.\n\n### Fixed\n- D.\n\n" + V010 + LINKS_010,
+                     U + "## [0.2.0] - 2026-02-01\n\n### Added\n- A.\n\n" + V010 + LINKS_020,
+                     U + "### Added\n- C.\n\n### Fixed\n- D.\n\n"
+                     + "## [0.2.0] - 2026-02-01\n\n### Added\n- A.\n\n" + V010 + LINKS_020,
+                     id="headings-right-above-their-entries"),
+        pytest.param(U + "### Added\n\n- A.\n\n" + V010 + LINKS_010,
+                     U + "### Added\n\n- A.\n\n### Fixed\n\n- C.\n\n" + V010 + LINKS_010,
+                     U + "## [0.2.0] - 2026-02-01\n\n### Added\n\n- A.\n\n" + V010 + LINKS_020,
+                     U + "### Fixed\n\n- C.\n\n## [0.2.0] - 2026-02-01\n\n### Added\n\n- A.\n\n"
+                     + V010 + LINKS_020,
+                     id="the-first-heading-left-empty-goes-the-next-stays"),
+        pytest.param(U + "- A.\n\n" + V010 + LINKS_010, AT_010,
+                     U + "- A.\n- M.\n\n" + V010 + LINKS_010,
+                     U + "- M.\n\n" + V010 + LINKS_010,
+                     id="an-entry-develop-removed-stays-removed-as-main-adds-one"),
+        pytest.param(CUT, DEVELOP_WITH_C.replace("- C.\n", "- C.\n- M.\n"),
+                     RELEASED_020.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n- M.\n\n"),
+                     EXPECTED_RELEASE.replace("- C.\n", "- C.\n- M.\n"),
+                     id="an-entry-both-added-is-there-once"),
+        pytest.param(CUT, EXPECTED_RELEASE, RELEASED_020, EXPECTED_RELEASE,
+                     id="develop-already-has-the-release-merged"),
+        pytest.param(CUT, CUT.replace("## [Unreleased]", "## Unreleased"), RELEASED_020,
+                     RELEASED_020.replace("## [Unreleased]", "## Unreleased"),
+                     id="the-unreleased-heading-as-develop-respelled-it"),
+        pytest.param(CUT, CUT + "[a]: https://a.example/\n[b]: https://b.example/\n", RELEASED_020,
+                     RELEASED_020 + "[a]: https://a.example/\n[b]: https://b.example/\n",
+                     id="two-links-develop-added"),
     ],
 )  # fmt: skip
 def test_merge_back(base: str, ours: str, theirs: str, expected: str) -> None:
@@ -189,6 +225,9 @@ def test_merge_back(base: str, ours: str, theirs: str, expected: str) -> None:
         pytest.param(CUT.replace("- The CLI.", "- The agentops CLI."), RELEASED_020.replace(
             "- The CLI.", "- The CLI, at last."), "both branches changed the [0.1.0] section",
             id="one-release's-section"),
+        pytest.param(CUT.replace("## [Unreleased]", "## Unreleased"), RELEASED_020.replace(
+            "## [Unreleased]", "## [UNRELEASED]"), "both branches changed the [Unreleased] heading",
+            id="the-unreleased-heading"),
     ],
 )  # fmt: skip
 def test_merge_back_refuses_what_both_changed(ours: str, theirs: str, message: str) -> None:
@@ -219,7 +258,23 @@ def test_merge_back_refuses_a_section_develop_changed_and_main_removed() -> None
                      id="an-old-release-reworded-is-no-entry"),
         pytest.param(None, TOP + "## [Unreleased]\n\n- First.\n", ["- First."],
                      id="no-changelog-before"),
+        pytest.param(U + "- A.\n", U + "- B.\n\n## [0.1.0] - 2026-01-05\n\n- A.\n",
+                     ["- B.", "- A."], id="the-first-release-and-a-new-entry"),
     ],
 )  # fmt: skip
 def test_new_entries(before: str | None, after: str, expected: list[str]) -> None:
     assert new_entries(before, after) == expected
+
+
+@pytest.mark.parametrize("last", ["- C, on Python 3.X", "- C, with a hard break.  "])
+def test_develop_keeps_its_last_entry_as_written_when_main_adds_one(last: str) -> None:
+    ours = DEVELOP_WITH_C.replace("- A.\n- B.\n", "").replace("- C.", last)
+    theirs = RELEASED_020.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n- M.\n\n")
+    expected = EXPECTED_RELEASE.replace("- C.\n", f"{last}\n\n- M.\n")
+    assert merge_back(CUT, ours, theirs) == expected
+
+
+def test_develops_line_endings_join_the_entries_main_added() -> None:
+    ours = DEVELOP_WITH_C.replace("\n", "\r\n")
+    theirs = RELEASED_020.replace("## [Unreleased]\n\n", "## [Unreleased]\n\n- M.\n\n")
+    assert "- C.\r\n\r\n- M." in merge_back(CUT, ours, theirs)

@@ -324,9 +324,15 @@ BASE = "https://example.org/simple/demo-pkg/"
             " text </a>",
             {WHEEL: FileLink(WHEEL, f"https://example.org/p/{WHEEL}", SHA_A)},
         ),
+        (
+            # PEP 503's #<hashname>=<hashvalue>: the value is all after the first '=', even a
+            # malformed one (which then matches no file's digest).
+            f'<a href="/p/{WHEEL}#sha256={SHA_A}=x">{WHEEL}</a>',
+            {WHEEL: FileLink(WHEEL, f"https://example.org/p/{WHEEL}", f"{SHA_A}=x")},
+        ),
     ],
     ids=["empty", "absolute-path", "relative", "other-hash", "no-text", "two-files",
-         "name-from-the-anchor", "stray-tags-and-a-split-name"],
+         "name-from-the-anchor", "stray-tags-and-a-split-name", "value-after-the-first-equals"],
 )  # fmt: skip
 def test_parse_simple_html(html: str, expected: dict[str, FileLink]) -> None:
     assert simple_pages.parse_simple_html(html, BASE) == expected
@@ -793,8 +799,6 @@ def test_with_slash_ends_a_url_with_one_slash(url: str, expected: str) -> None:
     assert index_targets.with_slash(url) == expected
 
 
-def test_the_candidates_of_an_upload_url_ending_in_x() -> None:
-    assert index_targets.simple_api_candidates("https://h.example/uploadX/") == (
-        "https://h.example/uploadX/simple/",
-        "https://h.example/uploadX/+simple/",
-    )
+@pytest.mark.parametrize("upload", ["https://h.example/uploadX/", "https://h.example/legacy/X/"])
+def test_the_candidates_of_an_upload_url_ending_in_x(upload: str) -> None:
+    assert index_targets.simple_api_candidates(upload) == (f"{upload}simple/", f"{upload}+simple/")

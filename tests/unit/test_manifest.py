@@ -485,6 +485,8 @@ def test_main(
     ("argv", "shown"),
     [
         (["--help"], ["usage: python -m scripts.artifacts.manifest [-h] {write,check}",
+                      "The dist/ manifest: the sha256 of every wheel and sdist built, which every "
+                      "later step checks.",
                       "hash the wheels and sdists of DIST into SHA256SUMS",
                       "check DIST against its SHA256SUMS"]),
         (["write", "--help"], ["usage: python -m scripts.artifacts.manifest write [-h] DIST"]),
@@ -498,7 +500,7 @@ def test_the_command_line_explains_itself(
 ) -> None:
     out = help_shown(main, argv, capsys)
     for text in shown:
-        assert text in out
+        assert f" {text} " in f" {out} "  # whole words
 
 
 def test_the_command_line_needs_a_command(capsys: pytest.CaptureFixture[str]) -> None:

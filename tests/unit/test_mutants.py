@@ -56,6 +56,21 @@ def test_the_report_fails_under_the_minimum_and_names_the_module(
     equivalent = tmp_path / "equivalent.toml"
     equivalent.write_text('weak_2 = "the message it changes is never shown"\n')
     assert mutants.main([str(tmp_path), "--equivalent", str(equivalent)]) == 0
+    assert "equivalent  weak_2: the message it changes is never shown\n" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("named", ["weak_1", "weak_3"], ids=["killed", "no-such-mutant"])
+def test_an_equivalent_name_that_is_no_survivor_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], named: str
+) -> None:
+    write_results(tmp_path, "scripts/weak.py", {"weak_1": 1, "weak_2": 0})
+    equivalent = tmp_path / "equivalent.toml"
+    equivalent.write_text(f'weak_2 = "why"\n{named} = "why"\n')
+    assert mutants.main([str(tmp_path), "--equivalent", str(equivalent)]) == 1
+    assert capsys.readouterr().err == (
+        f"mutants: error: {equivalent} names mutants that are no survivor (killed, or renumbered: "
+        f"see `mutmut show KEY`): {named}\n"
+    )
 
 
 def test_no_results_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

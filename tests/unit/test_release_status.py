@@ -143,6 +143,8 @@ FINAL, RC = Release.parse("0.1.1"), Release.parse("0.2.0rc1")
                              "cut_from_support": False}, "release", id="cut-from-develop"),
         pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True,
                              "older_line": True}, "support", id="not-cut-of-an-older-line"),
+        pytest.param(FINAL, {"hotfix_branch": False, "support_branch": True}, "release",
+                     id="a-line-exists-nothing-ties-the-release-to-it"),
     ],
 )  # fmt: skip
 def test_release_flow(release: Release, refs: dict[str, bool], flow: str) -> None:
@@ -155,6 +157,7 @@ def test_release_flow(release: Release, refs: dict[str, bool], flow: str) -> Non
         ("release", ("release/v0.1.1", "main")),
         ("hotfix", ("hotfix/v0.1.1", "main")),
         ("support", ("release/v0.1.1", "support/0.1")),
+        ("pre-release", ("release/v0.1.1", "release/v0.1.1")),
     ],
 )
 def test_branch_and_target(flow: Flow, expected: tuple[str, str]) -> None:
@@ -206,6 +209,8 @@ OTHER = {WHEEL: "d" * 64, SDIST: "b" * 64}
          f"only {WHEEL}: a wheel and an sdist are expected"),
         ({}, "staging", "done", f"{WHEEL}, {SDIST}; sha256 agree with SHA256SUMS"),
         ({"sums": None}, "staging", "done", f"{WHEEL}, {SDIST}"),
+        ({"sums": {"agentops_accelerator-1.4.0.tar.gz": "e" * 64}}, "staging", "done",
+         f"{WHEEL}, {SDIST}"),
         ({}, "production", "done",
          f"{WHEEL}, {SDIST}; sha256 agree with the staging index and SHA256SUMS"),
         ({"sums": None, "production": OTHER}, "production", "wrong",
@@ -218,6 +223,7 @@ OTHER = {WHEEL: "d" * 64, SDIST: "b" * 64}
         ({"github_assets": {WHEEL: "", **SUMS_ONLY}}, "github", "wrong",
          f"assets are SHA256SUMS, {WHEEL}"),
         ({"github_assets": FILES}, "github", "wrong", f"assets are {WHEEL}, {SDIST}"),
+        ({"github_assets": {}}, "github", "wrong", "assets are no files"),
         ({}, "github", "done", "3 assets"),
         ({"merged_back": None}, "merged", "unknown", "could not be asked"),
         ({}, "merged", "done", "v1.5.0 is in develop"),
@@ -273,7 +279,16 @@ def test_next_step_names_one_command(stage: str, flow: Flow, target: str, comman
 
 
 def test_the_next_step_of_a_pre_release_cuts_its_final() -> None:
-    assert next_step("branch", Release.parse("1.5.0rc1")) == "invoke cut-release 1.5.0"
+    step = next_step("branch", Release.parse("1.5.0rc1"), target="main", flow="pre-release")
+    assert step == "invoke cut-release 1.5.0"
+
+
+def test_what_next_names_the_hotfix_branch_of_a_hotfix() -> None:
+    seen = replace(NOT_STARTED, flow="hotfix", branch="hotfix/v1.5.0", branch_on_origin=True,
+                   pr_state="OPEN", pr_number=3)  # fmt: skip
+    assert what_next(rows(seen), seen) == (
+        "gh pr merge hotfix/v1.5.0 --merge (once reviewed and green)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -295,6 +310,20 @@ def test_the_next_step_of_a_pre_release_cuts_its_final() -> None:
         ({"staging": None, "production": {}},
          f"{RUNS} (approve the `release` environment on the run's page) (not seen: staging index)"),
         ({"dist": {}}, "nothing: v1.5.0 is released"),
+        ({"tag_on_origin": None, "staging": None, "branch_on_origin": True},
+         "invoke finish-release 1.5.0 (not seen: tag, staging index)"),
+        ({"merged_back": None, "staging": None},
+         "nothing seen left to do; not seen: staging index, merged back into develop"),
+        ({"staging": OTHER},
+         f"stop the release: {WHEEL} on staging index has other bytes than in SHA256SUMS "
+         f"(sha256 {'d' * 12}… != {'a' * 12}…); `invoke yank 1.5.0 --reason '...'`, then fix "
+         "forward with `invoke cut-hotfix 1.5.1`"),
+        ({"github_assets": FILES},
+         f"stop the release: assets are {WHEEL}, {SDIST}; `invoke yank 1.5.0 --reason '...'`, "
+         "then fix forward with `invoke cut-hotfix 1.5.1`"),
+        ({"flow": "support", "target": "support/1.5", "tag_on_origin": False,
+          "tag_annotated": None, "tag_on_target": None},
+         "git switch support/1.5 && invoke cut-release 1.5.0"),
     ],
 )  # fmt: skip
 def test_what_next_says_the_first_thing_to_do(changes: dict[str, object], expected: str) -> None:
