@@ -83,15 +83,6 @@ def stop(process: subprocess.Popen[Any], *, timeout: float = STOP_TIMEOUT) -> in
     return process.wait()
 
 
-def wait_or_stop(process: subprocess.Popen[Any], timeout: float) -> int | None:
-    """PROCESS's exit status once it ends, or None when it had to be stopped after TIMEOUT."""
-    try:
-        return process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stop(process)
-        return None
-
-
 def find_tool(name: str) -> str | None:
     """Where tool NAME is: beside this Python (the environment's own, locked tools), else on
     PATH; None when it is nowhere."""

@@ -21,7 +21,6 @@ from scripts.versioning.versions import Release
 State = Literal["done", "missing", "wrong", "unknown"]
 Flow = Literal["release", "hotfix", "support", "pre-release"]
 Files = Mapping[str, str]  # file name -> sha256 ("" when the index does not say)
-UNKNOWN = None  # what a system that could not be asked said
 LABELS = {
     "branch": "release branch",
     "pr": "pull request",

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.processes import start, stop, wait_or_stop
+from scripts.processes import start, stop
 
 pytestmark = pytest.mark.posix
 
@@ -113,19 +113,3 @@ def test_start_sends_output_to_a_file(tmp_path: Path) -> None:
         )
         assert process.wait(timeout=30) == 0
     assert sorted(log.read_text().split()) == ["err", "out"]
-
-
-@pytest.mark.parametrize(
-    ("script", "timeout", "expected"),
-    [
-        # A generous limit: it returns as soon as the child ends.
-        pytest.param("raise SystemExit(3)", 30, 3, id="ends-in-time"),
-        pytest.param("import time; time.sleep(120)", 0.3, None, id="stopped-after-timeout"),
-    ],
-)
-def test_wait_or_stop(script: str, timeout: float, expected: int | None) -> None:
-    process = start([sys.executable, "-c", script])
-    started = time.monotonic()
-    assert wait_or_stop(process, timeout=timeout) == expected
-    assert process.poll() is not None
-    assert time.monotonic() - started < 20  # neither waited out the generous limit
