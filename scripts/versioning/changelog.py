@@ -295,7 +295,7 @@ def _with_release_links(
         kept += written
     if kept and not kept[-1].endswith("\n"):
         kept[-1] += newline
-    first = next((i for i, line in enumerate(kept) if definition_at(kept, i)), 0)
+    first = next((i for i in range(len(kept)) if definition_at(kept, i)), 0)
     kept[first:first] = unreleased
     if mine:
         stop = next(

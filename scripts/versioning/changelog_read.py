@@ -124,7 +124,8 @@ def definition_at(lines: list[str], index: int) -> Definition | None:
     label = lines[index].rstrip()
     following = lines[index + 1] if index + 1 < len(lines) else ""
     url = following.strip()
-    if following[:1] in (" ", "\t") and len(url.split()) == 1:  # LABEL ends in "]:" then
+    # An indented URL alone on the next line; link_definition checks that LABEL ends in "]:".
+    if following[:1] in (" ", "\t") and len(url.split()) == 1:
         found = link_definition(f"{label} {url}")
         if found is not None:
             return Definition(index, index + 2, *found)
