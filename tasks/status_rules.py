@@ -277,10 +277,15 @@ def next_step(stage: str, release: Release, *, target: str, flow: Flow) -> str:
 
 def wrong_step(row: Row, release: Release) -> str:
     """What to do about a wrong ROW."""
-    if row.stage in ("staging", "production", "github"):
+    if row.stage in ("staging", "production"):
         return (
             f"stop the release: {row.detail}; `invoke yank {release} --reason '...'`, then fix "
             f"forward with `invoke cut-hotfix {release.next_patch()}`"
+        )
+    if row.stage == "github":  # the files on the indexes are as they should be
+        return (
+            f"mend the GitHub Release by hand: {row.detail} (`gh release upload {release.tag} "
+            f"dist/*`, `gh release edit {release.tag}`)"
         )
     if row.stage == "tag":
         return f"fix the tag by hand before anything is published: {row.detail}"

@@ -319,8 +319,11 @@ def test_what_next_names_the_hotfix_branch_of_a_hotfix() -> None:
          f"(sha256 {'d' * 12}… != {'a' * 12}…); `invoke yank 1.5.0 --reason '...'`, then fix "
          "forward with `invoke cut-hotfix 1.5.1`"),
         ({"github_assets": FILES},
-         f"stop the release: assets are {WHEEL}, {SDIST}; `invoke yank 1.5.0 --reason '...'`, "
-         "then fix forward with `invoke cut-hotfix 1.5.1`"),
+         f"mend the GitHub Release by hand: assets are {WHEEL}, {SDIST} (`gh release upload "
+         "v1.5.0 dist/*`, `gh release edit v1.5.0`)"),
+        ({"github_prerelease": True},
+         "mend the GitHub Release by hand: v1.5.0 is marked pre-release (`gh release upload "
+         "v1.5.0 dist/*`, `gh release edit v1.5.0`)"),
         ({"flow": "support", "target": "support/1.5", "tag_on_origin": False,
           "tag_annotated": None, "tag_on_target": None},
          "git switch support/1.5 && invoke cut-release 1.5.0"),
