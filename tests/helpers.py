@@ -113,15 +113,20 @@ def changes_github(args: list[str]) -> bool:
     )
 
 
-def help_shown(
-    main: Callable[[list[str]], int], argv: list[str], capsys: pytest.CaptureFixture[str]
-) -> str:
-    """What MAIN(ARGV) prints as it exits 0 (a `--help`), on one line: argparse wraps it to the
-    terminal's width."""
+def help_shows(
+    main: Callable[[list[str]], int],
+    argv: list[str],
+    capsys: pytest.CaptureFixture[str],
+    shown: list[str],
+) -> None:
+    """MAIN(ARGV) exits 0 (a `--help`) and prints each of SHOWN as whole words (argparse wraps
+    the text to the terminal's width: it is read as one line)."""
     with pytest.raises(SystemExit) as stopped:
         main(argv)
     assert stopped.value.code == 0
-    return " ".join(capsys.readouterr().out.split())
+    out = " ".join(capsys.readouterr().out.split())
+    for text in shown:
+        assert f" {text} " in f" {out} "
 
 
 def run_tool(
