@@ -78,7 +78,7 @@ def read_results(folder: Path) -> dict[str, dict[str, int | None]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Print each module's score and survivors; exit 1 when one is under the minimum."""
-    parser = command_line("scripts.mutants", __doc__)
+    parser = command_line(__spec__.name, __doc__)
     parser.add_argument("folder", type=Path, nargs="?", default=Path("mutants"))
     parser.add_argument("--minimum", type=float, default=90.0, help="percent (default: 90)")
     parser.add_argument("--equivalent", type=Path, help="TOML: mutant key = why it is equivalent")

@@ -32,7 +32,8 @@ def last_line(output: str) -> str:
 
 
 def command_line(module: str, doc: str | None) -> argparse.ArgumentParser:
-    """The parser of `python -m MODULE` (its dotted name), with DOC (its docstring) as written."""
+    """The parser of `python -m MODULE` (the caller's `__spec__.name`: its dotted name, run with
+    -m or imported), with DOC (its docstring) as written."""
     return argparse.ArgumentParser(
         prog=f"python -m {module}",
         description=doc,

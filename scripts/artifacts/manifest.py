@@ -176,7 +176,7 @@ def check_version(filenames: Iterable[str], expected: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write or check the manifest of a dist/ folder."""
-    parser = command_line("scripts.artifacts.manifest", __doc__)
+    parser = command_line(__spec__.name, __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     write = commands.add_parser(
         "write", help=f"hash the wheels and sdists of DIST into {MANIFEST_NAME}"

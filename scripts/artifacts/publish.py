@@ -198,7 +198,7 @@ def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.artifacts.publish TARGET [--dist DIR] [--local-url URL]."""
-    parser = command_line("scripts.artifacts.publish", __doc__)
+    parser = command_line(__spec__.name, __doc__)
     index_targets.add_target_arguments(parser)
     defaults = Limits()
     for option, kind, what in LIMIT_OPTIONS:

@@ -187,7 +187,7 @@ def check(ref: str = "HEAD", source: Path = ROOT) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: check that a commit builds the same bytes twice, or rebuild one."""
-    parser = command_line("scripts.artifacts.reproducible", __doc__)
+    parser = command_line(__spec__.name, __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     checking = commands.add_parser("check", help="build REF twice, apart, and compare")
     checking.add_argument("--ref", default="HEAD")

@@ -379,7 +379,7 @@ def compare_with_tag(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: python -m scripts.artifacts.verify TARGET [--version V] [--deadline S]."""
-    parser = command_line("scripts.artifacts.verify", __doc__)
+    parser = command_line(__spec__.name, __doc__)
     index_targets.add_target_arguments(parser)
     parser.add_argument("--version", help="default: the version in dist/SHA256SUMS")
     parser.add_argument(

@@ -244,7 +244,7 @@ def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: `serve DIR` runs a local index in the foreground."""
-    parser = command_line("scripts.indexes.local_index", "A local PyPI-compatible index.")
+    parser = command_line(__spec__.name, "A local PyPI-compatible index.")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve DIR on 127.0.0.1 until Ctrl-C or SIGTERM")
     serve.add_argument("directory", type=Path, help="where the uploaded files are kept")

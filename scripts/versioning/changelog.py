@@ -361,7 +361,7 @@ def has_section(text: str, version: Release) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: print a release's notes, or check a changelog file."""
-    parser = command_line("scripts.versioning.changelog", __doc__)
+    parser = command_line(__spec__.name, __doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     section = commands.add_parser("section", help="print the notes of release VERSION")
     section.add_argument("version", metavar="VERSION")
