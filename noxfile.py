@@ -112,7 +112,7 @@ def timed_log(session: nox.Session, started: float, what: str) -> None:
 
 @reproducible(python=DEFAULT_PYTHON, tags=["ci", "lint"])
 def lint(session: nox.Session) -> None:
-    """Ruff (check and format), mypy --strict and the workflow checks; any problem fails it."""
+    """Ruff, mypy --strict, actionlint and the workflow checks; any problem fails it."""
     # mypy needs what the code imports (nox, invoke, packaging, the project's dependencies); it
     # reads the project itself from src/ (pyproject's files), so building it would be wasted.
     sync(session, "lint", "test", project=False)
@@ -128,6 +128,9 @@ def lint(session: nox.Session) -> None:
         found = sorted(github.glob(pattern))
         if found:
             session.run("check-jsonschema", f"--builtin-schema=vendor.{schema}", *map(str, found))
+    workflows = sorted(github.glob("workflows/*.yml"))
+    if workflows:  # with shellcheck on PATH, actionlint checks every `run:` script too
+        session.run("actionlint", "-oneline", *map(str, workflows))
     if github.is_dir():
         session.run("zizmor", "--offline", "--no-progress", "--persona", "pedantic", str(github))
 

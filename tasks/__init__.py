@@ -6,9 +6,10 @@ exact commands instead of running them; when a later step fails, what was done i
 message says what, if anything, reached origin.
 
 One module per concern: steps (what every task shares), preconditions, sessions, ci, release
-(cut, tag, the GitHub Release), finish (the merge back), lines (hotfixes and maintenance lines),
-status (with status_rules and gh), yank, rehearsal (with rehearsal_world, rehearsal_act,
-rehearsal_checks, rehearsal_steps and act), doctor, github. What only the tasks use lives here.
+(cut, tag), github_release (the GitHub Release, safe with immutable releases), finish (the merge
+back), lines (hotfixes and maintenance lines), status (with status_rules and gh), yank, rehearsal
+(with rehearsal_world, rehearsal_act, rehearsal_checks, rehearsal_steps and act), doctor, github.
+What only the tasks use lives here.
 """
 
 from __future__ import annotations
@@ -21,11 +22,25 @@ from invoke.tasks import Task
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the shared helpers in scripts/
 
-from . import ci, doctor, finish, github, lines, rehearsal, release, sessions, status, steps, yank
+from . import (
+    ci,
+    doctor,
+    finish,
+    github,
+    github_release,
+    lines,
+    rehearsal,
+    release,
+    sessions,
+    status,
+    steps,
+    yank,
+)
 
 ns = Collection()
 ns.configure({"runners": {"local": steps.ClosingLocal}})
-for _module in (sessions, ci, release, finish, lines, status, yank, rehearsal, doctor, github):
+_modules = (sessions, ci, release, github_release, finish, lines, status, yank, rehearsal, doctor)
+for _module in (*_modules, github):
     for _task in vars(_module).values():
         if isinstance(_task, Task):
             ns.add_task(_task)

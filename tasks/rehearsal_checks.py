@@ -3,19 +3,19 @@ Release's assets and in the build's SHA256SUMS, the notes, the marks, and where 
 
 from __future__ import annotations
 
+import hashlib
 import subprocess
-from typing import Any
 
 from scripts import PROJECT
 from scripts.artifacts import manifest, verify
+from scripts.github_front.model import Release
 from scripts.indexes import index
 from scripts.versioning import changelog
 
 from .rehearsal_steps import (
-    gh_calls,
+    github_state,
     job_output,
-    option_value,
-    release_created,
+    release_of,
     same_files,
     token_verifications,
 )
@@ -34,12 +34,12 @@ def checks(rehearsal: Rehearsal) -> list[Result]:
     except manifest.ManifestError as error:
         return [("the build's SHA256SUMS", str(error))]
     results = build_checks(rehearsal, built) + index_checks(rehearsal, built)
-    created = release_created(gh_calls(rehearsal.record), tag)
+    created = release_of(github_state(rehearsal.record), tag)
     if not rehearsal.to_production:
         results.append(("no GitHub Release", f"{tag} was created" if created else None))
         return results + token_checks(rehearsal)
     if created is None:
-        return [*results, ("the GitHub Release", f"gh release create {tag} was not called")]
+        return [*results, ("the GitHub Release", f"GitHub has no release of {tag}")]
     sums = {**built, manifest.MANIFEST_NAME: manifest.sha256_file(dist / "SHA256SUMS")}
     return [
         *results,
@@ -100,29 +100,28 @@ def index_checks(rehearsal: Rehearsal, built: dict[str, str]) -> list[Result]:
     return results
 
 
-def github_checks(
-    rehearsal: Rehearsal, created: dict[str, Any], sums: dict[str, str]
-) -> list[Result]:
-    """The GitHub Release CREATED: its assets SUMS, its notes the section, its marks, the tag."""
+def github_checks(rehearsal: Rehearsal, created: Release, sums: dict[str, str]) -> list[Result]:
+    """The GitHub Release CREATED: published, its assets SUMS, its notes the section, its marks,
+    the tag."""
     release, tag = rehearsal.release, rehearsal.release.tag
-    assets = same_files("the release's assets", created.get("assets", {}), sums)
+    assets = {asset.name: hashlib.sha256(asset.data).hexdigest() for asset in created.assets}
     results: list[Result] = [
-        ("the GitHub Release's assets are the build's files and SHA256SUMS", assets)
-    ]
+        ("the GitHub Release is published", "it is a draft" if created.draft else None),
+        ("the GitHub Release's assets are the build's files and SHA256SUMS",
+         same_files("the release's assets", assets, sums)),
+    ]  # fmt: skip
     text = git(rehearsal.origin, "show", f"{tag}:CHANGELOG.md")
     section = changelog.section_text(text, release.final)
-    notes = option_value(created["args"], "--notes")
-    differ = None if notes == section else f"the notes differ: {notes!r:.80}"
+    differ = None if created.body == section else f"the notes differ: {created.body!r:.80}"
     results.append(("the release notes are the CHANGELOG section", differ))
-    flags = {"--prerelease", "--latest=false"} & set(created["args"])
+    marks = {"pre-release": created.prerelease, "latest": created.make_latest == "true"}
     if release.kind == "pre-release":
-        wanted, what = {"--prerelease", "--latest=false"}, "a pre-release, not latest"
+        wanted, what = {"pre-release": True, "latest": False}, "a pre-release, not latest"
     elif rehearsal.flow == "support":  # a newer line exists
-        wanted, what = {"--latest=false"}, "a final, not latest"
+        wanted, what = {"pre-release": False, "latest": False}, "a final, not latest"
     else:
-        wanted, what = set(), "a final"
-    problem = None if flags == wanted else f"it is marked {sorted(flags) or 'as neither'}"
-    results.append((f"the GitHub Release is {what}", problem))
+        wanted, what = {"pre-release": False, "latest": True}, "a final, latest"
+    results.append((f"the GitHub Release is {what}", None if marks == wanted else f"it is {marks}"))
     kind = git(rehearsal.origin, "cat-file", "-t", f"refs/tags/{tag}")
     results.append((f"{tag} is an annotated tag", None if kind == "tag" else f"a {kind}"))
     return results

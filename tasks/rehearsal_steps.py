@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from scripts.github_front.front import GitHubFront
+from scripts.github_front.model import Release
 from scripts.indexes.attestations import TOKEN_UPLOAD
 
 PASSED, FAILED, NOT_RUN = "passed", "failed", "not run"
@@ -115,24 +117,18 @@ def token_verifications(
     ]
 
 
-def gh_calls(record: Path) -> list[dict[str, Any]]:
-    """The calls the recording gh stand-in wrote to RECORD, oldest first."""
-    if not record.is_file():
-        return []
-    return [json.loads(line) for line in record.read_text(encoding="utf-8").splitlines() if line]
+def github_state(record: Path) -> GitHubFront:
+    """GitHub as the gh stand-in writing RECORD left it (its state beside the record)."""
+    github = GitHubFront(record.parent)
+    saved = record.with_suffix(".github.json")
+    if saved.is_file():
+        github.restore(json.loads(saved.read_text(encoding="utf-8")))
+    return github
 
 
-def release_created(calls: list[dict[str, Any]], tag: str) -> dict[str, Any] | None:
-    """The `gh release create TAG` call among CALLS, if there was one."""
-    for call in calls:
-        if call.get("args", [])[:3] == ["release", "create", tag]:
-            return call
-    return None
-
-
-def option_value(args: list[str], option: str) -> str | None:
-    """The value after OPTION in ARGS."""
-    return args[args.index(option) + 1] if option in args[:-1] else None
+def release_of(github: GitHubFront, tag: str) -> Release | None:
+    """The GitHub Release of TAG, draft or published, if there is one."""
+    return next((release for release in github.releases if release.tag_name == tag), None)
 
 
 def same_files(what: str, found: Mapping[str, str], built: Mapping[str, str]) -> str | None:

@@ -11,6 +11,7 @@ the third-party actions are stand-ins (scripts/stand-ins). The user's repository
 
 from __future__ import annotations
 
+import json
 import secrets
 import shutil
 import subprocess
@@ -26,13 +27,7 @@ from scripts.output import last_line
 from scripts.versioning import changelog, versions
 
 from . import act
-from .rehearsal_steps import (
-    FAILED,
-    PASSED,
-    Step,
-    gh_calls,
-    option_value,
-)
+from .rehearsal_steps import FAILED, PASSED, Step, github_state
 from .steps import DEVELOP, MAIN, repository, shown
 
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
@@ -339,18 +334,20 @@ class Rehearsal:
         return f"an entry under [Unreleased] pushed to {DEVELOP} while {self.branch} is open"
 
     def merge_release_pr(self) -> str:
-        branch = self.branch
-        opened = [
-            call for call in gh_calls(self.record) if call.get("args", [])[:2] == ["pr", "create"]
-        ]
-        if not opened or option_value(opened[-1]["args"], "--head") != branch:
+        """Merge the release (or hotfix) PR as GitHub does: a merge commit, the PR merged."""
+        branch, github = self.branch, github_state(self.record)
+        opened = [pull for pull in github.pulls if pull.head == branch and pull.state == "open"]
+        if not opened:
             raise StepError(f"cut-release opened no pull request for {branch}")
-        if option_value(opened[-1]["args"], "--base") != self.target:
+        if opened[-1].base != self.target:
             raise StepError(f"the pull request of {branch} does not go into {self.target}")
         git(self.work, "switch", "--quiet", self.target)
-        message = f"Merge pull request #1 from {branch}"
+        message = f"Merge pull request #{opened[-1].number} from {branch}"
         git(self.work, "merge", "--quiet", "--no-ff", "-m", message, branch)
         git(self.work, "push", "--quiet", "origin", self.target)
+        opened[-1].state, opened[-1].merged_at = "closed", time.strftime("%Y-%m-%dT%H:%M:%SZ")
+        saved = json.dumps(github.saved())
+        self.record.with_suffix(".github.json").write_text(saved, encoding="utf-8")
         return f"{branch} merged into {self.target} (--no-ff) and pushed"
 
     # --- the checks --------------------------------------------------------------------------

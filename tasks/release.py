@@ -1,4 +1,4 @@
-"""The release flow: cut the release branch, tag main, merge back, publish the GitHub Release."""
+"""The release flow: cut the release branch, tag it (the GitHub Release: github_release)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,9 @@ from pathlib import Path
 from invoke.context import Context
 
 from scripts import files, gitops
-from scripts.artifacts import manifest
 from scripts.versioning import bump, changelog, versions
 
 from .preconditions import fetch, origin_refs, refuse_existing_branch, require_clean, require_newer
-from .status import where_next
 from .status_rules import Flow, next_step
 from .steps import (
     CHANGELOG,
@@ -243,51 +241,3 @@ def tag(c: Context, version: str, dry_run: bool = False) -> None:
         print(f"tag: {release.tag} pushed; the release workflow takes it from here")
         # The same step for every flow: release.yml, started by the tag.
         print(f"next: {next_step('staging', release, target=where, flow='release')}")
-
-
-@task(
-    help={
-        "version": TAG_HELP,
-        "dist": "the folder of built files (default: dist)",
-        "dry_run": "print the gh command; change nothing",
-    }
-)
-def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool = False) -> None:
-    """Create the GitHub Release of vX.Y.Z or vX.Y.ZrcN: the dist/ files, the CHANGELOG section."""
-    release = parse_release(version)
-    folder = Path(dist)
-    try:
-        sums = manifest.check_dist(folder)
-        manifest.check_version(sums, str(release))
-    except manifest.ManifestError as error:
-        raise Refused(str(error)) from None
-    path = repository() / CHANGELOG
-    text = path.read_text(encoding="utf-8") if path.exists() else ""
-    try:
-        notes = changelog.section_text(text, release.final)
-    except ValueError as error:
-        raise Refused(f"{CHANGELOG}: {error}") from None
-    attached = [str(folder / filename) for filename in sorted(sums)]
-    attached.append(str(folder / manifest.MANIFEST_NAME))
-    # A pre-release is marked so, and never becomes the latest release; nor does a final below
-    # the newest (a maintenance line's, or a hotfix of an older line).
-    newest = versions.latest_final(gitops.local_tags())
-    if release.kind == "pre-release":
-        marks = ["--prerelease", "--latest=false"]
-    elif newest is not None and newest > release:
-        marks = ["--latest=false"]
-    else:
-        marks = []
-    try:
-        run(
-            c,
-            [
-                "gh", "release", "create", release.tag, "--verify-tag", "--title", release.tag,
-                "--notes", notes, "--generate-notes", *marks, *attached,
-            ],
-            dry_run=dry_run,
-        )  # fmt: skip
-    except StepFailed as error:
-        raise Refused(str(error)) from None
-    if not dry_run:
-        print(f"next: {where_next(release, dist)}")

@@ -21,7 +21,7 @@ from scripts.indexes.index_targets import resolve_target
 from scripts.versioning import bump, changelog, versions
 
 from . import status_rules
-from .gh import TIMEOUT, gh_api, gh_json, release_endpoint
+from .gh import TIMEOUT, Answer, gh_api, release_endpoint
 from .steps import CHANGELOG, DEVELOP, MAIN, REMOTE, Refused, parse_release, repository, task
 
 
@@ -179,31 +179,44 @@ def _git_probe(
 
 
 def _pr_probe(branch: str, target: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """What GitHub says of the pull request from BRANCH into TARGET."""
-    prs, why = gh_json(
-        "pr", "list", "--head", branch, "--base", target, "--state", "all",
-        "--json", "number,state", "--limit", "1",
-    )  # fmt: skip
-    if not isinstance(prs, list):
-        return {}, {"pr": why or f"gh answered {prs!r}, not a list of pull requests"}
-    return {
-        "pr_state": str(prs[0]["state"]) if prs else "",
-        "pr_number": int(prs[0]["number"]) if prs else None,
-    }, {}
+    """What GitHub says of the pull request from BRANCH into TARGET (REST: open, closed, or
+    closed with a merge time, which is merged)."""
+    answer = gh_api(
+        f"repos/{{owner}}/{{repo}}/pulls?head={{owner}}:{branch}&base={target}&state=all&per_page=1"
+    )
+    if answer.status != 200 or not isinstance(answer.body, list):
+        why = answer.why or f"GitHub answered HTTP {answer.status}, not a list of pull requests"
+        return {}, {"pr": why}
+    found = answer.body[0] if answer.body else None
+    if found is None:
+        return {"pr_state": "", "pr_number": None}, {}
+    state = "MERGED" if found.get("merged_at") else str(found.get("state", "")).upper()
+    return {"pr_state": state, "pr_number": int(found["number"])}, {}
 
 
 def _github_probe(tag: str) -> tuple[dict[str, Any], dict[str, str]]:
-    """What GitHub says of the GitHub Release of TAG: whether it exists, its assets' digests,
-    its pre-release mark (and its notes, for the yank mark)."""
+    """What GitHub says of the GitHub Release of TAG: whether it exists, is a draft (only the
+    list shows drafts) or immutable, its assets' digests, its pre-release mark (and its notes,
+    for the yank mark)."""
     answer = gh_api(release_endpoint(tag))
     if answer.status == 404:
-        return {"github_exists": False, "github_assets": {}}, {}
+        answer = gh_api("repos/{owner}/{repo}/releases?per_page=100")
+        drafts = [r for r in answer.body if r.get("tag_name") == tag and r.get("draft")] if (
+            answer.status == 200 and isinstance(answer.body, list)) else None  # fmt: skip
+        if drafts is None:
+            why = answer.why or f"GitHub answered HTTP {answer.status}, not a list of releases"
+            return {}, {"github": why}
+        if not drafts:
+            return {"github_exists": False, "github_assets": {}}, {}
+        answer = Answer(200, drafts[0])
     if answer.status != 200 or not isinstance(answer.body, dict):
         why = answer.why or f"GitHub answered HTTP {answer.status}, not a release"
         return {}, {"github": why}
     assets = answer.body.get("assets", [])
     return {
         "github_exists": True,
+        "github_draft": bool(answer.body.get("draft")),
+        "github_immutable": bool(answer.body.get("immutable")),
         "github_prerelease": bool(answer.body.get("prerelease")),
         "github_assets": {
             str(asset["name"]): str(asset.get("digest") or "").removeprefix("sha256:")

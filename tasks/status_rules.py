@@ -18,7 +18,7 @@ from typing import Literal
 
 from scripts.versioning.versions import Release
 
-State = Literal["done", "missing", "wrong", "unknown"]
+State = Literal["done", "missing", "draft", "wrong", "unknown"]
 Flow = Literal["release", "hotfix", "support", "pre-release"]
 Files = Mapping[str, str]  # file name -> sha256 ("" when the index does not say)
 LABELS = {
@@ -72,6 +72,8 @@ class Seen:
     github_assets: Files | None = None  # None: gh not asked; {} with github_exists False: none
     github_exists: bool | None = None
     github_prerelease: bool | None = None
+    github_draft: bool | None = None  # not published yet: its assets can still change
+    github_immutable: bool | None = None  # published, and never to change again
     merged_back: bool | None = None
     yanked: str | None = None  # the reason, when the CHANGELOG marks the release [YANKED]
     why_unknown: Mapping[str, str] = field(default_factory=dict)
@@ -203,6 +205,9 @@ def _github_row(seen: Seen) -> Row:
         return _unknown(seen, "github")
     if not seen.github_exists:
         return Row("github", "missing", f"no GitHub Release {release.tag}")
+    if seen.github_draft:
+        count = len(seen.github_assets)
+        return Row("github", "draft", f"{release.tag} is a draft ({count} assets), not published")
     prerelease = seen.flow == "pre-release"
     if seen.github_prerelease is not None and seen.github_prerelease != prerelease:
         marked = "marked pre-release" if seen.github_prerelease else "not marked pre-release"
@@ -210,8 +215,14 @@ def _github_row(seen: Seen) -> Row:
     artifacts = {name for name in seen.github_assets if name != "SHA256SUMS"}
     if len(artifacts) < 2 or "SHA256SUMS" not in seen.github_assets:
         return Row("github", "wrong", f"assets are {_files(seen.github_assets)}")
+    served = seen.github_assets
+    other = sorted(name for name in artifacts
+                   if seen.sums and served[name] not in ("", seen.sums.get(name)))  # fmt: skip
+    if other:
+        return Row("github", "wrong", f"other bytes than SHA256SUMS for {', '.join(other)}")
     mark = ", pre-release" if prerelease else ""
-    return Row("github", "done", f"{len(seen.github_assets)} assets{mark}")
+    locked = ", immutable" if seen.github_immutable else ""
+    return Row("github", "done", f"{len(seen.github_assets)} assets{mark}{locked}")
 
 
 def release_flow(
@@ -275,12 +286,17 @@ def next_step(stage: str, release: Release, *, target: str, flow: Flow) -> str:
     return commands[stage]
 
 
-def wrong_step(row: Row, release: Release) -> str:
-    """What to do about a wrong ROW."""
+def wrong_step(row: Row, release: Release, *, immutable: bool = False) -> str:
+    """What to do about a wrong ROW (IMMUTABLE: of a GitHub Release that can never change)."""
     if row.stage in ("staging", "production"):
         return (
             f"stop the release: {row.detail}; `invoke yank {release} --reason '...'`, then fix "
             f"forward with `invoke cut-hotfix {release.next_patch()}`"
+        )
+    if row.stage == "github" and immutable:
+        return (
+            f"the GitHub Release {release.tag} is immutable: {row.detail}; it can never change, "
+            f"so release a new version (`invoke cut-hotfix {release.next_patch()}`)"
         )
     if row.stage == "github":  # the files on the indexes are as they should be
         return (
@@ -299,8 +315,8 @@ def what_next(found: list[Row], seen: Seen) -> str:
     unknown = [row.label for row in found if row.state == "unknown"]
     for row in found:
         if row.state == "wrong":
-            return wrong_step(row, seen.release)
-        if row.state == "missing" and row.stage != "dist":
+            return wrong_step(row, seen.release, immutable=bool(seen.github_immutable))
+        if row.state in ("missing", "draft") and row.stage != "dist":
             step = next_step(row.stage, seen.release, target=seen.target, flow=seen.flow)
             before = [r.label for r in found[: found.index(row)] if r.state == "unknown"]
             return step + (f" (not seen: {', '.join(before)})" if before else "")

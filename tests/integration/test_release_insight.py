@@ -241,7 +241,8 @@ def changes_on_github(world: World) -> list[list[str]]:
     [
         pytest.param(
             "tagged", ["github-release", "0.2.0", "--dist", "{dist}"],
-            ["gh release create v0.2.0 --verify-tag", "agentops_accelerator-0.2.0.tar.gz"],
+            ["gh api --method POST 'repos/{owner}/{repo}/releases' -f tag_name=v0.2.0",
+             "name=agentops_accelerator-0.2.0.tar.gz", "-F draft=false"],
             id="github-release",
         ),
         pytest.param(

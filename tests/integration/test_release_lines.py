@@ -276,8 +276,8 @@ def test_a_support_line_releases_its_next_patch_after_a_newer_line(
     fake_dist(world.work / "dist", "0.1.1")
     code, output = world.invoke("github-release", "0.1.1")
     assert code == 0, output
-    create = [c["args"] for c in world.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index,misc]
-    assert "--latest=false" in create[-1] and "--prerelease" not in create[-1]
+    (release,) = [r for r in world.github().releases if r.tag_name == "v0.1.1"]
+    assert (release.make_latest, release.prerelease, release.draft) == ("false", False, False)
 
     develop = git(world.origin, "rev-parse", "develop")
     output, _ = run_agreeing_with_status(world, indexes, "finish-release", "0.1.1", version="0.1.1")
@@ -307,8 +307,8 @@ def test_a_release_of_the_newest_line_is_latest_on_github(world: World) -> None:
     fake_dist(world.work / "dist", "0.2.0")
     code, output = world.invoke("github-release", "0.2.0")
     assert code == 0, output
-    create = [c["args"] for c in world.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index,misc]
-    assert "--latest=false" not in create[-1]
+    (release,) = world.github().releases
+    assert (release.tag_name, release.make_latest, release.draft) == ("v0.2.0", "true", False)
 
 
 @pytest.mark.parametrize(

@@ -129,6 +129,19 @@ def test_lint_fails_on_a_type_error(project_repo: Path, envdir: Path) -> None:
     assert 'Incompatible return value type (got "str", expected "int")' in result.stdout
 
 
+def test_lint_fails_on_a_workflow_actionlint_refuses(project_repo: Path, envdir: Path) -> None:
+    shutil.copytree(ROOT / "benchmarks", project_repo / "benchmarks")
+    workflow = project_repo / ".github" / "workflows" / "ci.yml"
+    text = workflow.read_text(encoding="utf-8")
+    job = "\n  lint:\n"
+    assert job in text
+    workflow.write_text(text.replace(job, f"{job}    needs: [no-such-job]\n", 1), encoding="utf-8")
+    result = run_nox(project_repo, envdir, "-s", "lint")
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert 'job "lint" needs job "no-such-job" which does not exist' in result.stdout
+    assert "[job-needs]" in result.stdout
+
+
 def test_invoke_ci_runs_ci_in_order_and_stops_at_the_first_failure(project_repo: Path) -> None:
     helper = project_repo / "scripts" / "files.py"
     helper.write_text(helper.read_text() + "\nimport os\n")  # unused: ruff check fails

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from scripts.artifacts import manifest
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
 from tests.helpers import commit, git, run_tool
@@ -19,7 +18,6 @@ from tests.integration.worlds import (
     assert_changelogs_true,
     assert_refused,
     changelog_on,
-    fake_dist,
     run_agreeing_with_status,
 )
 
@@ -160,29 +158,6 @@ def test_tasks_of_finals_refuse_a_pre_release(world: World, task: str) -> None:
     )
 
 
-def test_github_release_of_a_pre_release_is_marked_and_never_latest(cut: World) -> None:
-    fake_dist(cut.work / "dist", "0.2.0rc1")
-    code, output = cut.invoke("github-release", "0.2.0rc1")
-    assert code == 0, output
-    [call] = [c for c in cut.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index]
-    args = call["args"]
-    assert isinstance(args, list)
-    assert args[:3] == ["release", "create", "v0.2.0rc1"]
-    assert "--prerelease" in args and "--latest=false" in args
-    notes = args[args.index("--notes") + 1]
-    assert notes == changelog.section_text(
-        (cut.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
-    )
-
-
-def test_github_release_of_a_final_is_not_marked(released: World) -> None:
-    fake_dist(released.work / "dist", "0.2.0")
-    code, output = released.invoke("github-release", "0.2.0")
-    assert code == 0, output
-    [call] = [c for c in released.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index]
-    assert "--prerelease" not in call["args"] and "--latest=false" not in call["args"]  # type: ignore[operator]
-
-
 # --- finish-release ---------------------------------------------------------------------------
 
 
@@ -210,47 +185,6 @@ def test_finish_release_rolls_back_when_develop_cannot_be_pushed(released: World
     assert code == 1
     assert "nothing reached origin" in output
     assert released.state() == before
-
-
-# --- github-release ---------------------------------------------------------------------------
-
-
-def test_github_release_attaches_the_manifest_files_and_the_notes(released: World) -> None:
-    fake_dist(released.work / "dist", "0.2.0")
-    code, output = released.invoke("github-release", "0.2.0")
-    assert code == 0, output
-    [call] = [c for c in released.gh_calls() if c["args"][:2] == ["release", "create"]]  # type: ignore[index]
-    args = call["args"]
-    assert isinstance(args, list)
-    assert args[:4] == ["release", "create", "v0.2.0", "--verify-tag"]
-    notes = args[args.index("--notes") + 1]
-    assert notes == changelog.section_text(
-        (released.work / "CHANGELOG.md").read_text(), Release.parse("0.2.0")
-    )
-    assert "--generate-notes" in args
-    assert sorted(Path(a).name for a in args if a.startswith("dist/")) == sorted(
-        [*manifest.read_manifest(released.work / "dist"), "SHA256SUMS"]
-    )
-    # The gh stand-in keeps what GitHub would: each attached file's bytes, by name.
-    dist = released.work / "dist"
-    assert call["assets"] == {path.name: manifest.sha256_file(path) for path in dist.iterdir()}
-
-
-def test_github_release_refuses_a_tampered_dist(released: World) -> None:
-    fake_dist(released.work / "dist", "0.2.0")
-    (released.work / "dist" / "agentops_accelerator-0.2.0.tar.gz").write_bytes(b"other")
-    code, output = released.invoke("github-release", "0.2.0")
-    assert code == 1
-    assert "changed after the build" in output
-    assert not [c for c in released.gh_calls() if "release" in c["args"][0]]  # type: ignore[index]
-
-
-def test_github_release_refuses_another_version(released: World) -> None:
-    fake_dist(released.work / "dist", "0.2.1")
-    code, output = released.invoke("github-release", "0.2.0")
-    assert code == 1
-    assert "0.2.1" in output
-    assert not [c for c in released.gh_calls() if "release" in c["args"][0]]  # type: ignore[index]
 
 
 # --- check-changelog --------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from scripts.artifacts import manifest
+from scripts.github_front.front import GitHubFront
 from scripts.versioning import changelog
 from scripts.versioning.versions import release_of
 from tests.helpers import deny_pushes, git, release_world, repo_state, run_tool
@@ -38,6 +39,14 @@ class World:
         if not self.record.exists():
             return []
         return [json.loads(line) for line in self.record.read_text().splitlines()]
+
+    def github(self) -> GitHubFront:
+        """GitHub as the gh stand-in's calls left it (its releases and pull requests)."""
+        github = GitHubFront(self.record.parent)
+        saved = self.record.with_suffix(".github.json")
+        if saved.is_file():
+            github.restore(json.loads(saved.read_text(encoding="utf-8")))
+        return github
 
     def state(self) -> dict[str, object]:
         """The repository, origin and CHANGELOG as they are now."""

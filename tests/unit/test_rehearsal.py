@@ -11,9 +11,8 @@ from tasks.rehearsal_steps import (
     PASSED,
     JobProgress,
     Step,
-    gh_calls,
-    option_value,
-    release_created,
+    github_state,
+    release_of,
     same_files,
     table,
     token_verifications,
@@ -87,21 +86,19 @@ def test_same_files_names_what_differs() -> None:
     assert same_files("production", {}, {}) is None
 
 
-def test_the_gh_record_gives_the_release_and_its_notes(tmp_path: Path) -> None:
+def test_github_state_is_what_the_stand_in_left_beside_its_record(tmp_path: Path) -> None:
     record = tmp_path / "gh.jsonl"
-    assert gh_calls(record) == []
-    calls = [
-        {"args": ["pr", "create", "--base", "main", "--head", "release/v1.0.0"]},
-        {"args": ["release", "create", "v1.0.0", "--notes", "- fixed", "dist/a.whl"]},
-    ]
-    record.write_text("".join(json.dumps(call) + "\n" for call in calls))
-    assert gh_calls(record) == calls
-    created = release_created(gh_calls(record), "v1.0.0")
-    assert created == calls[1]
-    assert release_created(calls, "v2.0.0") is None
-    assert option_value(calls[1]["args"], "--notes") == "- fixed"
-    assert option_value(calls[0]["args"], "--head") == "release/v1.0.0"
-    assert option_value(["release", "create", "--notes"], "--notes") is None
+    assert github_state(record).releases == []
+    saved = {"last_id": 2, "pulls": [], "blocked_tags": [], "releases": [
+        {"id": 1, "tag_name": "v1.0.0", "name": "v1.0.0", "body": "- fixed", "draft": False,
+         "prerelease": False, "created_at": "t", "published_at": "t", "immutable": True,
+         "make_latest": "true", "assets": [{"id": 2, "name": "a.whl", "data": "d2hlZWw=",
+                                            "content_type": "x", "created_at": "t"}]}]}  # fmt: skip
+    (tmp_path / "gh.github.json").write_text(json.dumps(saved))
+    github = github_state(record)
+    found = release_of(github, "v1.0.0")
+    assert found is not None and found.body == "- fixed" and found.assets[0].data == b"wheel"
+    assert release_of(github, "v2.0.0") is None
 
 
 TOLD = "verify: published with an API token: PEP 740 attestations come only with trusted ..."

@@ -30,6 +30,7 @@ from scripts.artifacts import manifest, verify
 from scripts.indexes.local_index import answers
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
+from tasks.rehearsal_steps import github_state
 from tests.helpers import commit, git, untouched
 from tests.workflows import model
 from tests.workflows.copies import ACT_MARKS, once_and_with_every_python, project_copy
@@ -114,6 +115,12 @@ def gh_asked(folder: Path) -> list[list[str]]:
     return [json.loads(line)["args"] for line in record if line]
 
 
+def releases_on_github(folder: Path) -> list[tuple[str, bool, bool, str | None]]:
+    """The GitHub Releases the kept FOLDER's GitHub holds: tag, draft, pre-release, latest."""
+    return [(r.tag_name, r.draft, r.prerelease, r.make_latest)
+            for r in github_state(folder / "gh-calls.jsonl").releases]  # fmt: skip
+
+
 def test_an_approved_release_reaches_production_and_github_and_is_finished(
     tmp_path: Path,
 ) -> None:
@@ -146,7 +153,7 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     # and develop, the branch gone, develop's CHANGELOG (the change that landed meanwhile
     # unreleased, the section the tag's, nothing twice, no conflict), invoke status after each
     # of the eight steps and every task's `next:` with it, the repository as it was.
-    assert len(checks) == 20, checks
+    assert len(checks) == 21, checks
     assert "invoke status named the step that follows, after each of 8" in output
     assert "ok    verify-pypi verified a token upload without requiring attestations" in output
     assert "ok    develop's [Unreleased] holds the change that landed during the release" in output
@@ -163,7 +170,7 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
         manifest.read_manifest(folder / "act" / "release.yml" / "artifacts" / "build-provenance")
         == built
     )
-    assert '"release", "create", "v9.9.9"' in (folder / "gh-calls.jsonl").read_text()
+    assert releases_on_github(folder) == [("v9.9.9", False, False, "true")]
     for url in INDEX_URL.findall(output):
         assert not answers(url), f"{url} still answers"
     assert left_running(folder) == []
@@ -226,7 +233,7 @@ def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Pat
     built = manifest.check_dist(folder / "act" / "release.yml" / "artifacts" / "dist")
     assert set(built) <= set(staged), staged
     calls = (folder / "gh-calls.jsonl").read_text()
-    assert '"pr", "create"' in calls and '"release", "create"' not in calls
+    assert '"pr", "create"' in calls and releases_on_github(folder) == []
     # staging.yml's build ran the tests session on every Python (nothing to collect in this
     # copy), not the machinery, and staged the very bytes it built.
     log = (folder / "act-staging.yml.log").read_text(encoding="utf-8")
@@ -346,7 +353,7 @@ def test_a_rejected_release_stops_at_the_gate_and_nothing_reaches_production(
     assert stored(folder, "production") == {}
     asked = gh_asked(folder)
     assert [args[:2] for args in asked if args[:2] == ["pr", "create"]] == [["pr", "create"]]
-    assert not [args for args in asked if args[:2] == ["release", "create"]]
+    assert releases_on_github(folder) == []
     origin = folder / "origin.git"
     assert git(origin, "rev-parse", "v9.9.9^{commit}") == git(origin, "rev-parse", "main")
     assert git(origin, "branch", "--list", "release/v9.9.9")  # finish-release did not run
@@ -370,7 +377,7 @@ class Variant:
     options: tuple[str, ...]
     passed: list[str]  # the table's rows that passed, in order (the gate apart)
     not_run: list[str]
-    marks: list[str] | None  # `gh release create`'s marks; None: no GitHub Release
+    marks: tuple[bool, str] | None  # the GitHub Release's pre-release and make_latest; None: none
     tag_on: dict[str, bool]  # origin's branches that contain the tag, or do not
     branch_left: str | None  # the release (or hotfix) branch still on origin afterwards
     branch_gone: str | None
@@ -379,7 +386,7 @@ class Variant:
 VARIANTS = {
     "pre-release": Variant(
         "9.9.9rc1", ("--approve",), ["prepare", "cut-release", *STAGED, *TO_THE_GATE, *PRODUCTION],
-        [], ["--prerelease", "--latest=false"], {"release/v9.9.9": True, "main": False},
+        [], (True, "false"), {"release/v9.9.9": True, "main": False},
         "release/v9.9.9", None,
     ),
     "pre-release-kept-off-production": Variant(
@@ -392,14 +399,14 @@ VARIANTS = {
         ["prepare", "cut-hotfix", "the fix", *STAGED, "a commit lands on develop", "ci.yml lint",
          "the checks main requires", "merge the hotfix PR", *TO_THE_GATE, *PRODUCTION,
          "finish-release"],
-        [], [], {"main": True, "develop": True}, None, "hotfix/v9.9.1",
+        [], (False, "true"), {"main": True, "develop": True}, None, "hotfix/v9.9.1",
     ),
     "support": Variant(
         "9.9.1", ("--support", "--approve"),
         ["prepare", "cut-support", "the fix", "cut-release", *STAGED,
          "the checks support/9.9 requires", "merge the release PR", *TO_THE_GATE, *PRODUCTION,
          "finish-release"],
-        [], ["--latest=false"], {"support/9.9": True, "main": False, "develop": False}, None,
+        [], (False, "false"), {"support/9.9": True, "main": False, "develop": False}, None,
         "release/v9.9.1",
     ),
 }  # fmt: skip
@@ -430,15 +437,8 @@ def test_a_variant_of_the_release_is_rehearsed_to_its_end(tmp_path: Path, name: 
     assert {name: staging.get(name) for name in built} == built
     published = "release.yml publish-pypi" in variant.passed
     assert stored(folder, "production") == (built if published else {})
-    created = [args for args in gh_asked(folder) if args[:2] == ["release", "create"]]
-    if variant.marks is None:
-        assert created == []
-    else:
-        [args] = created
-        assert args[2] == f"v{variant.version}"
-        assert [arg for arg in args if arg.startswith(("--prerelease", "--latest"))] == (
-            variant.marks
-        )
+    expected = [] if variant.marks is None else [(f"v{variant.version}", False, *variant.marks)]
+    assert releases_on_github(folder) == expected
     origin = folder / "origin.git"
     for branch, contains in variant.tag_on.items():
         ancestor = ["merge-base", "--is-ancestor", f"v{variant.version}", branch]
