@@ -312,14 +312,15 @@ class Rehearsal:
         """The PR a cut release or hotfix branch has on GitHub, opened in the recording gh."""
         title = "Hotfix" if self.flow == "hotfix" else "Release"
         command = [
-            "gh", "pr", "create", "--base", self.target, "--head", self.branch,
-            "--title", f"{title} {self.release.tag}", "--body", f"{self.branch} (rehearsal)",
+            "gh", "api", "--method", "POST", "repos/{owner}/{repo}/pulls", "-f",
+            f"base={self.target}", "-f", f"head={self.branch}", "-f",
+            f"title={title} {self.release.tag}", "-f", f"body={self.branch} (rehearsal)",
         ]  # fmt: skip
         result = subprocess.run(
             command, cwd=self.work, env=self.env, capture_output=True, text=True, check=False
         )
         if result.returncode != 0:
-            raise StepError(f"`gh pr create` failed: {last_line(result.stderr)}")
+            raise StepError(f"opening the pull request failed: {last_line(result.stderr)}")
         return f"{self.branch} into {self.target}"
 
     def develop_moves_on(self) -> str:

@@ -93,8 +93,10 @@ def cut_branch(c: Context, cut: BranchCut, *, dry_run: bool) -> None:
         run(c, ["git", "commit", "-m", cut.message], dry_run=dry_run)
         run(c, ["git", "push", "--set-upstream", REMOTE, cut.branch], dry_run=dry_run)
         undo.add_remote(f"branch {cut.branch}", ["git", "push", REMOTE, "--delete", cut.branch])
-        pr = ["gh", "pr", "create", "--base", cut.target, "--head", cut.branch]
-        run(c, [*pr, "--title", cut.title, "--body", cut.body], dry_run=dry_run)
+        pulls = ["gh", "api", "--method", "POST", "repos/{owner}/{repo}/pulls"]
+        fields = {"base": cut.target, "head": cut.branch, "title": cut.title, "body": cut.body}
+        pairs = [word for key, value in fields.items() for word in ("-f", f"{key}={value}")]
+        run(c, [*pulls, *pairs], dry_run=dry_run)
         for command in cut.then:
             run(c, command, dry_run=dry_run)
 

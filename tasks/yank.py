@@ -14,11 +14,12 @@ from .release import BranchCut, cut_branch
 from .steps import CHANGELOG, DEVELOP, REMOTE, Refused, final_release, task
 
 
-def _github_notes(tag: str) -> str | None:
-    """The notes of the GitHub Release of TAG; None when there is none; refuse when gh fails."""
+def _github_notes(tag: str) -> tuple[int, str] | None:
+    """The id and notes of the GitHub Release of TAG; None when there is none; refuse when gh
+    fails."""
     answer = gh_api(release_endpoint(tag))
     if answer.status == 200 and isinstance(answer.body, dict):
-        return str(answer.body.get("body") or "")
+        return int(answer.body["id"]), str(answer.body.get("body") or "")
     if answer.status == 404:
         return None
     why = answer.why or f"GitHub answered HTTP {answer.status}"
@@ -74,9 +75,11 @@ def yank(c: Context, version: str, reason: str = "", dry_run: bool = False) -> N
     )
     notes = _github_notes(release.tag)
     then: tuple[list[str], ...] = ()
-    if notes is not None:
-        new_notes = f"{changelog.YANKED_NOTE}{reason}\n\n{notes}"
-        then = (["gh", "release", "edit", release.tag, "--notes", new_notes],)
+    if notes is not None:  # an immutable release's notes may still change
+        release_id, text_before = notes
+        new_notes = f"{changelog.YANKED_NOTE}{reason}\n\n{text_before}"
+        endpoint = f"repos/{{owner}}/{{repo}}/releases/{release_id}"
+        then = (["gh", "api", "--method", "PATCH", endpoint, "-f", f"body={new_notes}"],)
     if dry_run:
         print(f"The [{release}] heading of {CHANGELOG} gets {changelog.YANKED}; its first line:")
         print(f"\n{changelog.YANKED_NOTE}{reason}\n")

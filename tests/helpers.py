@@ -107,10 +107,9 @@ def untouched(repo: Path) -> dict[str, object]:
 
 
 def changes_github(args: list[str]) -> bool:
-    """Whether the gh call ARGS changes something on GitHub (reads, such as `gh api` GETs, not)."""
-    return args[:2] in (["pr", "create"], ["release", "create"], ["release", "edit"]) or (
-        "--method" in args
-    )
+    """Whether the gh call ARGS changes something on GitHub (a `gh api` of another method than
+    GET: every task asks GitHub through REST)."""
+    return "--method" in args[:-1] and args[args.index("--method") + 1] != "GET"
 
 
 def help_shows(

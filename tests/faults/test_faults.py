@@ -422,7 +422,7 @@ def inject(fault: str) -> dict[str, str]:
     return {"PYTHONPATH": str(INJECT), "FAULTS_INJECT": fault}
 
 
-GH_PR_FAILS = {"GH_FAIL": "pr create"}  # the gh stand-in fails `gh pr create`
+GH_PR_FAILS = {"GH_FAIL": "/pulls -f base="}  # the gh stand-in fails opening the PR
 
 
 # --- expected states after a completed step --------------------------------------------------
@@ -577,11 +577,12 @@ NOT_THE_TAG = (
     f"{WHEEL} and {SDIST} carry version 1.2.3, not the expected 0.2.0: was the release tag on the "
     "commit that was built?"
 )
-# A failed step is one line too: the PR body (many lines) is elided from the command shown.
+# A failed step is one line too: the PR body (many lines) is elided from the command shown
+# (braces doubled: the expected line is formatted with the world's names).
 PR_FAILED = (
-    "`gh pr create --base main --head release/v0.2.0 --title 'Release v0.2.0' --body ...` failed: "
-    "gh: simulated failure of: pr create; branch release/v0.2.0 reached origin and was removed "
-    "again; local changes were undone"
+    "`gh api --method POST 'repos/{{owner}}/{{repo}}/pulls' -f base=main -f head=release/v0.2.0 -f "
+    "'title=Release v0.2.0' -f ...` failed: gh: simulated failure of: /pulls -f base=; branch "
+    "release/v0.2.0 reached origin and was removed again; local changes were undone"
 )
 PUSH_DENIED = (
     "error: failed to push some refs to '{origin}'; nothing reached origin; local changes were "

@@ -203,10 +203,13 @@ def test_yank_rolls_back_then_marks_the_changelog_in_a_pr_and_the_github_notes(
 ) -> None:
     release_all(released, tmp_path / "dist")
     before = released.state()
-    code, output = released.invoke("yank", "0.2.0", "--reason", "broken", GH_FAIL="release edit")
+    notes_before = released.github().releases[0].body
+    code, output = released.invoke("yank", "0.2.0", "--reason", "broken", GH_FAIL="PATCH")
     assert code == 1, output
     error = next(line for line in output.splitlines() if ": error: " in line)
-    assert error.startswith("yank: error: `gh release edit v0.2.0 --notes ...` failed")
+    assert error.startswith(
+        "yank: error: `gh api --method PATCH 'repos/{owner}/{repo}/releases/1' -f ...` failed"
+    )
     assert "branch yank/v0.2.0 reached origin and was removed again" in error
     assert released.state() == before
 
@@ -216,12 +219,12 @@ def test_yank_rolls_back_then_marks_the_changelog_in_a_pr_and_the_github_notes(
     heading = next(line for line in text.splitlines() if line.startswith(TODAY_HEADING))
     assert heading.endswith(" [YANKED]")
     assert f"{heading}\n\n**Yanked:** the wheel misses a module\n\n### " in text
-    calls = [list(map(str, call["args"])) for call in released.gh_calls()]  # type: ignore[call-overload]
-    pr = next(call for call in calls if call[:2] == ["pr", "create"] and "yank/v0.2.0" in call)
-    assert pr[pr.index("--base") + 1] == "develop"
-    edit = [call for call in calls if call[:2] == ["release", "edit"]][-1]
-    assert edit[2] == "v0.2.0"
-    assert edit[edit.index("--notes") + 1].startswith("**Yanked:** the wheel misses a module\n\n")
+    github = released.github()
+    (pull,) = [pull for pull in github.pulls if pull.head == "yank/v0.2.0" and pull.state == "open"]
+    assert pull.base == "develop"
+    (release,) = github.releases
+    assert release.tag_name == "v0.2.0"
+    assert release.body == f"**Yanked:** the wheel misses a module\n\n{notes_before}"
     assert "https://pypi.org/manage/project/agentops-accelerator/release/0.2.0/" in output
     assert next_line(output) == "invoke cut-hotfix 0.2.1 (the fix forward)"
     code, output = released.invoke(
@@ -252,7 +255,8 @@ def changes_on_github(world: World) -> list[list[str]]:
         ),
         pytest.param(
             "finished", ["yank", "0.2.0", "--reason", "broken"],
-            ["git push", "gh pr create", "gh release edit v0.2.0"],
+            ["git push", "gh api --method POST 'repos/{owner}/{repo}/pulls' -f base=develop",
+             "gh api --method PATCH 'repos/{owner}/{repo}/releases/1' -f 'body=**Yanked:** broken"],
             id="yank",
         ),
         pytest.param(

@@ -27,13 +27,10 @@ pytestmark = pytest.mark.integration
 TODAY = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
 
 
-def pr_calls(world: World) -> list[list[str]]:
-    """The argument lists of every `gh pr create` so far."""
-    return [c["args"] for c in world.gh_calls() if c["args"][:2] == ["pr", "create"]]  # type: ignore[index,misc]
-
-
-def option(args: list[str], name: str) -> str:
-    return args[args.index(name) + 1]
+def last_pull(world: World) -> tuple[str, str, str, str]:
+    """The pull request opened last on GitHub: its base, head, title and body."""
+    pull = world.github().pulls[-1]
+    return pull.base, pull.head, pull.title, pull.body
 
 
 def fix_with_entry(world: World, branch: str, version: str, entry: str) -> None:
@@ -95,10 +92,9 @@ def test_a_hotfix_goes_from_mains_latest_release_to_its_tag_while_develop_moves_
     assert git(world.origin, "rev-parse", "hotfix/v0.1.1") == git(world.work, "rev-parse", "HEAD")
     text = (world.work / "CHANGELOG.md").read_text()
     assert f"## [0.1.1] - {TODAY}\n\n### Fixed\n\n" in text
-    [args] = pr_calls(world)[-1:]
-    assert option(args, "--base") == "main" and option(args, "--head") == "hotfix/v0.1.1"
-    assert option(args, "--title") == "Hotfix v0.1.1"
-    assert "hotfix/v0.1.1" in option(args, "--body")
+    base, head, title, body = last_pull(world)
+    assert (base, head, title) == ("main", "hotfix/v0.1.1", "Hotfix v0.1.1")
+    assert "hotfix/v0.1.1" in body
 
     # No entry yet: the tag says so. With the fix and its entry merged into main, it is tagged.
     merge_into(world, "hotfix/v0.1.1", "main")
@@ -217,7 +213,8 @@ def test_cut_hotfix_dry_run_prints_every_step_and_changes_nothing(world: World) 
     before = world.state()
     code, output = world.invoke("cut-hotfix", "0.1.1", "--dry-run")
     assert code == 0, output
-    for step in ("git switch --no-track -c hotfix/v0.1.1 v0.1.0", "git push", "gh pr create"):
+    opening = "gh api --method POST 'repos/{owner}/{repo}/pulls' -f base=main -f head=hotfix/v0.1.1"
+    for step in ("git switch --no-track -c hotfix/v0.1.1 v0.1.0", "git push", opening):
         assert step in output
     assert world.state() == before
     assert world.gh_calls() == []
@@ -225,7 +222,7 @@ def test_cut_hotfix_dry_run_prints_every_step_and_changes_nothing(world: World) 
 
 def test_cut_hotfix_rolls_back_when_the_pr_cannot_be_opened(world: World) -> None:
     before = world.state()
-    code, output = world.invoke("cut-hotfix", "0.1.1", GH_FAIL="pr create")
+    code, output = world.invoke("cut-hotfix", "0.1.1", GH_FAIL="/pulls -f base=")
     assert code == 1, output
     assert "branch hotfix/v0.1.1 reached origin and was removed again" in output
     assert world.state() == before
@@ -260,8 +257,7 @@ def test_a_support_line_releases_its_next_patch_after_a_newer_line(
     )
     _, step = run_agreeing_with_status(world, indexes, "cut-release", "0.1.1")
     assert step == "gh pr merge release/v0.1.1 --merge (once reviewed and green)"
-    args = pr_calls(world)[-1]
-    assert option(args, "--base") == "support/0.1" and option(args, "--head") == "release/v0.1.1"
+    assert last_pull(world)[:2] == ("support/0.1", "release/v0.1.1")
     assert git(world.work, "rev-parse", "HEAD~1") == git(world.origin, "rev-parse", "support/0.1")
     merge_into(world, "release/v0.1.1", "support/0.1")
     # The PR merged into the line (a merge commit on it): what comes next is the tag.

@@ -44,13 +44,9 @@ def test_cut_release_branches_dates_the_changelog_pushes_and_opens_the_pr(world:
     for entry in unreleased:
         assert entry in changelog.section_text(text, Release.parse("0.2.0"))
     assert "compare/v0.2.0...HEAD" in text
-    [call] = world.gh_calls()
-    args = call["args"]
-    assert isinstance(args, list)
-    assert args[:8] == [
-        "pr", "create", "--base", "main", "--head", "release/v0.2.0", "--title", "Release v0.2.0",
-    ]  # fmt: skip
-    assert "Release v0.2.0 checklist" in args[9]
+    [pull] = world.github().pulls
+    assert (pull.base, pull.head, pull.title) == ("main", "release/v0.2.0", "Release v0.2.0")
+    assert "Release v0.2.0 checklist" in pull.body
     assert git(world.work, "status", "--porcelain") == ""
 
 
@@ -62,7 +58,7 @@ def test_cut_release_dry_run_prints_every_step_and_changes_nothing(world: World)
         "git switch --no-track -c release/v0.2.0",
         "git commit -m",
         "git push",
-        "gh pr create",
+        "gh api --method POST 'repos/{owner}/{repo}/pulls' -f base=main -f head=release/v0.2.0",
     ):
         assert step in output
     assert "## [0.2.0] - " in output

@@ -11,7 +11,6 @@ past a build's tests.
 from __future__ import annotations
 
 import datetime
-import json
 import os
 import queue
 import re
@@ -109,10 +108,10 @@ def stored(folder: Path, index: str) -> dict[str, str]:
             for path in (folder / index / "packages").iterdir()}  # fmt: skip
 
 
-def gh_asked(folder: Path) -> list[list[str]]:
-    """What the kept FOLDER's gh stand-in was asked, in order."""
-    record = (folder / "gh-calls.jsonl").read_text(encoding="utf-8").splitlines()
-    return [json.loads(line)["args"] for line in record if line]
+def pulls_on_github(folder: Path) -> list[tuple[str, str, str]]:
+    """The pull requests the kept FOLDER's GitHub holds: head, base, state."""
+    return [(pull.head, pull.base, pull.state)
+            for pull in github_state(folder / "gh-calls.jsonl").pulls]  # fmt: skip
 
 
 def releases_on_github(folder: Path) -> list[tuple[str, bool, bool, str | None]]:
@@ -232,8 +231,8 @@ def test_a_pre_release_only_smoke_failure_stops_at_verify_testpypi(tmp_path: Pat
     staged = sorted(path.name for path in (folder / "staging" / "packages").iterdir())
     built = manifest.check_dist(folder / "act" / "release.yml" / "artifacts" / "dist")
     assert set(built) <= set(staged), staged
-    calls = (folder / "gh-calls.jsonl").read_text()
-    assert '"pr", "create"' in calls and releases_on_github(folder) == []
+    assert pulls_on_github(folder) == [("release/v9.10.0", "main", "open")]
+    assert releases_on_github(folder) == []
     # staging.yml's build ran the tests session on every Python (nothing to collect in this
     # copy), not the machinery, and staged the very bytes it built.
     log = (folder / "act-staging.yml.log").read_text(encoding="utf-8")
@@ -298,8 +297,7 @@ def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
         origin = folder / "origin.git"
         for name, ref in (("main", "main"), ("develop", "develop"), ("HEAD", "release/v1.0.0")):
             assert git(origin, "rev-parse", ref) == heads[name], ref
-        calls = (folder / "gh-calls.jsonl").read_text()
-        assert '["pr", "create", "--base", "main", "--head", "release/v1.0.0"' in calls
+        assert pulls_on_github(folder) == [("release/v1.0.0", "main", "open")]
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
         returncode = process.wait(timeout=60)
     finally:
@@ -351,8 +349,7 @@ def test_a_rejected_release_stops_at_the_gate_and_nothing_reaches_production(
     staging = stored(folder, "staging")
     assert {name: staging.get(name) for name in built} == built  # the tag's build, staged
     assert stored(folder, "production") == {}
-    asked = gh_asked(folder)
-    assert [args[:2] for args in asked if args[:2] == ["pr", "create"]] == [["pr", "create"]]
+    assert pulls_on_github(folder) == [("release/v9.9.9", "main", "closed")]  # merged
     assert releases_on_github(folder) == []
     origin = folder / "origin.git"
     assert git(origin, "rev-parse", "v9.9.9^{commit}") == git(origin, "rev-parse", "main")

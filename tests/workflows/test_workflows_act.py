@@ -33,6 +33,7 @@ from scripts.indexes import index
 from scripts.indexes.local_index import LocalIndex, start_local_index
 from scripts.versioning import changelog
 from tasks import act
+from tasks.rehearsal_steps import github_state
 from tests.helpers import ROOT, STAND_IN_BIN, commit, git, release_world
 from tests.workflows import model
 from tests.workflows.copies import (
@@ -278,7 +279,5 @@ def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
     today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
     assert f"## [0.2.0] - {today}" in text
     assert changelog.unreleased_entries(text) == []
-    calls = [json.loads(line) for line in record.read_text().splitlines()]
-    assert [call["args"][:6] for call in calls] == [
-        ["pr", "create", "--base", "main", "--head", branch]
-    ]
+    (pull,) = github_state(record).pulls
+    assert (pull.base, pull.head, pull.title) == ("main", branch, "Release v0.2.0")
