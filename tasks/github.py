@@ -1,4 +1,5 @@
-"""`invoke setup-github`: make the repository's environments and branch rules match the design."""
+"""`invoke setup-github`: make the repository's environments, rulesets and release settings
+match the design."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ REQUIRED_JOBS = {
     DEVELOP: (("ci.yml", "lint"), ("ci.yml", "coverage")),
     RELEASE_BRANCHES: (("ci.yml", "lint"), ("ci.yml", "coverage")),
 }
-# What every protected branch refuses, whatever its review rules.
-NO_REWRITES = {"restrictions": None, "allow_force_pushes": False, "allow_deletions": False}
+RELEASE_TAGS = "v*"
+# Built-in repository roles, as rulesets name them (bypass actors): who may create a release tag.
+MAINTAIN_ROLE, ADMIN_ROLE = 4, 5
 
 
 def github_repository(url: str) -> str | None:
@@ -46,11 +48,6 @@ def _github_repo(repo: str) -> str:
     return found
 
 
-def _deployment_policy(repo: str, name: str, kind: str) -> tuple[str, str, dict[str, object]]:
-    endpoint = f"repos/{repo}/environments/release/deployment-branch-policies"
-    return ("POST", endpoint, {"name": name, "type": kind})
-
-
 def required_checks(root: Path, branch: str) -> list[str]:
     """The checks BRANCH (a protected branch or pattern) requires, by the names GitHub reports:
     the `name:` of each job REQUIRED_JOBS names, read from the workflows of the repository here."""
@@ -63,86 +60,76 @@ def required_checks(root: Path, branch: str) -> list[str]:
         raise Refused(str(error)) from None
 
 
-def release_ruleset(checks: list[str]) -> dict[str, object]:
-    """The ruleset of release/*: no force push, and CHECKS on the pull requests of its fixes."""
+def branch_ruleset(name: str, pattern: str, checks: list[str], reviews: int) -> dict[str, object]:
+    """The ruleset of the branches PATTERN: never deleted or force-pushed, changed by pull
+    requests with REVIEWS approvals and CHECKS green (release/*: pushed once by cut-release,
+    fixed by pull requests; the checks then)."""
     required = {
-        "strict_required_status_checks_policy": False,
-        # cut-release pushes the new branch; its fixes come by pull request
-        "do_not_enforce_on_create": True,
+        "strict_required_status_checks_policy": pattern != RELEASE_BRANCHES,
+        "do_not_enforce_on_create": pattern == RELEASE_BRANCHES,
         "required_status_checks": [{"context": check} for check in checks],
     }
+    rules: list[dict[str, object]] = [{"type": "deletion"}, {"type": "non_fast_forward"}]
+    if pattern != RELEASE_BRANCHES:
+        rules.append({"type": "pull_request", "parameters": {
+            "required_approving_review_count": reviews, "dismiss_stale_reviews_on_push": True,
+            "require_code_owner_review": False, "require_last_push_approval": False,
+            "required_review_thread_resolution": False,
+        }})  # fmt: skip
+    rules.append({"type": "required_status_checks", "parameters": required})
+    conditions = {"ref_name": {"include": [f"refs/heads/{pattern}"], "exclude": []}}
+    return {"name": name, "target": "branch", "enforcement": "active", "conditions": conditions,
+            "rules": rules}  # fmt: skip
+
+
+def tag_ruleset() -> dict[str, object]:
+    """The ruleset of the release tags: created only by maintainers and admins (`invoke tag`),
+    never moved or deleted, by anyone."""
     return {
-        "name": "release branches",
-        "target": "branch",
-        "enforcement": "active",
-        "conditions": {"ref_name": {"include": [f"refs/heads/{RELEASE_BRANCHES}"], "exclude": []}},
-        "rules": [
-            {"type": "non_fast_forward"},
-            {"type": "required_status_checks", "parameters": required},
-        ],
-    }
+        "name": "release tags", "target": "tag", "enforcement": "active",
+        "bypass_actors": [{"actor_id": role, "actor_type": "RepositoryRole",
+                           "bypass_mode": "always"} for role in (MAINTAIN_ROLE, ADMIN_ROLE)],
+        "conditions": {"ref_name": {"include": [f"refs/tags/{RELEASE_TAGS}"], "exclude": []}},
+        "rules": [{"type": "creation"}, {"type": "update"}, {"type": "deletion"}],
+    }  # fmt: skip
+
+
+Call = tuple[str, str, dict[str, object] | None]  # method, endpoint, JSON payload (None: none)
 
 
 def github_settings(
     repo: str, reviewer_ids: list[object], checks: dict[str, list[str]]
-) -> list[tuple[str, str, dict[str, object]]]:
+) -> list[Call]:
     """The (method, endpoint, payload) calls that make GitHub match the release design; CHECKS:
-    the checks each protected branch requires."""
-
-    def status(branch: str) -> dict[str, object]:
-        return {"strict": True, "contexts": checks[branch]}
-
+    the checks each protected branch requires. Self-review is refused where two or more
+    reviewers are named: with one, the maintainer could never approve their own release."""
+    release = {
+        "reviewers": [{"type": "User", "id": i} for i in reviewer_ids],
+        "prevent_self_review": len(reviewer_ids) >= 2,
+        "deployment_branch_policy": {"protected_branches": False, "custom_branch_policies": True},
+    }
+    policies = f"repos/{repo}/environments/release/deployment-branch-policies"
+    rulesets = f"repos/{repo}/rulesets"
     return [
         ("PUT", f"repos/{repo}/environments/staging", {}),
-        (
-            "PUT",
-            f"repos/{repo}/environments/release",
-            {
-                "reviewers": [{"type": "User", "id": i} for i in reviewer_ids],
-                "prevent_self_review": False,
-                "deployment_branch_policy": {
-                    "protected_branches": False,
-                    "custom_branch_policies": True,
-                },
-            },
-        ),
-        _deployment_policy(repo, "main", "branch"),
-        _deployment_policy(repo, "v*", "tag"),
-        (
-            "PUT",
-            f"repos/{repo}/branches/{MAIN}/protection",
-            {
-                "required_status_checks": status(MAIN),
-                "enforce_admins": True,
-                "required_pull_request_reviews": {
-                    "required_approving_review_count": 1,
-                    "dismiss_stale_reviews": True,
-                },
-                **NO_REWRITES,
-            },
-        ),
-        (
-            "PUT",
-            f"repos/{repo}/branches/{DEVELOP}/protection",
-            {
-                "required_status_checks": status(DEVELOP),
-                "enforce_admins": False,
-                "required_pull_request_reviews": {"required_approving_review_count": 0},
-                **NO_REWRITES,
-            },
-        ),
-        ("POST", f"repos/{repo}/rulesets", release_ruleset(checks[RELEASE_BRANCHES])),
+        ("PUT", f"repos/{repo}/environments/release", release),
+        ("POST", policies, {"name": RELEASE_TAGS, "type": "tag"}),  # only a tag's run deploys
+        ("POST", rulesets, branch_ruleset("main", MAIN, checks[MAIN], 1)),
+        ("POST", rulesets, branch_ruleset("develop", DEVELOP, checks[DEVELOP], 0)),
+        ("POST", rulesets,
+         branch_ruleset("release branches", RELEASE_BRANCHES, checks[RELEASE_BRANCHES], 0)),
+        ("POST", rulesets, tag_ruleset()),
+        ("PUT", f"repos/{repo}/immutable-releases", None),  # published releases never change
         # cut-release.yml opens the release PR with the job's token.
-        (
-            "PUT",
-            f"repos/{repo}/actions/permissions/workflow",
-            {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": True},
-        ),
-    ]
+        ("PUT", f"repos/{repo}/actions/permissions/workflow",
+         {"default_workflow_permissions": "read", "can_approve_pull_request_reviews": True}),
+    ]  # fmt: skip
 
 
 def _gh_api(c: Context, method: str, endpoint: str, payload: object, *, dry_run: bool) -> str:
-    """Call `gh api` with a JSON payload; with --dry-run print the call and the payload."""
+    """Call `gh api` with a JSON payload (None: none); with --dry-run print the call and it."""
+    if payload is None:
+        return run(c, ["gh", "api", "--method", method, endpoint], dry_run=dry_run)
     body = json.dumps(payload, indent=2)
     if dry_run:
         print(f"gh api --method {method} {endpoint} --input -\n{body}")
@@ -172,6 +159,30 @@ def _reviewer_ids(c: Context, logins: list[str], *, dry_run: bool) -> list[objec
     return ids
 
 
+def as_on_github(c: Context, repo: str, calls: list[Call]) -> list[Call]:
+    """CALLS as they apply to what GitHub has: a ruleset of the same name updated (PUT), a
+    deployment policy already there skipped, and any other policy of `release` deleted."""
+    policies = f"repos/{repo}/environments/release/deployment-branch-policies"
+    found = _gh_get(c, policies)
+    listing = found.get("branch_policies", []) if isinstance(found, dict) else []
+    existing = {(str(p["name"]), str(p.get("type", "branch"))): int(p["id"]) for p in listing}
+    listed = _gh_get(c, f"repos/{repo}/rulesets")
+    rulesets = {str(r["name"]): int(r["id"]) for r in listed} if isinstance(listed, list) else {}
+    wanted = {(str(p["name"]), str(p["type"])) for _, e, p in calls if e == policies and p}
+    applied: list[Call] = []
+    for method, endpoint, payload in calls:
+        key = str((payload or {}).get("name", ""))
+        if endpoint == policies and payload and (key, payload["type"]) in existing:
+            print(f"setup-github: deployment policy {key} already there")
+            continue
+        if endpoint.endswith("/rulesets") and key in rulesets:
+            method, endpoint = "PUT", f"{endpoint}/{rulesets[key]}"
+        applied.append((method, endpoint, payload))
+    applied += [("DELETE", f"{policies}/{number}", None)
+                for policy, number in existing.items() if policy not in wanted]  # fmt: skip
+    return applied
+
+
 @task(
     help={
         "repo": "OWNER/NAME (default: parsed from the origin URL)",
@@ -180,7 +191,7 @@ def _reviewer_ids(c: Context, logins: list[str], *, dry_run: bool) -> list[objec
     }
 )
 def setup_github(c: Context, repo: str = "", reviewers: str = "", dry_run: bool = False) -> None:
-    """Create the staging/release environments and protect main, develop and release/*."""
+    """Set up GitHub: environments, rulesets (main, develop, release/*, v*), immutable releases."""
     repo = _github_repo(repo)
     logins = [login.strip() for login in reviewers.split(",") if login.strip()]
     required = {branch: required_checks(repository(), branch) for branch in REQUIRED_JOBS}
@@ -188,28 +199,17 @@ def setup_github(c: Context, repo: str = "", reviewers: str = "", dry_run: bool 
         raise Refused("gh is not installed: apt-get install gh, then gh auth login")
     try:
         calls = github_settings(repo, _reviewer_ids(c, logins, dry_run=dry_run), required)
-        existing_policies: set[tuple[str, str]] = set()
-        rulesets: dict[str, int] = {}
-        if not dry_run:
-            found = _gh_get(c, f"repos/{repo}/environments/release/deployment-branch-policies")
-            if isinstance(found, dict):
-                existing_policies = {
-                    (p["name"], p.get("type", "branch")) for p in found.get("branch_policies", [])
-                }
-            listed = _gh_get(c, f"repos/{repo}/rulesets")
-            if isinstance(listed, list):
-                rulesets = {r["name"]: r["id"] for r in listed}
-        for method, endpoint, payload in calls:
-            key = str(payload.get("name", ""))
-            if endpoint.endswith("policies") and (key, payload["type"]) in existing_policies:
-                print(f"setup-github: deployment policy {key} already there")
-                continue
-            if endpoint.endswith("/rulesets") and key in rulesets:
-                method, endpoint = "PUT", f"{endpoint}/{rulesets[key]}"
+        for method, endpoint, payload in calls if dry_run else as_on_github(c, repo, calls):
             _gh_api(c, method, endpoint, payload, dry_run=dry_run)
-    except (StepFailed, ValueError) as error:
+    except (StepFailed, ValueError, KeyError) as error:
         raise Refused(f"{error} (every call is idempotent: fix the cause and re-run)") from None
+    review = (
+        "self-review refused: the release environment needs another reviewer than the releaser"
+        if len(logins) >= 2
+        else "self-review allowed: name two or more --reviewers to refuse it"
+    )
+    print(f"setup-github: {review}")
     if not dry_run:
-        print(f"setup-github: {repo} has the staging and release environments and branch rules")
+        print(f"setup-github: {repo} has the environments, the rulesets and immutable releases")
         for branch, checks in required.items():
             print(f"setup-github: {branch} requires {', '.join(checks)}")

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from .model import Answer, Asset, Failure, Pull, Release, error, invalid, now, route
+from .settings import Settings
 
 if TYPE_CHECKING:
     from .described import Description
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 REST, UPLOADS = "/api/v3", "/api/uploads"
 
 
-class GitHubFront:
+class GitHubFront(Settings):
     """One repository's releases behind GitHub's REST API: state, the requests, their problems."""
 
     def __init__(
@@ -43,6 +44,7 @@ class GitHubFront:
         immutable_releases: bool = True,
         origin: Path | None = None,
     ) -> None:
+        super().__init__()
         self.folder, self.description, self.repository = folder, description, repository
         self.origin = origin  # the bare repository whose refs GitHub has
         self.immutable_releases = immutable_releases
@@ -56,6 +58,7 @@ class GitHubFront:
         self.damaged: set[str] = set()  # asset names stored with a byte flipped, as on a bad link
         self.lock = threading.Lock()
         self.last_id = 0
+        self.users[repository.split("/")[0]] = 1
         self.host = ""  # HOST:PORT, once served
         self.stop: Callable[[], None] = lambda: None
 
@@ -99,7 +102,8 @@ class GitHubFront:
             if found is None:
                 return error(404, "Not Found")
             template, values = found
-            if f"{values.pop('owner')}/{values.pop('repo')}" != self.repository:
+            owner = f"{values.pop('owner')}/{values.pop('repo')}" if "owner" in values else None
+            if owner not in (None, self.repository):
                 return error(404, "Not Found")
             handler = getattr(self, _handler_name(method, template))
             status, answer = handler(values, query, body)
@@ -372,7 +376,7 @@ class GitHubFront:
 
 
 def _handler_name(method: str, template: str) -> str:
-    last = template.rstrip("/").rsplit("/", 1)[1].strip("{}")
+    last = template.rstrip("/").rsplit("/", 1)[1].strip("{}").replace("-", "_")
     return f"{method.lower()}_{last}"
 
 

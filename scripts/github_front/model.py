@@ -72,6 +72,21 @@ def invalid(resource: str, code: str, field_name: str, message: str = "") -> Ans
 
 ROUTES: list[tuple[str, str]] = [  # (method, path template) the front answers, as GitHub has them
     ("GET", "/repos/{owner}/{repo}/git/ref/{ref}"),
+    ("PUT", "/repos/{owner}/{repo}/environments/{environment_name}"),
+    ("GET", "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"),
+    ("POST", "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies"),
+    (
+        "DELETE",
+        "/repos/{owner}/{repo}/environments/{environment_name}/deployment-branch-policies/"
+        "{branch_policy_id}",
+    ),
+    ("GET", "/repos/{owner}/{repo}/rulesets"),
+    ("POST", "/repos/{owner}/{repo}/rulesets"),
+    ("PUT", "/repos/{owner}/{repo}/rulesets/{ruleset_id}"),
+    ("GET", "/repos/{owner}/{repo}/immutable-releases"),
+    ("PUT", "/repos/{owner}/{repo}/immutable-releases"),
+    ("PUT", "/repos/{owner}/{repo}/actions/permissions/workflow"),
+    ("GET", "/users/{username}"),
     ("GET", "/repos/{owner}/{repo}/pulls"),
     ("POST", "/repos/{owner}/{repo}/pulls"),
     ("GET", "/repos/{owner}/{repo}/releases"),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.github_front.front import GitHubFront
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
 from tests.helpers import commit, git, run_tool
@@ -322,52 +323,53 @@ def test_setup_github_dry_run_prints_each_call_with_its_payload(world: World) ->
     assert code == 0, output
     assert world.gh_calls() == []
     assert "gh api --method PUT repos/acme/agentops/environments/release --input -" in output
-    assert "repos/acme/agentops/branches/main/protection" in output
-    assert "refs/heads/release/*" in output
-    assert '"allow_force_pushes": false' in output
+    assert "gh api --method POST repos/acme/agentops/rulesets --input -" in output
+    assert "refs/heads/release/*" in output and "refs/tags/v*" in output
+    assert "gh api --method PUT repos/acme/agentops/immutable-releases" in output
+    assert '"type": "non_fast_forward"' in output
 
 
-def test_setup_github_calls_the_api_and_is_idempotent(world: World, tmp_path: Path) -> None:
-    responses = tmp_path / "responses.json"
-    responses.write_text(
-        json.dumps(
-            {
-                "api repos/acme/agentops/environments/release/deployment-branch-policies": {
-                    "branch_policies": [{"name": "main", "type": "branch"}]
-                },
-                "api repos/acme/agentops/rulesets": [{"id": 7, "name": "release branches"}],
-            }
-        )
-    )
-    code, output = world.invoke(
-        "setup-github",
-        "--repo",
-        "acme/agentops",
-        "--reviewers",
-        "alice",
-        GH_RESPONSES=str(responses),
-    )
+def test_setup_github_makes_rulesets_and_the_release_environment_through_the_real_gh(
+    world: World, github_front: GitHubFront, real_gh: dict[str, str]
+) -> None:
+    front, repo = github_front, github_front.repository
+    front.users.update({"alice": 1001, "bob": 1002})
+    front.immutable_releases = False
+    # What an older setup left: a deployment policy of main, a ruleset of the release branches.
+    front.environments["release"] = {"name": "release", "id": 90}
+    front.policies["release"] = [{"id": 91, "name": "main", "type": "branch"}]
+    front.rulesets.append({"id": 92, "name": "release branches", "enforcement": "active"})
+    code, output = world.invoke("setup-github", "--repo", repo, "--reviewers", "alice,bob",
+                                **real_gh)  # fmt: skip
     assert code == 0, output
-    writes = [c for c in world.gh_calls() if "--method" in c["args"]]  # type: ignore[operator]
-    endpoints = [(c["args"][2], c["args"][3]) for c in writes]  # type: ignore[index]
-    assert ("PUT", "repos/acme/agentops/environments/release") in endpoints
-    assert ("PUT", "repos/acme/agentops/rulesets/7") in endpoints  # updated, not duplicated
-    policies = [c["input"] for c in writes if str(c["args"][3]).endswith("policies")]  # type: ignore[index]
-    assert policies == [{"name": "v*", "type": "tag"}]  # main was already there
-    release = next(c for c in writes if c["args"][3] == "repos/acme/agentops/environments/release")  # type: ignore[index]
-    assert release["input"]["reviewers"] == [{"type": "User", "id": sum(map(ord, "users/alice"))}]  # type: ignore[index]
-    # The checks each branch requires are the workflows' job names, and arrive on its PRs.
-    main = next(c for c in writes if c["args"][3] == "repos/acme/agentops/branches/main/protection")  # type: ignore[index]
-    contexts = main["input"]["required_status_checks"]["contexts"]  # type: ignore[index]
-    assert contexts == ["Lint", "Verify from the staging index"]
-    ruleset = next(c for c in writes if c["args"][3] == "repos/acme/agentops/rulesets/7")  # type: ignore[index]
-    [checks] = [r for r in ruleset["input"]["rules"] if r["type"] == "required_status_checks"]  # type: ignore[index]
-    assert checks["parameters"]["do_not_enforce_on_create"] is True  # cut-release pushes it
+    release = front.environments["release"]
+    assert release["reviewers"] == [{"type": "User", "id": 1001}, {"type": "User", "id": 1002}]
+    assert release["prevent_self_review"] is True
+    assert "self-review refused" in output
+    assert [(p["name"], p["type"]) for p in front.policies["release"]] == [("v*", "tag")]
+    rulesets = {ruleset["name"]: ruleset for ruleset in front.rulesets}
+    assert sorted(rulesets) == ["develop", "main", "release branches", "release tags"]
+    assert rulesets["release branches"]["id"] == 92  # updated, not made twice
+    rules = {rule["type"]: rule.get("parameters") for rule in rulesets["main"]["rules"]}
+    assert [c["context"] for c in rules["required_status_checks"]["required_status_checks"]] == [
+        "Lint", "Verify from the staging index"
+    ]  # fmt: skip
+    assert rules["pull_request"]["required_approving_review_count"] == 1
+    assert set(rules) >= {"deletion", "non_fast_forward"}
+    tags = rulesets["release tags"]
+    assert tags["conditions"]["ref_name"]["include"] == ["refs/tags/v*"]
+    assert {rule["type"] for rule in tags["rules"]} == {"creation", "update", "deletion"}
+    assert [actor["actor_id"] for actor in tags["bypass_actors"]] == [4, 5]  # maintain, admin
+    assert front.immutable_releases is True
+    assert front.workflow_permissions["can_approve_pull_request_reviews"] is True
     assert "setup-github: main requires Lint, Verify from the staging index" in output
-    # cut-release.yml opens the release PR with the job's token: Actions may create PRs.
-    (actions,) = [c for c in writes if c["args"][3].endswith("/actions/permissions/workflow")]  # type: ignore[union-attr,index]
-    assert actions["args"][2] == "PUT"  # type: ignore[index]
-    assert actions["input"]["can_approve_pull_request_reviews"] is True  # type: ignore[index]
+    before = (dict(front.environments), list(front.rulesets), dict(front.policies))
+    code, output = world.invoke("setup-github", "--repo", repo, "--reviewers", "alice", **real_gh)
+    assert code == 0, output
+    assert [r["id"] for r in front.rulesets] == [r["id"] for r in before[1]]
+    assert front.policies == before[2]
+    assert front.environments["release"]["prevent_self_review"] is False
+    assert "self-review allowed: name two or more --reviewers to refuse it" in output
 
 
 def test_setup_github_refuses_a_malformed_repo(world: World) -> None:

@@ -203,3 +203,32 @@ def test_the_state_is_saved_and_taken_up_whole(front: GitHubFront, tmp_path: Pat
     again.restore(json.loads(json.dumps(front.saved())))
     assert again.releases == front.releases and again.last_id == front.last_id
     assert again.releases[0].assets[0].data == b"\x00wheel\xff"
+
+
+def test_the_settings_setup_github_makes_are_kept_as_github_keeps_them(front: GitHubFront) -> None:
+    front.immutable_releases = False
+    assert (
+        ask(front, "PUT", f"{REPO}/environments/release", {"prevent_self_review": True})[0] == 200
+    )
+    policies = f"{REPO}/environments/release/deployment-branch-policies"
+    status, made = ask(front, "POST", policies, {"name": "v*", "type": "tag"})
+    assert status == 200 and isinstance(made, dict)
+    assert ask(front, "POST", policies, {"name": "v*", "type": "tag"})[0] == 303  # there already
+    listed = ask(front, "GET", policies)[1]
+    assert isinstance(listed, dict) and listed["total_count"] == 1
+    assert ask(front, "DELETE", f"{policies}/{made['id']}")[0] == 204
+    assert ask(front, "DELETE", f"{policies}/{made['id']}")[0] == 404
+    ruleset = {"name": "main", "enforcement": "active", "target": "branch"}
+    status, kept = ask(front, "POST", f"{REPO}/rulesets", ruleset)
+    assert status == 201 and isinstance(kept, dict)
+    assert ask(front, "POST", f"{REPO}/rulesets", ruleset)[0] == 422  # names are unique
+    changed = {**ruleset, "enforcement": "disabled"}
+    assert ask(front, "PUT", f"{REPO}/rulesets/{kept['id']}", changed)[0] == 200
+    assert [r["enforcement"] for r in front.rulesets] == ["disabled"]
+    assert ask(front, "PUT", f"{REPO}/immutable-releases")[0] == 204
+    assert ask(front, "GET", f"{REPO}/immutable-releases")[1] == {
+        "enabled": True, "enforced_by_owner": False
+    }  # fmt: skip
+    assert ask(front, "GET", "/api/v3/users/octo")[0] == 200
+    assert ask(front, "GET", "/api/v3/users/nobody")[0] == 404
+    assert front.problems == []

@@ -811,10 +811,7 @@ def test_setup_github_requires_exactly_the_checks_read_from_the_workflows() -> N
     calls = github.github_settings("o/r", [1], checks)
     protected = {}
     for _method, endpoint, payload in calls:
-        if endpoint.endswith("/protection"):
-            branch = endpoint.split("/branches/")[1].removesuffix("/protection")
-            protected[branch] = payload["required_status_checks"]["contexts"]  # type: ignore[index]
-        elif endpoint.endswith("/rulesets"):
+        if endpoint.endswith("/rulesets") and payload and payload["target"] == "branch":
             (pattern,) = payload["conditions"]["ref_name"]["include"]  # type: ignore[index]
             rules = {rule["type"]: rule for rule in payload["rules"]}  # type: ignore[attr-defined]
             required = rules["required_status_checks"]["parameters"]["required_status_checks"]
