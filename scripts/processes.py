@@ -98,10 +98,13 @@ SCRUBBED = frozenset(
         "UV_PROJECT_ENVIRONMENT", "UV_PYTHON", "UV_NO_SYNC", "UV_FROZEN", "UV_LOCKED",
         "UV_RUN_RECURSION_DEPTH", "UV_INTERNAL__PARENT_INTERPRETER", "EXPECTED_VERSION",
         "SOURCE_DATE_EPOCH", "COVERAGE_FILE", "VERIFY_DEADLINE", "LOCAL_INDEX_URL",
-        "TEST_PYPI_TOKEN", "PYPI_TOKEN", "PR_LABELS", "GH_TOKEN", "CI", "GH_RECORD",
+        "TEST_PYPI_TOKEN", "PYPI_TOKEN", "PR_LABELS", "CI",
     }
 )  # fmt: skip
-SCRUBBED_PREFIXES = ("GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_")
+SCRUBBED_PREFIXES = (
+    "GITHUB_", "RUNNER_", "ACTIONS_", "NOX_", "PYTEST_", "COV_CORE_", "TWINE_",
+    "GH_",  # gh's host, token, repository and config: the caller's GitHub, not the run's
+)  # fmt: skip
 
 
 def fresh_environment(environ: Mapping[str, str]) -> dict[str, str]:

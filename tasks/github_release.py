@@ -114,7 +114,10 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
         notes = changelog.section_text(text, release.final)
     except ValueError as error:
         raise Refused(f"{CHANGELOG}: {error}") from None
-    if gh_api(f"repos/{{owner}}/{{repo}}/git/ref/tags/{tag}").status != 200:
+    tagged = gh_api(f"repos/{{owner}}/{{repo}}/git/ref/tags/{tag}")
+    if tagged.status is None:
+        raise Refused(f"cannot ask GitHub for the tag {tag}: {tagged.why}")
+    if tagged.status != 200:
         raise Refused(f"GitHub has no tag {tag}: push it first (`invoke tag {release}`)")
     found = find_release(tag)
     if found is not None and not found.get("draft"):

@@ -87,7 +87,7 @@ def rehearse_release(
         raise Refused("give --approve or --reject, not both")
     release, flow, started = what_to_rehearse(version, hotfix=hotfix, support=support)
     variables = repository_variables(var or [], OWN_VARIABLES)
-    for tool in ("act", "uv"):
+    for tool in ("act", "uv", "gh"):
         if processes.find_tool(tool) is None:
             raise Refused(f"{tool} is not installed: run `python3 -m uv sync` (the test group)")
     root = repository()

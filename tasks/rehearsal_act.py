@@ -28,10 +28,13 @@ ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")  # nox colours its log lines
 
 
 def options(rehearsal: Rehearsal) -> list[str]:
-    """The repository variables the workflows get: the stand-in indexes, and --var's."""
+    """The repository variables the workflows get (the stand-in indexes, and --var's), and the
+    repository GitHub's front holds as `github.repository` (act would make one of origin's
+    path, which gh cannot take for GH_REPO)."""
     given = [word for name, value in rehearsal.variables.items()
              for word in ("--var", f"{name}={value}")]  # fmt: skip
     return [
+        "--env", f"GITHUB_REPOSITORY={rehearsal.github.repository}",
         "--var", f"STAGING_INDEX={rehearsal.servers['staging'].url}",
         "--var", f"PRODUCTION_INDEX={rehearsal.servers['production'].url}",
         *given,

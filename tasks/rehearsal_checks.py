@@ -13,7 +13,6 @@ from scripts.indexes import index
 from scripts.versioning import changelog
 
 from .rehearsal_steps import (
-    github_state,
     job_output,
     release_of,
     same_files,
@@ -34,7 +33,10 @@ def checks(rehearsal: Rehearsal) -> list[Result]:
     except manifest.ManifestError as error:
         return [("the build's SHA256SUMS", str(error))]
     results = build_checks(rehearsal, built) + index_checks(rehearsal, built)
-    created = release_of(github_state(rehearsal.record), tag)
+    created = release_of(rehearsal.github, tag)
+    if rehearsal.github.description is not None:
+        problems = "; ".join(rehearsal.github.problems) or None
+        results.append(("every call to GitHub fits its published description", problems))
     if not rehearsal.to_production:
         results.append(("no GitHub Release", f"{tag} was created" if created else None))
         return results + token_checks(rehearsal)

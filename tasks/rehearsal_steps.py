@@ -117,10 +117,10 @@ def token_verifications(
     ]
 
 
-def github_state(record: Path) -> GitHubFront:
-    """GitHub as the gh stand-in writing RECORD left it (its state beside the record)."""
-    github = GitHubFront(record.parent)
-    saved = record.with_suffix(".github.json")
+def github_state(saved: Path) -> GitHubFront:
+    """GitHub as SAVED (a front's state: the gh stand-in's beside its record, a rehearsal's in
+    its folder's github.json) holds it."""
+    github = GitHubFront(saved.parent)
     if saved.is_file():
         github.restore(json.loads(saved.read_text(encoding="utf-8")))
     return github

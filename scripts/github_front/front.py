@@ -70,7 +70,7 @@ class GitHubFront(Settings):
             "GH_HOST": self.host,
             "GH_ENTERPRISE_TOKEN": self.token,
             "GH_REPO": f"{self.host}/{self.repository}",
-            "SSL_CERT_FILE": str(self.folder / "ca.pem"),
+            "SSL_CERT_FILE": str(self.folder / "trusted.pem"),  # the system's roots and the front's
             "GH_CONFIG_DIR": str(self.folder / "gh-config"),
             "GH_NO_UPDATE_NOTIFIER": "1",
             "GH_PROMPT_DISABLED": "1",

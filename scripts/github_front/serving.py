@@ -6,6 +6,7 @@ import json
 import ssl
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import trustme
@@ -50,6 +51,10 @@ def start(front: GitHubFront) -> GitHubFront:
     server.daemon_threads = True
     authority = trustme.CA()
     authority.cert_pem.write_to_path(str(front.folder / "ca.pem"))
+    # SSL_CERT_FILE replaces the roots a client trusts: keep the system's, for every other host.
+    system = Path(ssl.get_default_verify_paths().openssl_cafile)
+    roots = system.read_bytes() if system.is_file() else b""
+    (front.folder / "trusted.pem").write_bytes(roots + authority.cert_pem.bytes())
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     authority.issue_cert("127.0.0.1").configure_cert(context)
     server.socket = context.wrap_socket(server.socket, server_side=True)

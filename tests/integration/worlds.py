@@ -12,6 +12,7 @@ from scripts.artifacts import manifest
 from scripts.github_front.front import GitHubFront
 from scripts.versioning import changelog
 from scripts.versioning.versions import release_of
+from tasks.rehearsal_steps import github_state
 from tests.helpers import deny_pushes, git, release_world, repo_state, run_tool
 
 
@@ -42,11 +43,7 @@ class World:
 
     def github(self) -> GitHubFront:
         """GitHub as the gh stand-in's calls left it (its releases and pull requests)."""
-        github = GitHubFront(self.record.parent)
-        saved = self.record.with_suffix(".github.json")
-        if saved.is_file():
-            github.restore(json.loads(saved.read_text(encoding="utf-8")))
-        return github
+        return github_state(self.record.with_suffix(".github.json"))
 
     def state(self) -> dict[str, object]:
         """The repository, origin and CHANGELOG as they are now."""

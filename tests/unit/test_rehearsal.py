@@ -86,16 +86,16 @@ def test_same_files_names_what_differs() -> None:
     assert same_files("production", {}, {}) is None
 
 
-def test_github_state_is_what_the_stand_in_left_beside_its_record(tmp_path: Path) -> None:
-    record = tmp_path / "gh.jsonl"
-    assert github_state(record).releases == []
+def test_github_state_is_read_from_a_saved_front(tmp_path: Path) -> None:
+    saved_file = tmp_path / "gh.github.json"
+    assert github_state(saved_file).releases == []
     saved = {"last_id": 2, "pulls": [], "blocked_tags": [], "releases": [
         {"id": 1, "tag_name": "v1.0.0", "name": "v1.0.0", "body": "- fixed", "draft": False,
          "prerelease": False, "created_at": "t", "published_at": "t", "immutable": True,
          "make_latest": "true", "assets": [{"id": 2, "name": "a.whl", "data": "d2hlZWw=",
                                             "content_type": "x", "created_at": "t"}]}]}  # fmt: skip
-    (tmp_path / "gh.github.json").write_text(json.dumps(saved))
-    github = github_state(record)
+    saved_file.write_text(json.dumps(saved))
+    github = github_state(saved_file)
     found = release_of(github, "v1.0.0")
     assert found is not None and found.body == "- fixed" and found.assets[0].data == b"wheel"
     assert release_of(github, "v2.0.0") is None

@@ -11,6 +11,7 @@ past a build's tests.
 from __future__ import annotations
 
 import datetime
+import json
 import os
 import queue
 import re
@@ -30,6 +31,8 @@ from scripts.indexes.local_index import answers
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
 from tasks.rehearsal_steps import github_state
+from tasks.rehearsal_world import DESCRIPTION_VARIABLE
+from tests.github_descriptions import rest_description
 from tests.helpers import commit, git, untouched
 from tests.workflows import model
 from tests.workflows.copies import ACT_MARKS, once_and_with_every_python, project_copy
@@ -57,10 +60,12 @@ def rehearse_command(*options: str, version: str = "9.9.9") -> list[str]:
 
 
 def rehearsal_env(tmp_path: Path) -> dict[str, str]:
-    """This environment, with the throwaway folder made under TMP_PATH (pytest removes it)."""
+    """This environment, with the throwaway folder made under TMP_PATH (pytest removes it) and
+    GitHub's published description for the rehearsal's GitHub front to check every call."""
     scratch = tmp_path / "tmp"
     scratch.mkdir(exist_ok=True)
-    return {**os.environ, "TMPDIR": str(scratch)}
+    description = str(rest_description())
+    return {**os.environ, "TMPDIR": str(scratch), DESCRIPTION_VARIABLE: description}
 
 
 def rehearse(
@@ -108,16 +113,32 @@ def stored(folder: Path, index: str) -> dict[str, str]:
             for path in (folder / index / "packages").iterdir()}  # fmt: skip
 
 
+def gh_of(folder: Path, endpoint: str) -> str:
+    """What the real gh answers `gh api ENDPOINT` from the running rehearsal of FOLDER's GitHub
+    (its jobs.env says where it is, with its token and CA)."""
+    values = dict(
+        (name, value.strip('"'))
+        for name, _, value in (line.partition("=") for line in
+                               (folder / "jobs.env").read_text().splitlines())
+        if name.startswith(("GH_", "SSL_"))
+    )  # fmt: skip
+    gh = processes.find_tool("gh")
+    assert gh is not None
+    result = subprocess.run([gh, "api", endpoint], env={**os.environ, **values},
+                            capture_output=True, text=True, check=True, timeout=30)  # fmt: skip
+    return result.stdout
+
+
 def pulls_on_github(folder: Path) -> list[tuple[str, str, str]]:
     """The pull requests the kept FOLDER's GitHub holds: head, base, state."""
     return [(pull.head, pull.base, pull.state)
-            for pull in github_state(folder / "gh-calls.jsonl").pulls]  # fmt: skip
+            for pull in github_state(folder / "github.json").pulls]  # fmt: skip
 
 
 def releases_on_github(folder: Path) -> list[tuple[str, bool, bool, str | None]]:
     """The GitHub Releases the kept FOLDER's GitHub holds: tag, draft, pre-release, latest."""
     return [(r.tag_name, r.draft, r.prerelease, r.make_latest)
-            for r in github_state(folder / "gh-calls.jsonl").releases]  # fmt: skip
+            for r in github_state(folder / "github.json").releases]  # fmt: skip
 
 
 def test_an_approved_release_reaches_production_and_github_and_is_finished(
@@ -152,7 +173,7 @@ def test_an_approved_release_reaches_production_and_github_and_is_finished(
     # and develop, the branch gone, develop's CHANGELOG (the change that landed meanwhile
     # unreleased, the section the tag's, nothing twice, no conflict), invoke status after each
     # of the eight steps and every task's `next:` with it, the repository as it was.
-    assert len(checks) == 21, checks
+    assert len(checks) == 22, checks
     assert "invoke status named the step that follows, after each of 8" in output
     assert "ok    verify-pypi verified a token upload without requiring attestations" in output
     assert "ok    develop's [Unreleased] holds the change that landed during the release" in output
@@ -297,7 +318,10 @@ def test_a_release_in_progress_is_rehearsed_as_it_stands_and_ctrl_c_stops_it(
         origin = folder / "origin.git"
         for name, ref in (("main", "main"), ("develop", "develop"), ("HEAD", "release/v1.0.0")):
             assert git(origin, "rev-parse", ref) == heads[name], ref
-        assert pulls_on_github(folder) == [("release/v1.0.0", "main", "open")]
+        pulls = json.loads(gh_of(folder, "repos/{owner}/{repo}/pulls?state=all"))
+        assert [(p["head"]["ref"], p["base"]["ref"], p["state"]) for p in pulls] == [
+            ("release/v1.0.0", "main", "open")
+        ]
         process.send_signal(signal.SIGINT)  # what Ctrl-C sends
         returncode = process.wait(timeout=60)
     finally:

@@ -279,5 +279,5 @@ def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
     today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
     assert f"## [0.2.0] - {today}" in text
     assert changelog.unreleased_entries(text) == []
-    (pull,) = github_state(record).pulls
+    (pull,) = github_state(record.with_suffix(".github.json")).pulls
     assert (pull.base, pull.head, pull.title) == ("main", branch, "Release v0.2.0")

