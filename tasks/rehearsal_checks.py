@@ -56,7 +56,7 @@ def build_checks(rehearsal: Rehearsal, built: dict[str, str]) -> list[Result]:
     """The build's provenance names exactly BUILT; staging.yml's own build was staged as built."""
     results: list[Result] = []
     dist = rehearsal.folder / "act" / "release.yml" / "artifacts" / "dist"
-    # The attest-build-provenance stand-in records the subjects it would have attested.
+    # The actions/attest stand-in records the subjects it would have attested.
     try:
         attested = manifest.read_manifest(dist.parent / "build-provenance")
     except manifest.ManifestError as error:

@@ -10,6 +10,7 @@ are decided in tasks.status_rules.
 from __future__ import annotations
 
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +52,28 @@ def _origin() -> tuple[dict[str, str] | None, set[str]]:
         return None, set()
 
 
-def _index_files(spec: str, version: str) -> tuple[status_rules.Files | None, str]:
-    """The files of VERSION on the index SPEC names, or None and why it could not be asked."""
+def _index_files(spec: str, version: str) -> tuple[dict[str, Any], str]:
+    """What the index SPEC names holds of VERSION: {file: sha256} (None if it could not be
+    asked, and why), the project's PEP 792 status when not active, and the version's first
+    upload time (PEP 700, where the index gives it)."""
     # Only here: its HTTP modules slowed every other task's start-up.
     from scripts.indexes import index, simple_pages
 
     try:
         target = resolve_target(spec, local_url=spec)
-        links = index.list_links(target.simple_url, PROJECT, timeout=TIMEOUT, attempts=1)
+        links, state = index.list_page(target.simple_url, PROJECT, timeout=TIMEOUT, attempts=1)
     except (ValueError, simple_pages.PackageIndexError) as error:
-        return None, str(error)
-    files = {}
+        return {"files": None}, str(error)
+    files, times = {}, []
     for name, link in links.items():
         try:
             if manifest.artifact_version(name)[1] == version:
                 files[name] = link.sha256
+                times += [link.upload_time] if link.upload_time else []
         except manifest.ManifestError:
             continue
-    return files, ""
+    status = (state.status, state.reason) if state.status != "active" else None
+    return {"files": files, "status": status, "first": min(times, default="")}, ""
 
 
 def _dist(folder: Path, version: str) -> tuple[dict[str, str], dict[str, str] | None, str | None]:
@@ -243,8 +248,15 @@ def seen_of(
     ):
         fields.update(found)
         why.update(unknown)
-    fields["staging"], why["staging"] = _index_files(staging, str(release))
-    fields["production"], why["production"] = _index_files(production, str(release))
+    fields["project_status"], fields["first_upload"] = {}, {}
+    for stage, spec in (("staging", staging), ("production", production)):
+        held, why[stage] = _index_files(spec, str(release))
+        fields[stage] = held["files"]
+        if held.get("status"):
+            fields["project_status"][stage] = held["status"]
+        if held.get("first"):
+            fields["first_upload"][stage] = held["first"]
+    fields["today"] = datetime.now(UTC).date().isoformat()
     fields["dist"], fields["sums"], fields["dist_problem"] = _dist(dist, str(release))
     yanked = _yanked(release, refs or {}, fields.pop("notes", ""))
     return status_rules.Seen(release=release, yanked=yanked, why_unknown=why, **fields)

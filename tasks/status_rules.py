@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from typing import Literal
 
 from scripts.versioning.versions import Release
@@ -21,6 +22,8 @@ from scripts.versioning.versions import Release
 State = Literal["done", "missing", "draft", "wrong", "unknown"]
 Flow = Literal["release", "hotfix", "support", "pre-release"]
 Files = Mapping[str, str]  # file name -> sha256 ("" when the index does not say)
+UPLOAD_DAYS = 14  # an index takes a release's files for 14 days after its first
+UNSERVING = ("quarantined", "archived")  # PEP 792 states in which an index takes no file
 LABELS = {
     "branch": "release branch",
     "pr": "pull request",
@@ -74,6 +77,11 @@ class Seen:
     github_prerelease: bool | None = None
     github_draft: bool | None = None  # not published yet: its assets can still change
     github_immutable: bool | None = None  # published, and never to change again
+    # Each index's PEP 792 status of the project where not active, (status, reason), and the
+    # version's first upload there (PEP 700): files come within 14 days of it, or never.
+    project_status: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    first_upload: Mapping[str, str] = field(default_factory=dict)
+    today: str = ""  # the date status asked on, ISO
     merged_back: bool | None = None
     yanked: str | None = None  # the reason, when the CHANGELOG marks the release [YANKED]
     why_unknown: Mapping[str, str] = field(default_factory=dict)
@@ -99,9 +107,15 @@ def _compare(name: str, files: Files, reference: Files, reference_name: str) -> 
 
 
 def _index_row(seen: Seen, stage: str, files: Files | None, others: list[tuple[str, Files]]) -> Row:
+    status, reason = seen.project_status.get(stage, ("active", ""))
+    said = f"the project is {status} on the {LABELS[stage]}" + (f" ({reason})" if reason else "")
+    if status == "quarantined":
+        return Row(stage, "wrong", f"{said}: it serves and takes no file")
     if files is None:
         return _unknown(seen, stage)
     if not files:
+        if status == "archived":
+            return Row(stage, "wrong", f"no {seen.release} files, and {said}: it takes none")
         return Row(stage, "missing", f"no {seen.release} files")
     for name, reference in others:
         problem = _compare(LABELS[stage], files, reference, name)
@@ -109,10 +123,23 @@ def _index_row(seen: Seen, stage: str, files: Files | None, others: list[tuple[s
             return Row(stage, "wrong", problem)
     wanted = 2  # one wheel, one sdist
     if len(files) < wanted:
-        return Row(stage, "wrong", f"only {_files(files)}: a wheel and an sdist are expected")
+        expected = f"only {_files(files)}: a wheel and an sdist are expected"
+        return Row(stage, "wrong", expected + _last_upload_day(seen, stage))
     checked = [name for name, reference in others if set(reference) & set(files)]
     agree = f"; sha256 agree with {' and '.join(checked)}" if checked else ""
-    return Row(stage, "done", _files(files) + agree)
+    marked = f"; {said}" if status != "active" else ""
+    return Row(stage, "done", _files(files) + agree + marked)
+
+
+def _last_upload_day(seen: Seen, stage: str) -> str:
+    """When the release on STAGE's index takes its last file: 14 days after its first upload."""
+    first = seen.first_upload.get(stage)
+    if not first or not seen.today:
+        return ""
+    last = (date.fromisoformat(first[:10]) + timedelta(days=UPLOAD_DAYS)).isoformat()
+    if seen.today <= last:
+        return f"; files can be added until {last}"
+    return f"; since {last} no file can be added: release a new version"
 
 
 def _branch_row(seen: Seen) -> Row:
@@ -286,14 +313,17 @@ def next_step(stage: str, release: Release, *, target: str, flow: Flow) -> str:
     return commands[stage]
 
 
-def wrong_step(row: Row, release: Release, *, immutable: bool = False) -> str:
-    """What to do about a wrong ROW (IMMUTABLE: of a GitHub Release that can never change)."""
+def wrong_step(row: Row, seen: Seen) -> str:
+    """What to do about a wrong ROW of SEEN's release."""
+    release, stated = seen.release, seen.project_status.get(row.stage)
+    if row.stage in ("staging", "production") and stated and stated[0] in UNSERVING:
+        return f"ask the index's maintainers (nothing here can fix it): {row.detail}"
     if row.stage in ("staging", "production"):
         return (
             f"stop the release: {row.detail}; `invoke yank {release} --reason '...'`, then fix "
             f"forward with `invoke cut-hotfix {release.next_patch()}`"
         )
-    if row.stage == "github" and immutable:
+    if row.stage == "github" and seen.github_immutable:
         return (
             f"the GitHub Release {release.tag} is immutable: {row.detail}; it can never change, "
             f"so release a new version (`invoke cut-hotfix {release.next_patch()}`)"
@@ -315,7 +345,7 @@ def what_next(found: list[Row], seen: Seen) -> str:
     unknown = [row.label for row in found if row.state == "unknown"]
     for row in found:
         if row.state == "wrong":
-            return wrong_step(row, seen.release, immutable=bool(seen.github_immutable))
+            return wrong_step(row, seen)
         if row.state in ("missing", "draft") and row.stage != "dist":
             step = next_step(row.stage, seen.release, target=seen.target, flow=seen.flow)
             before = [r.label for r in found[: found.index(row)] if r.state == "unknown"]

@@ -56,6 +56,9 @@ class ScriptedProxy:
 
     upstream_port: int
     strip_hashes: bool = False
+    # What the index's pages say besides (a project's status, upload times): a GET page's
+    # (content type, body) in, the page served out.
+    rewrite: Callable[[str, bytes], tuple[str, bytes]] | None = None
     rules: list[Rule] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)
     pages: dict[str, tuple[int, list[tuple[str, str]], bytes]] = field(default_factory=dict)
@@ -158,6 +161,11 @@ class ScriptedProxy:
             upstream.close()
         if self.strip_hashes and handler.command == "GET":
             data = re.sub(rb"#sha256=[0-9a-f]{64}", b"", data)
+        if self.rewrite is not None and handler.command == "GET" and response.status == 200:
+            content_type = dict((k.lower(), v) for k, v in kept).get("content-type", "")
+            content_type, data = self.rewrite(content_type, data)
+            kept = [(k, v) for k, v in kept if k.lower() != "content-type"]
+            kept.append(("Content-Type", content_type))
         with self.lock:
             if handler.command == "GET":
                 self.pages[handler.path] = (response.status, kept, data)

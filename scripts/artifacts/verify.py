@@ -22,6 +22,7 @@ from packaging.version import InvalidVersion, Version
 
 from scripts import COMMAND, PROJECT
 from scripts.artifacts import manifest, reproducible
+from scripts.artifacts.install_project import dependency_index, install_project
 from scripts.indexes import attestations, index, index_targets, retrying, waiting
 from scripts.indexes.simple_pages import FileLink, PackageIndexError
 from scripts.output import command_line, fail, last_line, redact
@@ -59,54 +60,6 @@ def expected_files(version: str) -> list[str]:
     """The wheel and sdist file names a release of VERSION has."""
     stem = f"{PROJECT.replace('-', '_')}-{version}"
     return [f"{stem}-{WHEEL_TAG}.whl", f"{stem}.tar.gz"]
-
-
-def dependency_index(environ: Mapping[str, str]) -> str:
-    """Where dependencies come from: the configured default index, else PyPI."""
-    for name in ("UV_DEFAULT_INDEX", "UV_INDEX_URL", "PIP_INDEX_URL"):
-        if environ.get(name):
-            return environ[name]
-    return index_targets.KNOWN_TARGETS["pypi"].simple_url
-
-
-def _toml_string(value: str) -> str:
-    """VALUE as a TOML basic string: quotes, backslashes and control characters escaped."""
-    escaped = "".join(
-        f"\\u{ord(char):04x}" if char in '"\\' or ord(char) < 0x20 or ord(char) == 0x7F else char
-        for char in value
-    )
-    return f'"{escaped}"'
-
-
-def install_project(version: str, target_simple_url: str, dependencies_url: str) -> str:
-    """A pyproject.toml that pins the package to the target index and all else to DEPENDENCIES_URL.
-
-    uv's explicit index: only the package that names it in [tool.uv.sources] may come from it, so
-    a same-named junk dependency on TestPyPI can never be picked.
-    """
-    return f"""\
-[project]
-name = "verify-{PROJECT}"
-version = "0"
-requires-python = ">=3.11"
-dependencies = [{_toml_string(f"{PROJECT}=={version}")}]
-
-[tool.uv]
-package = false
-
-[tool.uv.sources]
-{PROJECT} = {{ index = "target" }}
-
-[[tool.uv.index]]
-name = "target"
-url = {_toml_string(target_simple_url)}
-explicit = true
-
-[[tool.uv.index]]
-name = "dependencies"
-url = {_toml_string(dependencies_url)}
-default = true
-"""
 
 
 def _run(
@@ -254,6 +207,7 @@ def check_listings(
     served with its built sha256 (hashing the bytes where the listing gives none): what verify
     checks before it installs. TARGET with its simple API settled, and the links."""
     started = time.perf_counter()
+    project_state(target, say)
     say(f"waiting for {', '.join(files)} on {target.simple_url} (deadline {deadline:g} s)")
     located = [target]
 
@@ -286,6 +240,32 @@ def check_listings(
     if sums:
         say(f"sha256 of {', '.join(sorted(sums))} match dist/{manifest.MANIFEST_NAME}")
     return target, links
+
+
+# What each PEP 792 status means for a release being verified.
+STATE_MEANINGS = {
+    "archived": "it takes no new file: the release cannot be completed there until a maintainer "
+    "unarchives the project",
+    "deprecated": "installers may warn about it; the release goes on",
+}
+
+
+def project_state(target: index_targets.Target, say: Callable[[str], None]) -> None:
+    """Say the project's PEP 792 status on TARGET when it is not active; VerifyError when it is
+    quarantined (the index serves none of its files: there is nothing to wait for)."""
+    try:
+        found = index.list_page(target.simple_url, PROJECT, attempts=2)[1]
+    except PackageIndexError:
+        return  # the wait that follows says what is wrong with the index
+    why = f" ({found.reason})" if found.reason else ""
+    if found.status == "quarantined":
+        raise VerifyError(
+            f"{PROJECT} is quarantined on {target.name}{why}: the index serves none of its files "
+            "and takes none; only the index's administrators can lift it"
+        )
+    if found.status != "active":
+        meaning = STATE_MEANINGS.get(found.status, "a status this verify does not know")
+        say(f"note: {PROJECT} is {found.status} on {target.name}{why}: {meaning}")
 
 
 def verify(

@@ -27,8 +27,10 @@ from scripts.indexes.simple_pages import (
     JSON_TYPE,
     FileLink,
     PackageIndexError,
+    ProjectStatus,
     normalize_project,
     parse_listing,
+    project_status,
 )
 
 ACCEPT = f"{JSON_TYPE}, text/html;q=0.1"
@@ -189,7 +191,7 @@ def project_url(simple_url: str, project: str) -> str:
     return f"{with_slash(simple_url)}{normalize_project(project)}/"
 
 
-def list_links(
+def list_page(
     simple_url: str,
     project: str,
     *,
@@ -198,17 +200,23 @@ def list_links(
     sleep: Callable[[float], None] = time.sleep,
     report: Callable[[str], None] | None = None,
     accept: str = ACCEPT,
-) -> dict[str, FileLink]:
-    """The files of PROJECT on the index, by filename; {} when the project is not there yet
-    (ACCEPT: the listing asked for, JSON first by default)."""
+) -> tuple[dict[str, FileLink], ProjectStatus]:
+    """The files of PROJECT on the index, by filename, and the project's status; no files (and
+    active) when the project is not there yet (ACCEPT: the listing asked for, JSON first)."""
     url = project_url(simple_url, project)
     page = _asked(
         lambda: _fetch_page(url, timeout=timeout, accept=accept),
         f"index {url} not reachable", attempts=attempts, sleep=sleep, report=report,
     )  # fmt: skip
     if page is None:
-        return {}
-    return parse_listing(page.body, page.content_type, page.url)
+        return {}, ProjectStatus()
+    links = parse_listing(page.body, page.content_type, page.url)
+    return links, project_status(page.body, page.content_type)
+
+
+def list_links(simple_url: str, project: str, **options: Any) -> dict[str, FileLink]:
+    """The files of PROJECT on the index, by filename (list_page's OPTIONS)."""
+    return list_page(simple_url, project, **options)[0]
 
 
 def fetch_json(url: str, *, timeout: float = 10.0, attempts: int = 3) -> object | None:

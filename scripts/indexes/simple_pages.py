@@ -1,4 +1,5 @@
-"""A project's page of the simple API, read: PEP 503 HTML or PEP 691 JSON, to files and digests."""
+"""A project's page of the simple API, read: PEP 503 HTML or PEP 691 JSON, to files and digests,
+their upload times (PEP 700) and the project's status (PEP 792)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,15 @@ class FileLink:
     url: str
     sha256: str
     provenance: str | None = None
+    upload_time: str = ""  # PEP 700's ISO 8601 time, where the JSON listing gives it
+
+
+@dataclass(frozen=True)
+class ProjectStatus:
+    """A project's PEP 792 status on an index (active where the index says none), and why."""
+
+    status: str = "active"
+    reason: str = ""
 
 
 def normalize_project(name: str) -> str:
@@ -58,15 +68,52 @@ class _AnchorParser(HTMLParser):
             self._href = None
 
 
+class _MetaParser(HTMLParser):
+    """The <meta name=... content=...> of a page, by name (the first of each)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meta: dict[str, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        found = dict(attrs)
+        if tag == "meta" and found.get("name"):
+            self.meta.setdefault(str(found["name"]), found.get("content") or "")
+
+
+def project_status(text: str, content_type: str) -> ProjectStatus:
+    """The project's PEP 792 status on a project page: JSON's `project-status` object, or the
+    HTML `pypi:project-status` (and `-reason`) meta tags."""
+    if content_type in (JSON_TYPE, "application/json"):
+        try:
+            found = json.loads(text).get("project-status")
+        except (ValueError, AttributeError):
+            return ProjectStatus()
+        found = found if isinstance(found, dict) else {}
+        status, reason = found.get("status"), found.get("reason")
+    else:
+        parser = _MetaParser()
+        parser.feed(text)
+        parser.close()
+        status = parser.meta.get("pypi:project-status")
+        reason = parser.meta.get("pypi:project-status-reason")
+    return ProjectStatus(str(status or "active"), str(reason or ""))
+
+
 def _link(
-    base_url: str, href: str, filename: str, sha256: str, provenance: str | None = None
+    base_url: str,
+    href: str,
+    filename: str,
+    sha256: str,
+    provenance: str | None = None,
+    upload_time: str = "",
 ) -> FileLink:
     url, _ = urllib.parse.urldefrag(urllib.parse.urljoin(base_url, href))
     if not filename:
         filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
     if provenance:
         provenance = urllib.parse.urljoin(base_url, provenance)
-    return FileLink(filename, url, sha256.lower(), provenance)
+    return FileLink(filename, url, sha256.lower(), provenance, upload_time)
 
 
 def parse_simple_html(text: str, base_url: str) -> dict[str, FileLink]:
@@ -83,8 +130,8 @@ def parse_simple_html(text: str, base_url: str) -> dict[str, FileLink]:
 
 
 def parse_simple_json(text: str, base_url: str) -> dict[str, FileLink]:
-    """The files of a PEP 691 project page: files[].filename, url, hashes.sha256 and PEP 740's
-    provenance."""
+    """The files of a PEP 691 project page: files[].filename, url, hashes.sha256, PEP 740's
+    provenance and PEP 700's upload-time."""
     try:
         data = json.loads(text)
         files = data["files"]
@@ -95,6 +142,7 @@ def parse_simple_json(text: str, base_url: str) -> dict[str, FileLink]:
                 str(entry["filename"]),
                 _sha256_of(entry),
                 _provenance_of(entry),
+                str(entry.get("upload-time") or ""),
             )
             for entry in files
         ]

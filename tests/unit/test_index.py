@@ -362,8 +362,23 @@ def json_page(*files: dict[str, object]) -> str:
             json_page({"filename": SDIST, "url": SDIST, "hashes": {}}),
             {SDIST: FileLink(SDIST, f"{BASE}{SDIST}", "")},
         ),
+        (
+            json_page(
+                {
+                    "filename": SDIST,
+                    "url": SDIST,
+                    "hashes": {},
+                    "upload-time": "2026-11-30T08:01:02.123456Z",
+                }
+            ),
+            {SDIST: FileLink(SDIST, f"{BASE}{SDIST}", "", None, "2026-11-30T08:01:02.123456Z")},
+        ),
+        (
+            json_page({"filename": SDIST, "url": SDIST, "hashes": {}, "upload-time": None}),
+            {SDIST: FileLink(SDIST, f"{BASE}{SDIST}", "")},
+        ),
     ],
-    ids=["empty", "sha256", "md5-only", "relative"],
+    ids=["empty", "sha256", "md5-only", "relative", "upload-time", "upload-time-null"],
 )
 def test_parse_simple_json(text: str, expected: dict[str, FileLink]) -> None:
     assert simple_pages.parse_simple_json(text, BASE) == expected
@@ -395,6 +410,42 @@ def test_parse_listing_follows_the_content_type(content_type: str, text: str) ->
     assert simple_pages.parse_listing(text, content_type, BASE) == {
         WHEEL: FileLink(WHEEL, f"{BASE}{WHEEL}", SHA_A)
     }
+
+
+JSON = "application/vnd.pypi.simple.v1+json"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "text", "expected"),
+    [
+        (JSON, json_page(), ("active", "")),
+        (JSON, json.dumps({"project-status": {"status": "archived"}}), ("archived", "")),
+        (JSON, json.dumps({"project-status": {"status": "quarantined", "reason": "malware"}}),
+         ("quarantined", "malware")),
+        ("application/json", json.dumps({"project-status": {"status": "deprecated"}}),
+         ("deprecated", "")),
+        (JSON, json.dumps({"project-status": "archived"}), ("active", "")),  # not an object
+        (JSON, "[1]", ("active", "")),
+        (JSON, "not json", ("active", "")),
+        ("text/html", "<html><head><title>x</title></head></html>", ("active", "")),
+        ("text/html", '<head><meta name="pypi:project-status" content="archived"></head>',
+         ("archived", "")),
+        ("text/html", '<meta name="pypi:project-status" content="quarantined">'
+         '<meta name="pypi:project-status-reason" content="under review">'
+         '<meta name="pypi:project-status" content="active">', ("quarantined", "under review")),
+        ("text/html", '<meta name="pypi:project-status">', ("active", "")),
+        ("text/html", '<meta content="archived"><link name="pypi:project-status" content="x">',
+         ("active", "")),
+    ],
+    ids=["json-none", "json-archived", "json-reason", "plain-json", "json-not-object",
+         "json-list", "not-json", "html-none", "html-archived", "html-reason-first-wins",
+         "html-no-content", "html-not-a-named-meta"],
+)  # fmt: skip
+def test_project_status_is_read_from_either_listing(
+    content_type: str, text: str, expected: tuple[str, str]
+) -> None:
+    found = simple_pages.project_status(text, content_type)
+    assert (found.status, found.reason) == expected
 
 
 # --- a scripted index on 127.0.0.1 -----------------------------------------------------------

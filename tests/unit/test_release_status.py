@@ -216,6 +216,29 @@ OTHER = {WHEEL: "d" * 64, SDIST: "b" * 64}
         ({"sums": None, "production": OTHER}, "production", "wrong",
          f"{WHEEL} on production index has other bytes than in the staging index "
          f"(sha256 {'d' * 12}… != {'a' * 12}…)"),
+        ({"project_status": {"production": ("quarantined", "")}, "production": None},
+         "production", "wrong",
+         "the project is quarantined on the production index: it serves and takes no file"),
+        ({"project_status": {"staging": ("archived", "no more releases")}, "staging": {}},
+         "staging", "wrong", "no 1.5.0 files, and the project is archived on the staging index "
+         "(no more releases): it takes none"),
+        ({"project_status": {"staging": ("deprecated", "")}, "staging": {}}, "staging",
+         "missing", "no 1.5.0 files"),
+        ({"project_status": {"production": ("deprecated", "use other")}}, "production", "done",
+         f"{WHEEL}, {SDIST}; sha256 agree with the staging index and SHA256SUMS; the project is "
+         "deprecated on the production index (use other)"),
+        ({"production": {WHEEL: "a" * 64}, "first_upload": {"production": "2026-11-20T10:00:00Z"},
+          "today": "2026-12-04"}, "production", "wrong",
+         f"only {WHEEL}: a wheel and an sdist are expected; files can be added until 2026-12-04"),
+        ({"production": {WHEEL: "a" * 64}, "first_upload": {"production": "2026-11-20T10:00:00Z"},
+          "today": "2026-12-05"}, "production", "wrong",
+         f"only {WHEEL}: a wheel and an sdist are expected; since 2026-12-04 no file can be "
+         "added: release a new version"),
+        ({"production": {WHEEL: "a" * 64}, "first_upload": {"staging": "2026-11-20T10:00:00Z"},
+          "today": "2026-12-05"}, "production", "wrong",
+         f"only {WHEEL}: a wheel and an sdist are expected"),
+        ({"production": {WHEEL: "a" * 64}, "first_upload": {"production": "2026-11-20T10:00:00Z"}},
+         "production", "wrong", f"only {WHEEL}: a wheel and an sdist are expected"),
         ({"github_exists": None}, "github", "unknown", "could not be asked"),
         ({"github_exists": False, "github_assets": {}}, "github", "missing",
          "no GitHub Release v1.5.0"),
@@ -232,6 +255,8 @@ OTHER = {WHEEL: "d" * 64, SDIST: "b" * 64}
          "wrong", f"other bytes than SHA256SUMS for {WHEEL}"),
         ({"sums": None, "github_assets": {**FILES, WHEEL: "d" * 64, "SHA256SUMS": "c" * 64}},
          "github", "done", "3 assets"),
+        ({"github_assets": {WHEEL: "d" * 64, SDIST: "e" * 64, "SHA256SUMS": "c" * 64}},
+         "github", "wrong", f"other bytes than SHA256SUMS for {WHEEL}, {SDIST}"),
         ({"github_assets": {**FILES, WHEEL: "", "SHA256SUMS": "c" * 64}}, "github", "done",
          "3 assets"),
         ({"merged_back": None}, "merged", "unknown", "could not be asked"),
@@ -336,6 +361,12 @@ def test_what_next_names_the_hotfix_branch_of_a_hotfix() -> None:
         ({"github_prerelease": True, "github_immutable": True},
          "the GitHub Release v1.5.0 is immutable: v1.5.0 is marked pre-release; it can never "
          "change, so release a new version (`invoke cut-hotfix 1.5.1`)"),
+        ({"project_status": {"production": ("quarantined", "malware")}},
+         "ask the index's maintainers (nothing here can fix it): the project is quarantined on "
+         "the production index (malware): it serves and takes no file"),
+        ({"project_status": {"staging": ("archived", "")}, "staging": {}},
+         "ask the index's maintainers (nothing here can fix it): no 1.5.0 files, and the project "
+         "is archived on the staging index: it takes none"),
         ({"github_draft": True, "merged_back": False},
          "invoke github-release 1.5.0 (with the release run's dist/ files)"),
         ({"flow": "support", "target": "support/1.5", "tag_on_origin": False,

@@ -10,14 +10,13 @@ from pathlib import Path
 import pytest
 
 from scripts.artifacts import verify
+from scripts.artifacts.install_project import dependency_index, install_project
 from scripts.artifacts.manifest import MANIFEST_NAME, write_manifest
 from scripts.artifacts.verify import (
     BrokenPackage,
     VerifyError,
     built_version,
-    dependency_index,
     expected_files,
-    install_project,
     normalize_version,
     smoke_test,
 )

@@ -49,7 +49,7 @@ EXTRA_PERMISSIONS = {
 
 
 # Actions that need more than reading: GitHub's build provenance signs with the job's identity.
-ATTEST = "actions/attest-build-provenance"
+ATTEST = "actions/attest"
 EXTRA_FOR_ACTIONS = {ATTEST: {"id-token": "write", "attestations": "write"}}
 
 
