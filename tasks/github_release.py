@@ -109,7 +109,8 @@ def github_release(c: Context, version: str, dist: str = "dist", dry_run: bool =
     release = parse_release(version)
     tag, folder = release.tag, Path(dist)
     expected = expected_assets(folder, release)
-    text = (repository() / CHANGELOG).read_text(encoding="utf-8")
+    path = repository() / CHANGELOG
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
     try:
         notes = changelog.section_text(text, release.final)
     except ValueError as error:
@@ -166,7 +167,11 @@ def publish_draft(
         ], dry_run=dry_run)  # fmt: skip
     if not dry_run:
         answer = gh_api(f"{RELEASES}/{found['id']}")
-        assets = answer.body.get("assets", []) if isinstance(answer.body, dict) else []
+        if answer.status != 200 or not isinstance(answer.body, dict):
+            why = answer.why or f"HTTP {answer.status}"
+            raise Refused(f"cannot read the draft of {tag} back ({why}): left as a draft; run "
+                          "github-release again")  # fmt: skip
+        assets = answer.body.get("assets", [])
         differences = published_differences(assets, expected)
         if differences:
             raise Refused(

@@ -128,6 +128,20 @@ def test_a_draft_whose_uploads_arrived_damaged_is_not_published(
     assert not release.draft and assets_of(github_front, "v0.2.0") == sha256s(tagged.work / "dist")
 
 
+def test_a_draft_that_cannot_be_read_back_is_not_published(
+    tagged: World, github_front: GitHubFront, real_gh: dict[str, str]
+) -> None:
+    github_front.failures.append(Failure("GET", "/releases/1", 503, times=1))
+    code, output = tagged.invoke("github-release", "0.2.0", **real_gh)
+    assert code == 1
+    assert (
+        "github-release: error: cannot read the draft of v0.2.0 back (HTTP 503): left as a "
+        "draft; run github-release again" in output
+    )
+    (release,) = github_front.releases
+    assert release.draft and "PATCH releases/1" not in writes(github_front)
+
+
 def test_a_re_run_after_publishing_checks_and_changes_nothing(
     tagged: World, github_front: GitHubFront, real_gh: dict[str, str]
 ) -> None:
