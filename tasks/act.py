@@ -23,7 +23,7 @@ from scripts.output import SECRET_VARIABLES
 
 ACT_TIMEOUT = 600.0  # seconds for one act run: a hung job ends the run, never the caller
 STAND_INS = Path(__file__).resolve().parents[1] / "scripts" / "stand-ins"  # one per pinned action
-STAND_IN_BIN = STAND_INS / "bin"  # put first on PATH: the recording stand-in for `gh`
+STAND_IN_BIN = STAND_INS / "bin"  # first on PATH where a test still runs the recording `gh`
 INSIDE_ACT = "AGENTOPS_INSIDE_ACT"  # given to every job: the act tests skip themselves inside
 
 

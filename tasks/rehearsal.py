@@ -2,7 +2,7 @@
 
 A clone of HEAD with a bare origin (main and develop), two pypiservers on 127.0.0.1 standing in
 for the staging and production indexes (the repository variables point the workflows at them),
-and the recording gh stand-in. Then the release as the guide cuts it, and as a team lives it:
+and GitHub's front for the real gh. Then the release as the guide cuts it, and as a team lives it:
 cut-release, staging.yml under act, a commit landing on develop meanwhile, the checks branch
 protection requires of the release PR (run under act), the PR merged, tag, release.yml under act
 in its `needs:` order up to the approval gate and, with --approve, through it, and

@@ -3,7 +3,7 @@ HEAD in it.
 
 A clone of HEAD with a bare origin (main and develop), two pypiservers on 127.0.0.1 standing in
 for the staging and production indexes (the repository variables point the workflows at them),
-and the recording gh stand-in. Then the release as the guide cuts it: cut-release, staging.yml
+and GitHub's front for the real gh. Then the release as the guide cuts it: cut-release, staging.yml
 under act, the release PR merged, tag, release.yml under act in its `needs:` order up to the
 approval gate and, with --approve, through it, and finish-release. act runs the real jobs; only
 the third-party actions are stand-ins (scripts/stand-ins). The user's repository is only read.
@@ -289,7 +289,7 @@ class Rehearsal:
             git(self.work, "push", "--quiet", "origin", push)
 
     def invoke(self, *args: str) -> str:
-        """Run `invoke ARGS` in the clone, with the recording gh; its last line."""
+        """Run `invoke ARGS` in the clone, with the real gh at the front; its last line."""
         command = [sys.executable, "-m", "invoke", *args]
         # The indexes as the workflows' repository variables name them: the tasks that say what
         # comes next ask them, as `invoke status` does.
@@ -337,7 +337,7 @@ class Rehearsal:
         return f"an entry under [Unreleased] ### Fixed, pushed to {self.target}"
 
     def open_pull_request(self) -> str:
-        """The PR a cut release or hotfix branch has on GitHub, opened in the recording gh."""
+        """The PR a cut release or hotfix branch has on GitHub, opened on the front."""
         title = "Hotfix" if self.flow == "hotfix" else "Release"
         command = [
             "gh", "api", "--method", "POST", "repos/{owner}/{repo}/pulls", "-f",
