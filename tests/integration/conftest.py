@@ -7,13 +7,22 @@ from pathlib import Path
 
 import pytest
 
+from scripts.github_front.front import GitHubFront
 from scripts.indexes import local_index
 from tests.helpers import git
 from tests.integration.worlds import World
 
 
 @pytest.fixture
-def world(tmp_path: Path) -> World:
+def world(tmp_path: Path, github_front: GitHubFront, real_gh: dict[str, str]) -> World:
+    """A release world whose GitHub is the front, checked, reached by the real gh."""
+    return World(tmp_path, github_front, real_gh)
+
+
+@pytest.fixture
+def stand_in_world(tmp_path: Path) -> World:
+    """A release world whose `gh` is the recording stand-in: for what the front does not serve
+    (doctor's `gh auth status`, a reader's `gh run list`, `gh pr merge` through GraphQL)."""
     return World(tmp_path)
 
 

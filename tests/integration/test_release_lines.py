@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.github_front.model import Failure
 from scripts.versioning import changelog
 from scripts.versioning.versions import Release
 from tests.helpers import commit, git, run_tool
@@ -222,7 +223,9 @@ def test_cut_hotfix_dry_run_prints_every_step_and_changes_nothing(world: World) 
 
 def test_cut_hotfix_rolls_back_when_the_pr_cannot_be_opened(world: World) -> None:
     before = world.state()
-    code, output = world.invoke("cut-hotfix", "0.1.1", GH_FAIL="/pulls -f base=")
+    assert world.front is not None
+    world.front.failures.append(Failure("POST", "/pulls", 502))  # GitHub fails to open it
+    code, output = world.invoke("cut-hotfix", "0.1.1")
     assert code == 1, output
     assert "branch hotfix/v0.1.1 reached origin and was removed again" in output
     assert world.state() == before

@@ -246,7 +246,8 @@ def test_check_changelog_warns_about_the_history_and_passes(world: World) -> Non
 # --- doctor, setup-github, ci-matrix ----------------------------------------------------------
 
 
-def test_doctor_reports_a_healthy_repository(world: World) -> None:
+def test_doctor_reports_a_healthy_repository(stand_in_world: World) -> None:
+    world = stand_in_world
     code, output = world.invoke("doctor")
     assert code == 0, output
     assert "release tags" in output
@@ -268,8 +269,9 @@ def test_doctor_reports_a_healthy_repository(world: World) -> None:
     ids=["allowed", "not-allowed"],
 )  # fmt: skip
 def test_doctor_checks_that_actions_may_open_the_release_pr(
-    world: World, tmp_path: Path, allowed: bool, state: str, detail: str
+    stand_in_world: World, tmp_path: Path, allowed: bool, state: str, detail: str
 ) -> None:
+    world = stand_in_world
     responses = tmp_path / "responses.json"
     endpoint = "api repos/acme/agentops/actions/permissions/workflow"
     responses.write_text(
@@ -294,7 +296,10 @@ def test_doctor_checks_that_actions_may_open_the_release_pr(
     )
 
 
-def test_doctor_runs_where_the_project_cannot_be_installed(world: World, tmp_path: Path) -> None:
+def test_doctor_runs_where_the_project_cannot_be_installed(
+    stand_in_world: World, tmp_path: Path
+) -> None:
+    world = stand_in_world
     # In a shallow clone `uv run` cannot build the project (setuptools-scm refuses to guess its
     # version): the guide's doctor command needs only the runners, and says what is wrong.
     commit(world.work, "one more on develop")  # a shallow clone of it cannot see v0.1.0

@@ -17,11 +17,17 @@ from tests.helpers import deny_pushes, git, release_world, repo_state, run_tool
 
 
 class World:
-    """A work repository on develop, its bare origin, and the gh stand-in's record."""
+    """A work repository on develop, its bare origin, and GitHub: the served front the real gh
+    reaches (GH, an environment for it), or else the recording stand-in."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(
+        self, root: Path, front: GitHubFront | None = None, gh: dict[str, str] | None = None
+    ) -> None:
         self.work, self.origin = release_world(root)
         self.record = root / "gh.jsonl"
+        self.front, self.gh_env = front, gh or {}
+        if front is not None:
+            front.origin = self.origin
 
     def invoke(self, *args: str, **env: str) -> tuple[int, str]:
         """Run `invoke ARGS` in the work repository; return its exit code and all its output."""
@@ -31,18 +37,22 @@ class World:
             "-m",
             "invoke",
             *args,
-            env={"GH_RECORD": str(self.record), **env},
+            env={"GH_RECORD": str(self.record), **self.gh_env, **env},
         )
         return result.returncode, result.stdout + result.stderr
 
     def gh_calls(self) -> list[dict[str, object]]:
-        """What the gh stand-in was asked, in order."""
+        """What GitHub was asked, in order: the front's requests, or the stand-in's calls."""
+        if self.front is not None:
+            return list(self.front.requests)
         if not self.record.exists():
             return []
         return [json.loads(line) for line in self.record.read_text().splitlines()]
 
     def github(self) -> GitHubFront:
-        """GitHub as the gh stand-in's calls left it (its releases and pull requests)."""
+        """GitHub as it stands: the front, or what the gh stand-in's calls left."""
+        if self.front is not None:
+            return self.front
         return github_state(self.record.with_suffix(".github.json"))
 
     def state(self) -> dict[str, object]:
