@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import tomllib
 from dataclasses import dataclass
 
@@ -12,7 +11,7 @@ from invoke.context import Context
 from scripts import gitops, interpreters, processes
 from scripts.versioning import versions
 
-from .gh import gh_json
+from .gh import gh_api, gh_json
 from .github import github_repository
 from .steps import DEVELOP, MAIN, REMOTE, Refused, repository, task
 
@@ -122,10 +121,8 @@ def _tool_checks() -> list[Check]:
                 )
             )
     if processes.find_tool("gh"):
-        authenticated = (
-            subprocess.run(["gh", "auth", "status"], capture_output=True, check=False).returncode
-            == 0
-        )
+        authenticated = gh_api("user").status == 200  # REST, as every other call: who is asking
+
         checks.append(
             Check("gh auth", "ok", "authenticated")
             if authenticated

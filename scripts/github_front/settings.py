@@ -83,6 +83,10 @@ class Settings:
         self.workflow_permissions = json.loads(body or b"{}")
         return 204, None
 
+    def get_user(self, values: Values, query: object, body: bytes) -> Answer:
+        login = next(iter(self.users))  # the repository's owner: who the token belongs to
+        return 200, {"login": login, "id": self.users[login]}
+
     def get_username(self, values: Values, query: object, body: bytes) -> Answer:
         if values["username"] not in self.users:
             return error(404, "Not Found")

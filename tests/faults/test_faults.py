@@ -22,6 +22,7 @@ import pytest
 from agentops.workspace import init_workspace
 from scripts import gitops
 from scripts.artifacts.manifest import write_manifest
+from scripts.github_front.model import Failure
 from scripts.indexes.attestations import check_provenance
 from scripts.versioning import changelog
 from tests.faults.conftest import (
@@ -422,7 +423,9 @@ def inject(fault: str) -> dict[str, str]:
     return {"PYTHONPATH": str(INJECT), "FAULTS_INJECT": fault}
 
 
-GH_PR_FAILS = {"GH_FAIL": "/pulls -f base="}  # the gh stand-in fails opening the PR
+def pr_cannot_be_opened(world: World) -> None:
+    """GitHub answers 502 to opening the pull request."""
+    world.github.failures.append(Failure("POST", "/pulls", 502))
 
 
 # --- expected states after a completed step --------------------------------------------------
@@ -581,7 +584,7 @@ NOT_THE_TAG = (
 # (braces doubled: the expected line is formatted with the world's names).
 PR_FAILED = (
     "`gh api --method POST 'repos/{{owner}}/{{repo}}/pulls' -f base=main -f head=release/v0.2.0 -f "
-    "'title=Release v0.2.0' -f ...` failed: gh: simulated failure of: /pulls -f base=; branch "
+    "'title=Release v0.2.0' -f ...` failed: gh: a failure the test asked for (HTTP 502); branch "
     "release/v0.2.0 reached origin and was removed again; local changes were undone"
 )
 PUSH_DENIED = (
@@ -644,7 +647,7 @@ SCENARIOS = [
              TAG + "0.2.0 is tagged on main: run `git switch main` first"),
     Scenario("git-detached-head-rollback", "git", invoke("cut-release", "0.2.0"),
              "a detached HEAD, then the PR cannot be opened",
-             detached, 1, CUT + PR_FAILED, env=GH_PR_FAILS),
+             steps(detached, pr_cannot_be_opened), 1, CUT + PR_FAILED),
     Scenario("git-shallow-setuptools-scm", "git", SCM,
              "a --depth=1 clone of develop, 2 commits after the tag",
              develop_ahead_then_shallow("develop"), 1,
@@ -695,8 +698,8 @@ SCENARIOS = [
              deny("refs/heads/release/*"), 1,
              CUT + "`git push --set-upstream origin release/v0.2.0` failed: " + PUSH_DENIED),
     Scenario("git-pr-fails-after-push", "git", invoke("cut-release", "0.2.0"),
-             "the branch is pushed, then the PR cannot be opened", nothing, 1, CUT + PR_FAILED,
-             env=GH_PR_FAILS),
+             "the branch is pushed, then the PR cannot be opened", pr_cannot_be_opened, 1,
+             CUT + PR_FAILED),
     Scenario("git-push-rejected-tag", "git", invoke("tag", "0.2.0"),
              "origin rejects the tag after it was made locally",
              steps(released, deny("refs/tags/*")), 1,
