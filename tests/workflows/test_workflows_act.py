@@ -4,7 +4,8 @@ Every job runs on the host (`-P ubuntu-latest=-self-hosted`), every action is a 
 from scripts/stand-ins (`--local-repository`), and nothing is fetched from GitHub. The
 runs: ci.yml on a push (matrix, lint, one tests cell, coverage, and the dev release to a real
 pypiserver on 127.0.0.1, `--var STAGING_INDEX=URL`), ci.yml's CHANGELOG gate on pull_request
-events, and cut-release.yml pushing to a bare origin with a recording gh. staging.yml and
+events, and cut-release.yml pushing to a bare origin and opening its pull request with the real
+gh at GitHub's front (checked against GitHub's description). staging.yml and
 release.yml run in test_rehearse_release.py, inside the whole release. The assertions are on the
 world afterwards: job results, artifacts, the index's files, refs.
 
@@ -29,12 +30,12 @@ from pathlib import Path
 import pytest
 
 from scripts.artifacts import manifest
+from scripts.github_front.front import GitHubFront
 from scripts.indexes import index
 from scripts.indexes.local_index import LocalIndex, start_local_index
 from scripts.versioning import changelog
 from tasks import act
-from tasks.rehearsal_steps import github_state
-from tests.helpers import ROOT, STAND_IN_BIN, commit, git, release_world
+from tests.helpers import ROOT, commit, git, release_world
 from tests.workflows import model
 from tests.workflows.copies import (
     ACT,
@@ -66,18 +67,20 @@ def run_act(
     *options: str,
     repository: Path | None = None,
     path_prefix: Path | None = None,
+    env_file: Path | None = None,
 ) -> act.ActRun:
     """Run `act EVENT -W .github/workflows/WORKFLOW [-j JOB] OPTIONS` in PROJECT, offline.
 
     REPOSITORY is what the checkout stand-in clones when act does not copy PROJECT itself
-    (default: PROJECT); PATH_PREFIX goes first on the host's PATH (tools of the runner image).
+    (default: PROJECT); PATH_PREFIX goes first on the host's PATH (tools of the runner image);
+    ENV_FILE holds variables every job gets (credentials stay off the command line).
     """
     env = act.host_environment(ROOT)
     if path_prefix is not None:
         env["PATH"] = os.pathsep.join([str(path_prefix), env["PATH"]])
     log = scratch / f"act-{workflow}-{job or 'all'}-{time.monotonic_ns()}.log"
     try:
-        command = act.ActScratch(scratch, repository or project).command(
+        command = act.ActScratch(scratch, repository or project, env_file).command(
             project, event, workflow, *(["-j", job] if job else []), *options
         )
         return act.run_act(command, cwd=project, env=env, log=log)
@@ -254,9 +257,15 @@ def test_ci_changelog_gate_reads_base_and_labels_from_the_pull_request(
         assert "--base origin/develop" in log, run.explain()
 
 
-def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
+def test_cut_release_pushes_the_branch_and_opens_the_pr(
+    tmp_path: Path, github_front: GitHubFront, real_gh: dict[str, str]
+) -> None:
     work, origin = release_world(tmp_path / "world")
-    record = tmp_path / "gh-calls.jsonl"
+    github_front.origin = origin
+    # The job's gh is the real one, at GitHub's front (its token in the env file, not on the
+    # command line); act's github.repository is the front's repository.
+    env_file = tmp_path / "jobs.env"
+    env_file.write_text("".join(f'{k}="{v}"\n' for k, v in github_front.env().items()))
     run = run_act(
         work,
         tmp_path,
@@ -266,9 +275,10 @@ def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
         "--input",
         "version=0.2.0",
         "--env",
-        f"GH_RECORD={record}",
+        f"GITHUB_REPOSITORY={github_front.repository}",
         repository=origin,  # the job clones origin, as on GitHub, and pushes back to it
-        path_prefix=STAND_IN_BIN,  # the runner image's gh: a recording stand-in
+        path_prefix=Path(real_gh["PATH"].split(os.pathsep)[0]),  # the runner image's gh
+        env_file=env_file,
     )
     assert_succeeded(run, {"cut-release": 1})
     branch = "release/v0.2.0"
@@ -279,5 +289,5 @@ def test_cut_release_pushes_the_branch_and_opens_the_pr(tmp_path: Path) -> None:
     today = datetime.datetime.now(tz=datetime.UTC).date().isoformat()
     assert f"## [0.2.0] - {today}" in text
     assert changelog.unreleased_entries(text) == []
-    (pull,) = github_state(record.with_suffix(".github.json")).pulls
+    (pull,) = github_front.pulls
     assert (pull.base, pull.head, pull.title) == ("main", branch, "Release v0.2.0")
