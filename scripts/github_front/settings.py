@@ -79,6 +79,13 @@ class Settings:
     def get_immutable_releases(self, values: Values, query: object, body: bytes) -> Answer:
         return 200, {"enabled": self.immutable_releases, "enforced_by_owner": False}
 
+    def get_workflow(self, values: Values, query: object, body: bytes) -> Answer:
+        default = {
+            "default_workflow_permissions": "read",
+            "can_approve_pull_request_reviews": False,
+        }
+        return 200, self.workflow_permissions or default
+
     def put_workflow(self, values: Values, query: object, body: bytes) -> Answer:
         self.workflow_permissions = json.loads(body or b"{}")
         return 204, None

@@ -22,7 +22,7 @@ def world(tmp_path: Path, github_front: GitHubFront, real_gh: dict[str, str]) ->
 @pytest.fixture
 def stand_in_world(tmp_path: Path) -> World:
     """A release world whose `gh` is the recording stand-in: for what the front does not serve
-    (doctor's `gh auth status`, a reader's `gh run list`, `gh pr merge` through GraphQL)."""
+    (a reader's `gh run list`, and `gh pr merge` through GraphQL)."""
     return World(tmp_path)
 
 

@@ -246,10 +246,10 @@ def test_check_changelog_warns_about_the_history_and_passes(world: World) -> Non
 # --- doctor, setup-github, ci-matrix ----------------------------------------------------------
 
 
-def test_doctor_reports_a_healthy_repository(stand_in_world: World) -> None:
-    world = stand_in_world
+def test_doctor_reports_a_healthy_repository(world: World) -> None:
     code, output = world.invoke("doctor")
     assert code == 0, output
+    assert "gh auth" in output and "authenticated" in output  # `gh api user` answered
     assert "release tags" in output
     assert "latest v0.1.0" in output
     assert "0.1.0 (release)" in output
@@ -269,37 +269,25 @@ def test_doctor_reports_a_healthy_repository(stand_in_world: World) -> None:
     ids=["allowed", "not-allowed"],
 )  # fmt: skip
 def test_doctor_checks_that_actions_may_open_the_release_pr(
-    stand_in_world: World, tmp_path: Path, allowed: bool, state: str, detail: str
+    world: World, allowed: bool, state: str, detail: str
 ) -> None:
-    world = stand_in_world
-    responses = tmp_path / "responses.json"
-    endpoint = "api repos/acme/agentops/actions/permissions/workflow"
-    responses.write_text(
-        json.dumps(
-            {
-                endpoint: {
-                    "default_workflow_permissions": "read",
-                    "can_approve_pull_request_reviews": allowed,
-                }
-            }
-        )
-    )
+    assert world.front is not None
+    world.front.repository = "acme/agentops"  # what origin's URL names, below
+    world.gh_env["GH_REPO"] = f"{world.front.host}/acme/agentops"
+    world.front.workflow_permissions = {
+        "default_workflow_permissions": "read", "can_approve_pull_request_reviews": allowed,
+    }  # fmt: skip
     git(world.work, "remote", "set-url", "origin", "https://github.com/acme/agentops.git")
-    code, output = world.invoke("doctor", GH_RESPONSES=str(responses))
+    code, output = world.invoke("doctor")
     assert code == 0, output
     [row] = [line for line in output.splitlines() if line.startswith("actions may open PRs")]
     assert row.split()[4] == state
     assert " ".join(row.split()[5:]) == " ".join(detail.split())
-    assert "api repos/acme/agentops/actions/permissions/workflow" in " ".join(
-        " ".join(c["args"])
-        for c in world.gh_calls()  # type: ignore[arg-type]
-    )
+    asked = [r["path"] for r in world.front.requests]
+    assert "/repos/acme/agentops/actions/permissions/workflow" in asked
 
 
-def test_doctor_runs_where_the_project_cannot_be_installed(
-    stand_in_world: World, tmp_path: Path
-) -> None:
-    world = stand_in_world
+def test_doctor_runs_where_the_project_cannot_be_installed(world: World, tmp_path: Path) -> None:
     # In a shallow clone `uv run` cannot build the project (setuptools-scm refuses to guess its
     # version): the guide's doctor command needs only the runners, and says what is wrong.
     commit(world.work, "one more on develop")  # a shallow clone of it cannot see v0.1.0
