@@ -11,7 +11,7 @@ from invoke.context import Context
 from scripts import gitops, interpreters, processes
 from scripts.versioning import versions
 
-from .gh import gh_api, gh_json
+from .gh import gh_api
 from .github import github_repository
 from .steps import DEVELOP, MAIN, REMOTE, Refused, repository, task
 
@@ -149,8 +149,10 @@ def _github_checks() -> list[Check]:
     if repo is None or not processes.find_tool("gh"):
         return []  # not on GitHub, or no gh: the gh rows above say so
     name = "actions may open PRs"
-    settings, why = gh_json("api", f"repos/{repo}/actions/permissions/workflow")
-    if not isinstance(settings, dict):
+    answer = gh_api(f"repos/{repo}/actions/permissions/workflow")
+    settings = answer.body
+    if answer.status != 200 or not isinstance(settings, dict):
+        why = answer.why or f"GitHub answered HTTP {answer.status}"
         return [Check(name, "warn", f"cannot ask GitHub: {why}", "gh auth login")]
     if settings.get("can_approve_pull_request_reviews") is True:
         return [Check(name, "ok", f"{repo}: cut-release.yml can open the release PR")]

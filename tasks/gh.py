@@ -1,5 +1,5 @@
-"""Asking GitHub through the gh found on PATH, from its structured output only: JSON (`--json`)
-and, for `gh api`, the HTTP status of GitHub's answer (`--include`), never gh's wording."""
+"""Asking GitHub through the gh found on PATH, from its structured output only: `gh api
+--include`, the HTTP status and JSON body of GitHub's answer, never gh's wording."""
 
 from __future__ import annotations
 
@@ -33,22 +33,6 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess[str] | 
         )
     except subprocess.TimeoutExpired:
         return f"gh did not answer within {timeout:.0f} s"
-
-
-def gh_json(*args: str, timeout: float = TIMEOUT) -> tuple[object, str]:
-    """What gh ARGS (a command with --json) answered, parsed; None and why when it could not be
-    asked or answered no JSON."""
-    result = _run(list(args), timeout)
-    if isinstance(result, str):
-        return None, result
-    if result.returncode != 0:
-        return None, f"gh: {last_line(result.stderr or result.stdout)}"
-    if not result.stdout.strip():
-        return None, "gh answered nothing"
-    try:
-        return json.loads(result.stdout), ""
-    except json.JSONDecodeError:
-        return None, f"gh answered {last_line(result.stdout)!r}, not JSON"
 
 
 def read_response(output: str) -> tuple[int, object] | None:

@@ -106,12 +106,6 @@ def untouched(repo: Path) -> dict[str, object]:
     }
 
 
-def changes_github(args: list[str]) -> bool:
-    """Whether the gh call ARGS changes something on GitHub (a `gh api` of another method than
-    GET: every task asks GitHub through REST)."""
-    return "--method" in args[:-1] and args[args.index("--method") + 1] != "GET"
-
-
 def help_shows(
     main: Callable[[list[str]], int],
     argv: list[str],
@@ -138,7 +132,7 @@ def run_tool(
     """Run ARGS in CWD (stdin empty) with the gh stand-in first on PATH and a fixed git identity
     (`python -m invoke` in this process unless OWN_PROCESS: tests/invoking.py), within TIMEOUT
     seconds when it runs in a process of its own."""
-    base = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")}
+    base = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
     path = os.pathsep.join([str(STAND_IN_BIN), base.get("PATH", "")])
     full = {**base, **GIT_IDENTITY, "PATH": path, "GIT_CONFIG_NOSYSTEM": "1", **(env or {})}
     return invoking.run(list(args), cwd, full, timeout, own_process=own_process)

@@ -65,7 +65,7 @@ ALL_SECRETS = (*SECRETS.values(), WRONG_PASSWORD)
 WHEEL = f"agentops_accelerator-{BUILT_VERSION}-py3-none-any.whl"
 SDIST = f"agentops_accelerator-{BUILT_VERSION}.tar.gz"
 # Variables of the caller that would change what a command does: never inherited.
-DROPPED = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "GH_FAIL", "GH_RESPONSES", "PYTHONPATH")
+DROPPED = ("VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH")
 DROPPED_PREFIXES = ("TWINE_", "ACTIONS_ID_TOKEN_", "LOCAL_INDEX", "FAULTS_INJECT")
 DROPPED_NAMES = ("EXPECTED_VERSION", "VERIFY_DEADLINE", "NOX_CURRENT_SESSION")
 

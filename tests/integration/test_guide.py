@@ -95,7 +95,7 @@ def run(world: World, command: str, indexes: dict[str, Path | str]) -> tuple[int
     """COMMAND as the guide's reader types it, in the world's clone (prefixes as in the guide)."""
     venv = Path(sys.executable).parent
     env = {
-        **{k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "GH_FAIL")},
+        **{k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
         "PATH": os.pathsep.join([str(STAND_IN_BIN), str(venv), os.environ.get("PATH", "")]),
         "GH_RECORD": str(world.record),
         "GIT_CONFIG_NOSYSTEM": "1",
